@@ -1,0 +1,2 @@
+"""auction: hierarchical multi-objective auctions for IoT and cluster resources (MOHAF) and
+baselines evaluated on the same objective."""

@@ -1,0 +1,34 @@
+"""Gymnasium registrations of every netsim env, under the namespace ``netsim``.
+
+Importing this package registers the ids (idempotently), so both
+``gymnasium.make("envs:netsim/QueueAdmission-v0")`` and, after ``import envs``,
+``gymnasium.make("netsim/QueueAdmission-v0")`` work. Entry points are strings: an env's
+module is imported only when the env is made. netsim's CLI finds this package through the
+``netsim.envs`` entry-point group.
+"""
+
+from gymnasium.envs.registration import register, registry
+
+__all__ = ["ENVS", "register_all"]
+
+#: env id -> "module:class"; one line per env
+ENVS: dict[str, str] = {
+    "netsim/QueueAdmission-v0": "envs.queue:QueueAdmissionEnv",
+    "netsim/OranSlicing-v0": "envs.oran:OranSlicingEnv",
+    "netsim/CompMarket-v0": "envs.comp_market:CompMarketEnv",
+    "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
+    "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
+    "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
+    "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
+    "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
+}
+
+
+def register_all() -> None:
+    """Register every id in :data:`ENVS` that is not registered yet."""
+    for env_id, entry_point in ENVS.items():
+        if env_id not in registry:
+            register(id=env_id, entry_point=entry_point)
+
+
+register_all()

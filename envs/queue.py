@@ -1,0 +1,108 @@
+"""Admission control to a finite M/M/c queue.
+
+## Description
+Customers arrive as a Poisson process to ``servers`` exponential servers with room for
+``capacity`` customers in total. At every arrival that finds room the agent accepts
+(earning ``revenue``) or rejects the customer; each customer in the system costs
+``holding_cost`` per simulated second. Arrivals that find the system full are blocked
+without a decision. The optimal policy is a threshold (Naor 1969; Stidham 1985).
+
+## Action Space
+``Discrete(2)``: 0 = reject, 1 = accept the arriving customer.
+
+## Observation Space
+``Discrete(capacity)``: the number of customers in the system seen by the arrival
+(0 .. capacity - 1; at the horizon it may show a full system clipped to capacity - 1).
+
+## Rewards
+``revenue`` per accepted customer minus ``holding_cost · ∫ n(t) dt`` over the time until the
+next decision, so the episode return is the reward earned over the horizon.
+
+## Starting State
+An empty system at t = 0; the first step answers the first arrival.
+
+## Episode End
+Truncated when the simulated clock reaches ``horizon`` seconds; never terminated.
+
+## Arguments
+``arrival_rate`` (1/s), ``service_rate`` (1/s per server), ``servers``, ``capacity``,
+``revenue``, ``holding_cost`` (per customer-second), ``horizon`` (s).
+
+## Baselines
+``threshold``: accept while n < T*, T* maximising the M/M/1/T reward rate (single server)
+or ``servers + 1`` otherwise; ``accept_all``; ``random``.
+
+## Version History
+v0: initial version.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+from pydantic import Field
+
+from netsim import Config, SimEnv, Simulation
+from queueing.admission import AdmissionQueue, best_threshold
+
+
+class QueueAdmissionConfig(Config):
+    arrival_rate: float = Field(1.0, gt=0, description="Poisson arrival rate (1/s)")
+    service_rate: float = Field(1.0, gt=0, description="service rate per server (1/s)")
+    servers: int = Field(1, ge=1, le=64)
+    capacity: int = Field(20, ge=1, le=1000, description="places in the system")
+    revenue: float = Field(10.0, ge=0, description="reward per accepted customer")
+    holding_cost: float = Field(1.0, ge=0, description="cost per customer-second")
+    horizon: float = Field(200.0, gt=0, description="episode length (simulated s)")
+
+
+class QueueAdmissionEnv(SimEnv):
+    config_cls = QueueAdmissionConfig
+
+    def __init__(self, config=None, render_mode=None, **kwargs):
+        super().__init__(config, render_mode, **kwargs)
+        self.action_space = gym.spaces.Discrete(2)
+        self.observation_space = gym.spaces.Discrete(self.config.capacity)
+        self.model: AdmissionQueue | None = None
+        self._reward_mark = 0.0
+
+    def _setup(self, sim: Simulation, options) -> None:
+        c = self.config
+        self.model = AdmissionQueue(
+            sim, c.arrival_rate, c.service_rate, c.servers, c.capacity,
+            c.revenue, c.holding_cost, decisions=self.decisions,
+        )  # fmt: skip
+        self._reward_mark = 0.0
+
+    def _apply(self, action) -> None:
+        self.decisions.respond(bool(action))
+
+    def _observe(self) -> int:
+        return min(self.model.n, self.config.capacity - 1)
+
+    def _reward(self) -> float:
+        total = self.model.reward_so_far()
+        r, self._reward_mark = total - self._reward_mark, total
+        return r
+
+    def _info(self) -> dict:
+        m = self.model
+        return {
+            "n_in_system": m.n,
+            "accepted": int(m.accepted.value),
+            "rejected": int(m.rejected.value),
+            "blocked": int(m.blocked.value),
+        }
+
+    def threshold(self) -> int:
+        c = self.config
+        if c.servers == 1:
+            return best_threshold(c.arrival_rate, c.service_rate, c.revenue, c.holding_cost, c.capacity)
+        return min(c.servers + 1, c.capacity)
+
+    def baseline_policies(self):
+        t = self.threshold()
+        return {
+            "threshold": lambda obs: int(obs < t),
+            "accept_all": lambda obs: 1,
+            **super().baseline_policies(),
+        }

@@ -1,0 +1,176 @@
+"""The ``netsim`` command line: run, sweep, train, list, check.
+
+Bad input (unknown key, wrong type, out-of-range value, missing file, unknown scenario or
+env id) prints one line ``error: ...`` on stderr and exits with code 2, without a traceback
+and without touching the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .errors import ConfigError
+
+app = typer.Typer(
+    name="netsim",
+    help="Discrete-event network simulation: scenarios, sweeps and RL training.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a config key: key=value (dotted keys nest)."),
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Root seed (default: preset's).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def _echo_table(df, max_rows: int = 30) -> None:
+    import pandas as pd
+
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        typer.echo(df.head(max_rows).to_string(index=False))
+    if len(df) > max_rows:
+        typer.echo(f"... {len(df) - max_rows} more rows")
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
+    set_: SetOpt = None,
+    seed: SeedOpt = None,
+    reps: Annotated[int | None, typer.Option("--reps", help="Replications.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a scenario's replications; write results.parquet, summary.csv, manifest.json, PNGs."""
+    from .runner import run_scenario
+    from .scenario import resolve
+
+    resolved = resolve(scenario, set_ or [], seed=seed, reps=reps)
+    out = out or Path("results") / resolved.scenario.name
+    _, summary = run_scenario(resolved, out, progress=not quiet)
+    if not quiet:
+        _echo_table(summary)
+    typer.echo(f"results written to {out}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", "-g", help="Axis key=v1,v2,... (or lo:hi[:log|:int] with --random)."),
+    ] = None,
+    random: Annotated[int | None, typer.Option("--random", help="Sample N random points.")] = None,
+    reps: Annotated[int | None, typer.Option("--reps", help="Replications per point.")] = None,
+    seed: SeedOpt = None,
+    set_: SetOpt = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Run only missing or failed runs.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Run a scenario over a grid of parameters, locally or on a Dask cluster."""
+    from .sweep import plan_sweep, run_sweep
+
+    if workers is not None and scheduler is not None:
+        raise ConfigError("--workers and --scheduler exclude each other")
+    plan = plan_sweep(scenario, grid or [], reps=reps, seed=seed, sets=set_ or [], random=random)
+    out = out or Path("results") / f"sweep-{plan.scenario}"
+    report = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet)
+    typer.echo(
+        f"{report.done} done, {report.failed} failed, {report.skipped} already present "
+        f"of {report.total}; results in {report.out}"
+    )
+    if report.failed:
+        typer.echo(f"failures recorded in {report.out / 'failures'}; rerun with --resume", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+def train(
+    env_id: Annotated[str, typer.Argument(help="Env id, e.g. netsim/QueueAdmission-v0.")],
+    algo: Annotated[str, typer.Option("--algo", help="ppo | dqn | a2c | maskable_ppo")] = "ppo",
+    timesteps: Annotated[int, typer.Option("--timesteps", help="Training steps.")] = 20_000,
+    n_envs: Annotated[int, typer.Option("--n-envs", help="Vectorised envs.")] = 4,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    set_: SetOpt = None,
+    eval_episodes: Annotated[int, typer.Option("--eval-episodes")] = 10,
+    subproc: Annotated[bool, typer.Option("--subproc", help="One process per env.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Train an SB3 agent; save the model, evaluation vs baselines and a learning curve."""
+    from .config import apply_overrides
+    from .train import train as do_train
+
+    out = out or Path("results") / f"train-{env_id.split('/')[-1]}-{algo}"
+    ev = do_train(
+        env_id, algo, timesteps, n_envs, seed, out, apply_overrides({}, set_ or []),
+        eval_episodes, subproc, progress=not quiet,
+    )  # fmt: skip
+    if not quiet:
+        _echo_table(ev.groupby("policy", sort=False)["return"].agg(["mean", "std"]).reset_index())
+    typer.echo(f"model and evaluation written to {out}")
+
+
+@app.command("list")
+def list_() -> None:
+    """List scenarios and env ids."""
+    from .registry import env_ids
+    from .scenario import scenario_entry_points
+
+    typer.echo("scenarios:")
+    for name, ep in sorted(scenario_entry_points().items()):
+        try:
+            desc = ep.load().description
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not hide the others
+            desc = f"(unavailable: {type(exc).__name__}: {exc})"
+        typer.echo(f"  {name:24s} {desc}")
+    typer.echo("envs:")
+    for env_id in env_ids():
+        typer.echo(f"  {env_id}")
+
+
+@app.command()
+def check(env_id: Annotated[str, typer.Argument(help="Env id to check.")]) -> None:
+    """Run Gymnasium's and SB3's env checkers on an env."""
+    import gymnasium as gym
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check
+
+    from .registry import require_env_id
+
+    env_id = require_env_id(env_id)
+    check_env(gym.make(env_id).unwrapped, skip_render_check=False)
+    sb3_check(gym.make(env_id).unwrapped)
+    typer.echo(f"{env_id}: gymnasium and SB3 checks passed")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps ConfigError to one line on stderr and exit code 2."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        app(args=argv, prog_name="netsim", standalone_mode=True)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,169 @@
+"""``SimEnv``: the Gymnasium base class whose dynamics run on a :class:`Simulation`.
+
+``reset(seed=...)`` seeds ``self.np_random`` and builds a fresh :class:`Simulation` whose seed
+is drawn from it, so one reset seed fixes every random stream of the episode. ``step(action)``
+applies the action and advances the engine to the next decision epoch, which is either
+
+* every ``decision_interval`` simulated seconds (fixed epochs), or
+* the next ``DecisionPoint.request`` made by the model (event-driven epochs),
+
+whichever mode the subclass chooses, but never past the horizon (simulated seconds). The
+episode is ``truncated`` at the horizon unless ``_terminated()`` said it ended first.
+
+Subclasses set ``config_cls`` (a :class:`netsim.Config` schema of the env's arguments) and the
+spaces, and implement ``_setup``, ``_apply``, ``_observe`` and ``_reward`` (``_info``,
+``_terminated``, ``_draw``, ``baseline_policies`` and ``action_masks`` are optional).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from .config import Config, validate
+from .engine import DecisionPoint, Simulation
+from .errors import ConfigError
+from .plotting import figure_to_rgb, new_figure
+
+__all__ = ["SimEnv"]
+
+Policy = Callable[[Any], Any]
+
+
+class SimEnv(gym.Env):
+    """Base class of every netsim environment.
+
+    Args:
+        config: a mapping or a ``config_cls`` instance with the env's arguments.
+        render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+        **kwargs: more arguments, merged over ``config`` (so ``gym.make(id, horizon=10)``
+            works).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    config_cls: ClassVar[type[Config]] = Config
+    #: fixed decision epoch in simulated seconds; ``None`` means the model requests decisions
+    decision_interval: float | None = None
+
+    def __init__(self, config: Any = None, render_mode: str | None = None, **kwargs: Any):
+        self.config = validate(self.config_cls, config, **kwargs)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            allowed = ", ".join(self.metadata["render_modes"])
+            raise ConfigError(f"render_mode: unknown mode {render_mode!r} (allowed: {allowed})")
+        self.render_mode = render_mode
+        self.sim: Simulation | None = None
+        self.decisions: DecisionPoint | None = None
+        self._horizon_event = None
+        self._last_reward = 0.0
+        self._last_info: dict[str, Any] = {}
+        self._reward_trace: list[float] = []
+
+    # -- to implement ---------------------------------------------------------------------------
+    @property
+    def horizon(self) -> float:
+        """Episode length in simulated seconds (default: ``config.horizon``)."""
+        return float(self.config.horizon)
+
+    def _setup(self, sim: Simulation, options: dict[str, Any] | None) -> None:
+        """Build the model on the fresh ``sim`` (``self.decisions`` is ready to hand over)."""
+        raise NotImplementedError
+
+    def _apply(self, action: Any) -> None:
+        """Apply ``action``; event-driven envs usually end with ``self.decisions.respond``."""
+        raise NotImplementedError
+
+    def _observe(self) -> Any:
+        raise NotImplementedError
+
+    def _reward(self) -> float:
+        raise NotImplementedError
+
+    def _info(self) -> dict[str, Any]:
+        """KPIs of the last step."""
+        return {}
+
+    def _terminated(self) -> bool:
+        return False
+
+    def baseline_policies(self) -> dict[str, Policy]:
+        """Named reference policies ``obs -> action`` bound to this env instance."""
+        return {"random": lambda _obs: self.action_space.sample()}
+
+    # -- Gymnasium API ------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            self.action_space.seed(int(self.np_random.integers(2**31 - 1)))
+        sim = self.sim = Simulation(seed=int(self.np_random.integers(2**63 - 1)))
+        self.decisions = DecisionPoint(sim)
+        self._horizon_event = sim.timeout(self.horizon)
+        self._last_reward = 0.0
+        self._reward_trace = []
+        self._setup(sim, options)
+        if self.decision_interval is None:
+            self._advance()
+        self._last_info = self._info()
+        return self._observe(), dict(self._last_info)
+
+    def step(self, action: Any):
+        if self.sim is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self.sim.now >= self.horizon:
+            raise gym.error.ResetNeeded("the episode is over; call reset()")
+        self._apply(action)
+        self._advance()
+        obs = self._observe()
+        reward = float(self._reward())
+        terminated = bool(self._terminated())
+        truncated = (not terminated) and self.sim.now >= self.horizon
+        self._last_reward = reward
+        self._reward_trace.append(reward)
+        self._last_info = self._info()
+        return obs, reward, terminated, truncated, dict(self._last_info)
+
+    def _advance(self) -> None:
+        sim = self.sim
+        if self.decision_interval is not None:
+            sim.run(until=min(sim.now + self.decision_interval, self.horizon))
+            return
+        if self.decisions.waiting:
+            return
+        sim.run(until=sim.any_of([self.decisions.pending, self._horizon_event]))
+        if not self.decisions.waiting:
+            # horizon reached: put the clock exactly on it
+            sim.run(until=self.horizon)
+
+    # -- rendering ----------------------------------------------------------------------------
+    def render(self):
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode")
+            return None
+        if self.render_mode == "ansi":
+            return self._render_text()
+        fig = new_figure(6.4, 3.6, dpi=80)
+        self._draw(fig)
+        return figure_to_rgb(fig)
+
+    def _render_text(self) -> str:
+        now = self.sim.now if self.sim is not None else 0.0
+        kpis = " ".join(
+            f"{k}={v:.4g}" if isinstance(v, float | int | np.floating | np.integer) else f"{k}={v}"
+            for k, v in self._last_info.items()
+            if np.ndim(v) == 0
+        )
+        return f"t={now:.3f}s reward={self._last_reward:.4g} {kpis}".rstrip()
+
+    def _draw(self, fig) -> None:
+        """Draw the current state on ``fig`` (default: the episode's reward trace)."""
+        ax = fig.add_subplot()
+        ax.plot(self._reward_trace, lw=1)
+        ax.set_xlabel("step")
+        ax.set_ylabel("reward")
+        ax.set_title(f"{type(self).__name__}  {self._render_text()}", fontsize=8)
+
+    def close(self) -> None:
+        self.sim = None
+        self.decisions = None

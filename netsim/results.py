@@ -1,0 +1,143 @@
+"""Result folders: tidy Parquet, a CSV summary, a manifest, figures; written atomically.
+
+A run writes into a temporary sibling folder that is renamed into place only when every
+file is complete, so a failed run leaves the output path untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import ConfigError
+from .stats import summarize
+
+__all__ = [
+    "atomic_output_dir",
+    "default_summary",
+    "git_revision",
+    "package_versions",
+    "write_json",
+    "write_parquet",
+    "MANIFEST",
+]
+
+MANIFEST = "manifest.json"
+_KEY_PACKAGES = (
+    "netsim", "numpy", "scipy", "simpy", "networkx", "gymnasium", "stable-baselines3",
+    "torch", "pandas", "pyarrow", "scikit-learn", "pydantic", "dask", "distributed",
+)  # fmt: skip
+_NON_KEYS = {"rep", "seed", "value", "time"}
+_SERIES_KINDS = {"sample", "level"}
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in _KEY_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_revision(path: str | Path | None = None) -> str | None:
+    """``HEAD`` of the git checkout holding ``path`` (default: this package), with a
+    ``-dirty`` suffix for uncommitted changes; ``None`` outside a checkout."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return rev + ("-dirty" if dirty else "") if rev else None
+
+
+def default_summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std, CV and 95% Student-t CI across replications of every scalar metric.
+
+    Rows of kind ``sample`` / ``level`` (time series) are left out; the groups are all
+    columns except ``rep``, ``seed``, ``time`` and ``value``.
+    """
+    if "kind" in df.columns:
+        df = df[~df["kind"].isin(_SERIES_KINDS)]
+    keys = [c for c in df.columns if c not in _NON_KEYS]
+    return summarize(df, keys)
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    df.to_parquet(path, index=False, engine="pyarrow")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def write_json(obj: Any, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _replaceable(out: Path) -> bool:
+    return not out.exists() or (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file()))
+
+
+@contextlib.contextmanager
+def atomic_output_dir(out: str | Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out`` when the block succeeds.
+
+    ``out`` may be missing, empty, or an earlier netsim result (it has a manifest); any
+    other existing path is refused with a ConfigError before anything is written.
+    """
+    out = Path(out).resolve()
+    if not _replaceable(out):
+        raise ConfigError(f"--out {out}: exists and is not a netsim results folder; choose another")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create parent folder ({exc.strerror})") from None
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def command_line() -> str:
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -1,0 +1,74 @@
+"""``netsim run``: replications of one scenario written to a results folder."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .progress import progress_bar
+from .results import (
+    MANIFEST,
+    atomic_output_dir,
+    command_line,
+    default_summary,
+    git_revision,
+    now_utc,
+    package_versions,
+    write_json,
+    write_parquet,
+)
+from .rng import derive_seed
+from .scenario import Resolved, run_replication
+
+__all__ = ["rep_seed", "run_scenario"]
+
+
+def rep_seed(seed: int, rep: int) -> int:
+    """Seed of replication ``rep`` of a run with seed ``seed``."""
+    return derive_seed(seed, "rep", rep)
+
+
+def run_scenario(
+    resolved: Resolved, out: str | Path, progress: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every replication, then write ``results.parquet``, ``summary.csv``, figures and
+    ``manifest.json`` into ``out`` (atomically). Returns (results, summary)."""
+    sc = resolved.scenario
+    seeds = [rep_seed(resolved.seed, r) for r in range(resolved.reps)]
+    t0 = time.perf_counter()
+    with atomic_output_dir(out) as tmp:
+        frames = []
+        with progress_bar(resolved.reps, sc.name, progress) as bar:
+            for rep, seed in enumerate(seeds):
+                frames.append(
+                    run_replication(
+                        sc, resolved.config, seed, rep, workdir=tmp,
+                        progress=lambda f, rep=rep: bar.update(completed=rep + min(max(f, 0), 1)),
+                    )  # fmt: skip
+                )
+                bar.update(completed=rep + 1)
+        results = pd.concat(frames, ignore_index=True)
+        write_parquet(results, tmp / "results.parquet")
+        summary = (sc.summarize or default_summary)(results)
+        summary.to_csv(tmp / "summary.csv", index=False)
+        if sc.plot is not None:
+            sc.plot(results, resolved.config, tmp)
+        write_json(
+            {
+                "scenario": sc.name,
+                "source": resolved.source,
+                "config": resolved.config.model_dump(mode="json"),
+                "seed": resolved.seed,
+                "reps": resolved.reps,
+                "rep_seeds": seeds,
+                "versions": package_versions(),
+                "git_revision": git_revision(),
+                "command": command_line(),
+                "finished_utc": now_utc(),
+                "wall_time_s": round(time.perf_counter() - t0, 3),
+            },
+            tmp / MANIFEST,
+        )
+    return results, summary
