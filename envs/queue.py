@@ -96,7 +96,9 @@ class QueueAdmissionEnv(SimEnv):
     def threshold(self) -> int:
         c = self.config
         if c.servers == 1:
-            return best_threshold(c.arrival_rate, c.service_rate, c.revenue, c.holding_cost, c.capacity)
+            return best_threshold(
+                c.arrival_rate, c.service_rate, c.revenue, c.holding_cost, c.capacity
+            )
         return min(c.servers + 1, c.capacity)
 
     def baseline_policies(self):

@@ -68,7 +68,9 @@ def sweep(
     scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
     grid: Annotated[
         list[str] | None,
-        typer.Option("--grid", "-g", help="Axis key=v1,v2,... (or lo:hi[:log|:int] with --random)."),
+        typer.Option(
+            "--grid", "-g", help="Axis key=v1,v2,... (or lo:hi[:log|:int] with --random)."
+        ),
     ] = None,
     random: Annotated[int | None, typer.Option("--random", help="Sample N random points.")] = None,
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per point.")] = None,
@@ -78,7 +80,9 @@ def sweep(
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
     ] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Run only missing or failed runs.")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Run only missing or failed runs.")
+    ] = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -89,7 +93,9 @@ def sweep(
         raise ConfigError("--workers and --scheduler exclude each other")
     plan = plan_sweep(scenario, grid or [], reps=reps, seed=seed, sets=set_ or [], random=random)
     out = out or Path("results") / f"sweep-{plan.scenario}"
-    report = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet)
+    report = run_sweep(
+        plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet
+    )
     typer.echo(
         f"{report.done} done, {report.failed} failed, {report.skipped} already present "
         f"of {report.total}; results in {report.out}"

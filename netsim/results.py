@@ -107,7 +107,9 @@ def now_utc() -> str:
 
 
 def _replaceable(out: Path) -> bool:
-    return not out.exists() or (out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file()))
+    return not out.exists() or (
+        out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())
+    )
 
 
 @contextlib.contextmanager

@@ -44,7 +44,11 @@ def run_scenario(
             for rep, seed in enumerate(seeds):
                 frames.append(
                     run_replication(
-                        sc, resolved.config, seed, rep, workdir=tmp,
+                        sc,
+                        resolved.config,
+                        seed,
+                        rep,
+                        workdir=tmp,
                         progress=lambda f, rep=rep: bar.update(completed=rep + min(max(f, 0), 1)),
                     )  # fmt: skip
                 )

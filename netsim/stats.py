@@ -17,7 +17,9 @@ from scipy import stats as _st
 __all__ = ["t_interval", "batch_means", "summarize", "jain_index", "coefficient_of_variation"]
 
 
-def t_interval(samples: Sequence[float] | np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+def t_interval(
+    samples: Sequence[float] | np.ndarray, confidence: float = 0.95
+) -> tuple[float, float]:
     """Mean and half-width of the Student-t confidence interval of ``samples``.
 
     With fewer than two samples the half-width is NaN.

@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 
-# -- axes and points ----------------------------------------------------------------------------
+# -- axes and points --
 @dataclass(frozen=True)
 class Range:
     """A continuous axis ``lo:hi`` (``:log`` for log-uniform, ``:int`` for integers); only
@@ -90,7 +90,9 @@ def _parse_range(key: str, text: str) -> Range:
     except (ValueError, IndexError):
         raise ConfigError(f"--grid {key}: range must be lo:hi[:log|:int], got {text!r}") from None
     if len(parts) > 3 or scale not in ("linear", "log", "int") or not lo < hi:
-        raise ConfigError(f"--grid {key}: range must be lo:hi[:log|:int] with lo < hi, got {text!r}")
+        raise ConfigError(
+            f"--grid {key}: range must be lo:hi[:log|:int] with lo < hi, got {text!r}"
+        )
     if scale == "log" and lo <= 0:
         raise ConfigError(f"--grid {key}: a log range needs lo > 0, got {text!r}")
     return Range(lo, hi, scale)
@@ -151,7 +153,7 @@ def point_id(params: Mapping[str, Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
 
-# -- tasks ----------------------------------------------------------------------------------------
+# -- tasks --
 @dataclass(frozen=True)
 class RunSpec:
     """One (point, replication): everything a worker needs, picklable."""
@@ -177,6 +179,13 @@ class Outcome:
     wall_s: float = 0.0
 
 
+def _column_value(v: Any) -> Any:
+    """Scalars stay as they are; lists and mappings become canonical JSON text."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    return json.dumps(v, sort_keys=True)
+
+
 def execute(spec: RunSpec) -> Outcome:
     """Run one spec; exceptions become a failed :class:`Outcome` (never raised)."""
     t0 = time.perf_counter()
@@ -185,7 +194,7 @@ def execute(spec: RunSpec) -> Outcome:
         cfg = validate(sc.schema, spec.config)
         df = run_replication(sc, cfg, spec.seed, spec.rep)
         for i, (k, v) in enumerate(spec.params):
-            df.insert(i, k, v)
+            df.insert(i, k, _column_value(v))
         return Outcome(spec, df, wall_s=time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         msg = " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -256,7 +265,7 @@ def plan_sweep(
     return plan
 
 
-# -- executors --------------------------------------------------------------------------------------
+# -- executors --
 class SerialExecutor(cf.Executor):
     """Runs each task at submission, in this process."""
 
@@ -295,7 +304,7 @@ def make_executor(workers: int | None, scheduler: str | None) -> Iterator[cf.Exe
         yield ex
 
 
-# -- writing and reading --------------------------------------------------------------------------
+# -- writing and reading --
 def _part_path(out: Path, spec: RunSpec) -> Path:
     return out / "results" / f"point={spec.point}" / f"rep-{spec.rep:05d}.parquet"
 
@@ -363,7 +372,9 @@ def _prepare_out(out: Path, plan: SweepPlan, resume: bool) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: exists; pass --resume to continue it or choose another")
     out.mkdir(parents=True, exist_ok=True)
-    rows = [{"point": point_id(p), **p} for p in plan.points]
+    rows = [
+        {"point": point_id(p), **{k: _column_value(v) for k, v in p.items()}} for p in plan.points
+    ]
     pd.DataFrame(rows).to_csv(out / "points.csv", index=False)
     write_json(
         {
@@ -390,7 +401,10 @@ def run_sweep(
     todo = [s for s in plan.specs if not _part_path(out, s).is_file()]
     skipped = len(plan.specs) - len(todo)
     done = failed = 0
-    with make_executor(workers, scheduler) as ex, progress_bar(len(todo), plan.scenario, progress) as bar:
+    with (
+        make_executor(workers, scheduler) as ex,
+        progress_bar(len(todo), plan.scenario, progress) as bar,
+    ):
 
         def label() -> str:
             left = len(todo) - done - failed
@@ -404,7 +418,9 @@ def run_sweep(
                     outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001 - worker died or cluster failed
                     spec = futures[fut]
-                    outcome = Outcome(spec, None, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                    outcome = Outcome(
+                        spec, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
+                    )
                 _record(out, outcome)
                 if outcome.frame is not None:
                     done += 1

@@ -75,7 +75,7 @@ def grid(rows: int, cols: int, spacing_m: float = 1.0) -> nx.Graph:
     rows, cols = _positive_int("rows", rows), _positive_int("cols", cols)
     g = nx.grid_2d_graph(rows, cols)
     g = nx.convert_node_labels_to_integers(g, ordering="sorted", label_attribute="rc")
-    for i, data in g.nodes(data=True):
+    for _, data in g.nodes(data=True):
         r, c = data["rc"]
         data.update(role="node", pos=(c * spacing_m, r * spacing_m))
     return g
@@ -187,11 +187,15 @@ def load_graph(path: str | Path) -> nx.Graph:
         elif suffix in (".graphml", ".xml"):
             g = nx.read_graphml(p)
         else:
-            raise ConfigError(f"topology file {p}: unknown format '{suffix}' (allowed: .gml, .graphml)")
+            raise ConfigError(
+                f"topology file {p}: unknown format '{suffix}' (allowed: .gml, .graphml)"
+            )
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - parser errors vary by format
-        raise ConfigError(f"cannot parse topology {p}: {' '.join(str(exc).split())[:160]}") from None
+        raise ConfigError(
+            f"cannot parse topology {p}: {' '.join(str(exc).split())[:160]}"
+        ) from None
     if g.number_of_nodes() == 0:
         raise ConfigError(f"topology {p} is empty (no nodes)")
     return g

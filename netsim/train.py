@@ -48,7 +48,8 @@ def load_algo(name: str):
 def _check_compatible(algo: str, env: gym.Env) -> None:
     if algo == "dqn" and not isinstance(env.action_space, gym.spaces.Discrete):
         raise ConfigError(
-            f"--algo dqn needs a Discrete action space; this env has {type(env.action_space).__name__}"
+            "--algo dqn needs a Discrete action space; "
+            f"this env has {type(env.action_space).__name__}"
         )
     if algo == "maskable_ppo" and not hasattr(env.unwrapped, "action_masks"):
         raise ConfigError("--algo maskable_ppo needs an env with action_masks()")
@@ -117,7 +118,11 @@ def train(
 
     env_id = require_env_id(env_id)
     algo_cls = load_algo(algo)
-    for name, value, low in (("timesteps", timesteps, 1), ("n-envs", n_envs, 1), ("eval-episodes", eval_episodes, 1)):  # noqa: E501
+    for name, value, low in (
+        ("timesteps", timesteps, 1),
+        ("n-envs", n_envs, 1),
+        ("eval-episodes", eval_episodes, 1),
+    ):  # noqa: E501
         if value < low:
             raise ConfigError(f"--{name}: must be >= {low} (got {value})")
     env_config = dict(env_config or {})
@@ -134,7 +139,9 @@ def train(
             env_id, n_envs=n_envs, seed=seed, env_kwargs={"config": env_config},
             monitor_dir=str(tmp / "monitor"), vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
         )  # fmt: skip
-        model = algo_cls("MlpPolicy", vec, seed=seed, device="cpu", verbose=0, **(algo_kwargs or {}))
+        model = algo_cls(
+            "MlpPolicy", vec, seed=seed, device="cpu", verbose=0, **(algo_kwargs or {})
+        )
         with progress_bar(timesteps, f"train {algo} on {env_id}", progress) as bar:
 
             class _Progress(BaseCallback):

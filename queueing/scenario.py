@@ -53,8 +53,12 @@ class QueueConfig(Config):
                     f"station {i} has load rho={rho:.3g}; arrival_rate must be < "
                     f"servers*service_rate = {st.servers * st.service_rate:g} for a steady state"
                 )
-        if self.service == "deterministic" and (len(self.stations) > 1 or self.stations[0].servers > 1):
-            raise ValueError("service=deterministic has a closed form for one single-server station only")
+        if self.service == "deterministic" and (
+            len(self.stations) > 1 or self.stations[0].servers > 1
+        ):
+            raise ValueError(
+                "service=deterministic has a closed form for one single-server station only"
+            )
         return self
 
 
@@ -128,7 +132,8 @@ def plot(results: pd.DataFrame, cfg: QueueConfig, out: Path) -> None:
         ax.set_xticks(x, [f"st {v}" for v in sub["station"]])
         ax.set_title(name.replace("_", " "), fontsize=9)
     axes[0].legend(fontsize=7)
-    fig.suptitle(f"λ={cfg.arrival_rate:g}/s, stations={[(st.servers, st.service_rate) for st in cfg.stations]}")
+    stations = [(st.servers, st.service_rate) for st in cfg.stations]
+    fig.suptitle(f"λ={cfg.arrival_rate:g}/s, stations (c, μ)={stations}")
     save_figure(fig, out / "theory_vs_sim.png")
     samples = results[results["kind"] == "sample"]["value"].to_numpy()
     if samples.size:

@@ -95,7 +95,9 @@ def mm1k(lam: float, mu: float, k: int) -> tuple[float, QueueMetrics]:
     return float(p[-1]), QueueMetrics(1.0 - float(p[0]), Lq / lam_eff, w, Lq, L)
 
 
-def tandem(lam: float, stations: Sequence[tuple[int, float]]) -> tuple[list[QueueMetrics], QueueMetrics]:
+def tandem(
+    lam: float, stations: Sequence[tuple[int, float]]
+) -> tuple[list[QueueMetrics], QueueMetrics]:
     """Open Jackson tandem: Poisson(λ) through M/M/c_i stations in series.
 
     By Burke's and Jackson's theorems each station is an independent M/M/c_i fed at λ; the
