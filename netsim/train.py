@@ -126,6 +126,7 @@ def train(
         ("timesteps", timesteps, 1),
         ("n-envs", n_envs, 1),
         ("eval-episodes", eval_episodes, 1),
+        ("torch-threads", torch_threads, 1),
     ):  # noqa: E501
         if value < low:
             raise ConfigError(f"--{name}: must be >= {low} (got {value})")
