@@ -127,7 +127,7 @@ def train(
         ("n-envs", n_envs, 1),
         ("eval-episodes", eval_episodes, 1),
         ("torch-threads", torch_threads, 1),
-    ):  # noqa: E501
+    ):
         if value < low:
             raise ConfigError(f"--{name}: must be >= {low} (got {value})")
     env_config = dict(env_config or {})

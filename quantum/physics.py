@@ -4,8 +4,16 @@ States are Werner states of fidelity F (to the target Bell state), with Werner p
 ``w = (4F - 1)/3``, or Bell-diagonal states given by coefficients (A, B, C, D) with A the
 fidelity. Fidelity always lies in [1/4, 1].
 
+Bell-diagonal states are also handled in their *correlation* form ``s = (s_x, s_y, s_z)``
+with ``s_i = ±⟨σ_i⊗σ_i⟩`` signed so that Φ⁺ has ``s = (1, 1, 1)``: then ``F = (1 + Σ s_i)/4``,
+a Werner state is ``s = (w, w, w)``, entanglement swapping multiplies correlations
+component-wise and a Pauli memory channel scales them; this is what the engine stores.
+
 Sources: Dür & Briegel, Rep. Prog. Phys. 70, 1381 (2007) (swap, Werner algebra);
-Bennett et al., PRL 76, 722 (1996) (BBPSSW); Deutsch et al., PRL 77, 2818 (1996) (DEJMPS).
+Bennett et al., PRL 76, 722 (1996) (BBPSSW); Deutsch et al., PRL 77, 2818 (1996) (DEJMPS);
+Barrett & Kok, PRA 71, 060310 (2005) (two-photon midpoint scheme); Humphreys et al., Nature
+558, 268 (2018) and Rozpędek et al., PRA 99, 052330 (2019) (single-click scheme); Nielsen &
+Chuang §8.3 and Ghosh, Fowler & Geller, PRA 86, 062318 (2012) (T1/T2 and its Pauli twirl).
 """
 
 from __future__ import annotations
@@ -22,6 +30,15 @@ __all__ = [
     "dejmps",
     "werner_to_bell_diagonal",
     "fiber_transmissivity",
+    "link_success_probability",
+    "link_initial_fidelity",
+    "attempt_time_s",
+    "memory_factors",
+    "t1t2_decay",
+    "bell_diagonal_to_correlations",
+    "correlations_to_bell_diagonal",
+    "correlations_fidelity",
+    "werner_hashing_yield",
 ]
 
 #: speed of light in fibre (refractive index ≈ 1.5): 2·10⁸ m/s
@@ -93,3 +110,124 @@ def dejmps(c1, c2):
 def fiber_transmissivity(length_km, attenuation_db_per_km: float = 0.2):
     """Fibre transmissivity ``η = 10^(−α·L/10)`` (0.2 dB/km: ``10^(−0.02·L)``)."""
     return np.power(10.0, -attenuation_db_per_km * np.asarray(length_km, dtype=float) / 10.0)
+
+
+def link_success_probability(
+    length_km,
+    scheme: str = "midpoint",
+    detector_efficiency: float = 1.0,
+    emission_efficiency: float = 1.0,
+    bright_state: float = 0.1,
+    attenuation_db_per_km: float = 0.2,
+):
+    """Success probability of one heralded attempt over a link of ``length_km`` with the
+    detection station at its midpoint; each photon sees ``η_ph = η_emit·η(L/2)·η_det``.
+
+    * ``"midpoint"`` (two-photon / double-click, Barrett & Kok 2005): both photons must be
+      detected and the linear-optics Bell measurement resolves 2 of 4 Bell states:
+      ``p = η_ph²/2``.
+    * ``"single_click"`` (Humphreys et al. 2018): each node emits with bright-state population
+      α and one click heralds: ``p = 1 − (1 − α·η_ph)² ≈ 2α·η_ph`` (dark counts neglected).
+    """
+    eta_ph = (
+        emission_efficiency
+        * detector_efficiency
+        * fiber_transmissivity(np.asarray(length_km, dtype=float) / 2.0, attenuation_db_per_km)
+    )
+    if scheme == "midpoint":
+        return 0.5 * eta_ph**2
+    if scheme == "single_click":
+        if not 0.0 < bright_state <= 0.5:
+            raise ValueError(f"bright_state must be in (0, 0.5], got {bright_state}")
+        return 1.0 - (1.0 - bright_state * eta_ph) ** 2
+    raise ValueError(f"scheme must be 'midpoint' or 'single_click', got {scheme!r}")
+
+
+def link_initial_fidelity(
+    scheme: str = "midpoint", link_fidelity: float = 1.0, bright_state: float = 0.1
+):
+    """Fidelity F0 of a freshly heralded pair (Werner form).
+
+    ``"midpoint"``: ``F0 = link_fidelity`` (set by the emitters and the interference quality).
+    ``"single_click"``: the bright-state admixture |↑↑⟩ caps the fidelity at ``1 − α``
+    (Humphreys et al. 2018, ideal visibility); other imperfections enter through
+    ``link_fidelity``, combined in Werner form ``w0 = w(1 − α)·w(link_fidelity)``.
+    """
+    if scheme == "midpoint":
+        return float(link_fidelity)
+    if scheme == "single_click":
+        w = fidelity_to_werner(1.0 - bright_state) * fidelity_to_werner(link_fidelity)
+        return float(werner_to_fidelity(w))
+    raise ValueError(f"scheme must be 'midpoint' or 'single_click', got {scheme!r}")
+
+
+def attempt_time_s(length_km, local_time_s: float = 0.0):
+    """Duration of one heralded attempt: ``L/c_fiber`` (photons travel L/2 to the midpoint and
+    the herald L/2 back) plus a local time (emission, reset, processing), in seconds."""
+    return np.asarray(length_km, dtype=float) * 1e3 / C_FIBER_M_S + local_time_s
+
+
+def memory_factors(dt_s, qubits: int = 1, tau_s=None, t1_s=None, t2_s=None):
+    """Factors ``(f_x, f_y, f_z)`` that scale a pair's correlations while ``qubits`` of its
+    halves wait ``dt_s`` seconds.
+
+    * depolarising (``tau_s``): every ``f_i = exp(−q·t/τ)``, i.e.
+      ``F(t) = 1/4 + (F0 − 1/4)·exp(−q·t/τ)``;
+    * T1/T2 (``t1_s``, ``t2_s``): amplitude + phase damping has Pauli transfer diagonal
+      ``(e^{−t/T2}, e^{−t/T2}, e^{−t/T1})`` (Nielsen & Chuang §8.3); the engine keeps its Pauli
+      twirl (Ghosh et al. 2012), so ``f = (e^{−qt/T2}, e^{−qt/T2}, e^{−qt/T1})``;
+    * neither: no decay (all ones).
+    """
+    dt = np.asarray(dt_s, dtype=float)
+    if tau_s is not None:
+        f = np.exp(-qubits * dt / tau_s)
+        return f, f, f
+    if t1_s is not None and t2_s is not None:
+        if t2_s > 2.0 * t1_s:
+            raise ValueError(f"t2_s must be <= 2·t1_s (got T1={t1_s}, T2={t2_s})")
+        e2 = np.exp(-qubits * dt / t2_s)
+        return e2, e2, np.exp(-qubits * dt / t1_s)
+    one = np.ones_like(dt)
+    return one, one, one
+
+
+def t1t2_decay(f, dt_s, t1_s, t2_s, qubits: int = 1):
+    """Fidelity of a Werner pair after ``qubits`` halves wait ``dt_s`` under T1/T2:
+    ``F' = 1/4 + (F − 1/4)·(e^{−qt/T1} + 2e^{−qt/T2})/3`` (Pauli-twirled amplitude and phase
+    damping; exact for one waiting qubit)."""
+    fx, fy, fz = memory_factors(dt_s, qubits, t1_s=t1_s, t2_s=t2_s)
+    f = np.asarray(f, dtype=float)
+    return 0.25 + (f - 0.25) * (fx + fy + fz) / 3.0
+
+
+def bell_diagonal_to_correlations(c):
+    """Correlations ``(s_x, s_y, s_z)`` of Bell-diagonal coefficients ``(A, B, C, D)`` =
+    weights of (Φ⁺, Ψ⁻, Ψ⁺, Φ⁻): ``s_x = ⟨XX⟩ = A − B + C − D``,
+    ``s_y = −⟨YY⟩ = A + B − C − D``, ``s_z = ⟨ZZ⟩ = A − B − C + D``."""
+    a, b, cc, d = np.moveaxis(np.asarray(c, dtype=float), -1, 0)
+    return np.stack([a - b + cc - d, a + b - cc - d, a - b - cc + d], axis=-1)
+
+
+def correlations_to_bell_diagonal(s):
+    """Inverse of :func:`bell_diagonal_to_correlations`: ``A = (1 + s_x + s_y + s_z)/4``,
+    ``B = (1 − s_x + s_y − s_z)/4``, ``C = (1 + s_x − s_y − s_z)/4``,
+    ``D = (1 − s_x − s_y + s_z)/4``."""
+    sx, sy, sz = np.moveaxis(np.asarray(s, dtype=float), -1, 0)
+    return np.stack(
+        [1 + sx + sy + sz, 1 - sx + sy - sz, 1 + sx - sy - sz, 1 - sx - sy + sz], axis=-1
+    ) / 4.0
+
+
+def correlations_fidelity(sx, sy, sz):
+    """Fidelity to Φ⁺ of a Bell-diagonal state: ``F = (1 + s_x + s_y + s_z)/4``."""
+    return (1.0 + np.asarray(sx, dtype=float) + sy + sz) / 4.0
+
+
+def werner_hashing_yield(f):
+    """Hashing-bound distillable entanglement (ebits per pair) of a Werner pair,
+    ``max(0, 1 − H(F, (1−F)/3, (1−F)/3, (1−F)/3))`` (Bennett et al., PRA 54, 3824 (1996))."""
+    f = np.clip(np.asarray(f, dtype=float), 0.25, 1.0)
+    r = (1.0 - f) / 3.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = -np.where(f > 0, f * np.log2(f), 0.0) - 3.0 * np.where(r > 0, r * np.log2(r), 0.0)
+    return np.maximum(0.0, 1.0 - h)
