@@ -71,6 +71,17 @@ class Simulation:
         ev.callbacks.append(lambda _ev: callback(*args))
         return ev
 
+    def at(self, time_s: float, callback: Callable[..., Any], *args: Any) -> simpy.Event:
+        """Call ``callback(*args)`` at absolute time ``time_s``.
+
+        A time a few ulps in the past (floating-point rounding of replayed absolute times) is
+        treated as now; anything earlier raises ``ValueError``.
+        """
+        delay = time_s - self.env.now
+        if delay < -1e-9 * max(1.0, abs(time_s)):
+            raise ValueError(f"time {time_s} is in the past (now {self.env.now})")
+        return self.schedule(max(0.0, delay), callback, *args)
+
     def every(
         self, interval: float, callback: Callable[..., Any], *args: Any, first: float | None = None
     ) -> simpy.Process:

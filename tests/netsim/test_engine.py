@@ -15,6 +15,18 @@ def test_schedule_calls_in_time_order():
     assert seen == ["a", "b", 3.0]
 
 
+def test_at_absolute_times_tolerates_rounding():
+    sim = Simulation()
+    seen = []
+    sim.run(until=0.3)
+    sim.at(0.1 + 0.2, seen.append, "now")  # 0.30000000000000004 vs 0.3
+    sim.at(1.0, seen.append, "later")
+    sim.run()
+    assert seen == ["now", "later"] and sim.now == 1.0
+    with pytest.raises(ValueError, match="past"):
+        sim.at(0.5, print)
+
+
 def test_schedule_rejects_negative_delay():
     with pytest.raises(ValueError):
         Simulation().schedule(-1, print)
