@@ -213,9 +213,10 @@ def correlations_to_bell_diagonal(s):
     ``B = (1 − s_x + s_y − s_z)/4``, ``C = (1 + s_x − s_y − s_z)/4``,
     ``D = (1 − s_x − s_y + s_z)/4``."""
     sx, sy, sz = np.moveaxis(np.asarray(s, dtype=float), -1, 0)
-    return np.stack(
-        [1 + sx + sy + sz, 1 - sx + sy - sz, 1 + sx - sy - sz, 1 - sx - sy + sz], axis=-1
-    ) / 4.0
+    return (
+        np.stack([1 + sx + sy + sz, 1 - sx + sy - sz, 1 + sx - sy - sz, 1 - sx - sy + sz], axis=-1)
+        / 4.0
+    )
 
 
 def correlations_fidelity(sx, sy, sz):

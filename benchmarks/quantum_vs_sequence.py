@@ -1,0 +1,273 @@
+"""netsim's repeater chain against SeQUeNCe on the same scenario (issue 6).
+
+Scenario: a linear chain of 5 quantum routers (4 links of 10 km, 0.2 dB/km), one memory per
+link side, raw pair fidelity 0.9, memory emission efficiency 0.9, detector efficiency 0.9,
+memory coherence time 1 s, request F ≥ 0.6, 5 s of simulated time.
+
+SeQUeNCe 1.x needs Python ≥ 3.12, so it runs in a subprocess from its own venv
+(``/work/venvs/sequence``, SeQUeNCe 1.3.1 on CPython 3.12.1; create it with
+``python3.12 -m venv /work/venvs/sequence && /work/venvs/sequence/bin/pip install sequence``
+or set ``SEQUENCE_PYTHON``). It uses the Bell-diagonal formalism, the single-heralded
+(two-photon, midpoint) generation protocol and its RSVP rules (nested swapping order).
+
+The netsim side is configured with the same physics (:mod:`quantum.chain`):
+
+* p per attempt = ½(η_emit·η(L/2)·η_det)², SeQUeNCe's SingleHeraldedBSM success rule;
+* attempt duration 4·L/c = 200 µs: SeQUeNCe's attempt is a four-message cycle (resource
+  manager REQUEST/RESPONSE, generation NEGOTIATE/ACK) overlapping the photon flight, so
+  netsim's ``L/c + local_time_s`` uses ``local_time_s = 3·L/c``;
+* depolarising memories with τ = 3T/4: SeQUeNCe's BDS memories apply X, Y, Z errors at rate
+  1/(3T) each, which shrinks the Werner parameter by e^{−4t/(3T)} per stored qubit;
+* cutoff T (SeQUeNCe memories expire one coherence time after excitation), nested swap order
+  (SeQUeNCe's RSVP rules), a swap handshake (SeQUeNCe's swapping node first asks both far
+  nodes for their memories and waits for both answers: one round trip to the farther one),
+  swap outcomes as fibre-latency messages, f_min 0.6.
+
+Printed: delivered pairs/s (95% CI) and mean fidelity for both, the wall-clock and CPU
+ratio on the 5 s scenario (target: netsim ≥ 10× faster), and netsim events/s on a
+1,000-node chain. Timings on a shared machine are noisy; CPU time is the fairer figure.
+
+Run: ``python benchmarks/quantum_vs_sequence.py [--sim-s 5] [--reps 20]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from netsim import EventCounter
+from netsim.stats import t_interval
+from quantum.chain import ChainConfig, link_physics, simulate_chain
+from quantum.physics import C_FIBER_M_S
+
+SCENARIO = {
+    "routers": 5, "link_km": 10.0, "f0": 0.9, "eta_emit": 0.9, "eta_det": 0.9,
+    "coherence_s": 1.0, "att_db_per_km": 0.2, "memories": 1, "f_min": 0.6, "sim_s": 5.0,
+    "seed": 1,
+}  # fmt: skip
+
+SEQUENCE_PYTHON = os.environ.get("SEQUENCE_PYTHON", "/work/venvs/sequence/bin/python")
+
+# Runs inside SeQUeNCe's venv; prints one JSON line.
+SEQUENCE_DRIVER = r"""
+import json, sys, time
+from importlib.metadata import version
+from sequence.constants import BELL_DIAGONAL_STATE_FORMALISM as BDS, SINGLE_HERALDED
+from sequence.entanglement_management.generation import (
+    EntanglementGenerationA, EntanglementGenerationB)
+from sequence.entanglement_management.purification import PurificationProtocol
+from sequence.entanglement_management.swapping import EntanglementSwappingA, EntanglementSwappingB
+from sequence.app.request_app import RequestApp
+from sequence.resource_management import resource_manager as rm
+from sequence.topology.router_net_topo import RouterNetTopo
+
+EntanglementGenerationA.set_global_type(SINGLE_HERALDED)
+EntanglementGenerationB.set_global_type(SINGLE_HERALDED)
+for cls in (EntanglementSwappingA, EntanglementSwappingB, PurificationProtocol):
+    cls.set_formalism(BDS)
+
+P = json.loads(sys.argv[1])
+n, L = P["routers"], P["link_km"] * 1e3
+c = 2e8
+ps = lambda s: int(round(s * 1e12))
+routers = [f"r{i}" for i in range(n)]
+bsms = [f"bsm{i}" for i in range(n - 1)]
+det = {"efficiency": P["eta_det"], "dark_count": 0, "time_resolution": 6, "count_rate": 1e11}
+cfg = {
+    "formalism": "bell_diagonal",
+    "stop_time": ps(P["sim_s"] + 2e-3),
+    "templates": {
+        "router": {"MemoryArray": {"fidelity": P["f0"], "efficiency": P["eta_emit"],
+                                    "coherence_time": P["coherence_s"], "frequency": 2e8}},
+        "bsm": {"encoding_type": "single_heralded",
+                "SingleHeraldedBSM": {"detectors": [det, det]}},
+    },
+    "nodes": [{"name": r, "type": "QuantumRouter", "seed": P["seed"] * 100 + i,
+               "memo_size": 2 * P["memories"], "template": "router"}
+              for i, r in enumerate(routers)]
+    + [{"name": b, "type": "BSMNode", "seed": P["seed"] * 100 + 50 + i, "template": "bsm"}
+       for i, b in enumerate(bsms)],
+    "qchannels": [{"source": routers[i + j], "destination": bsms[i], "distance": L / 2,
+                   "attenuation": P["att_db_per_km"] / 1e3}
+                  for i in range(n - 1) for j in (0, 1)],
+    "cchannels": [{"source": a, "destination": b, "delay": ps(L / 2 / c)}
+                  for i in range(n - 1)
+                  for a, b in ((routers[i], bsms[i]), (bsms[i], routers[i]),
+                               (routers[i + 1], bsms[i]), (bsms[i], routers[i + 1]))]
+    + [{"source": routers[i], "destination": routers[j], "delay": ps(abs(i - j) * L / c)}
+       for i in range(n) for j in range(n) if i != j],
+}
+rejected = [0]
+_orig = rm.ResourceManager.received_message
+def received_message(self, src, msg):
+    if msg.msg_type == rm.ResourceManagerMsgType.RESPONSE and not msg.is_approved:
+        rejected[0] += 1
+    return _orig(self, src, msg)
+rm.ResourceManager.received_message = received_message
+
+class App(RequestApp):
+    fids, times = [], []
+    def get_memory(self, info):
+        if info.state in ("ENTANGLED", "PURIFIED") and info.index in self.memo_to_reservation:
+            res = self.memo_to_reservation[info.index]
+            if info.remote_node == res.responder and info.fidelity >= res.fidelity:
+                App.fids.append(info.fidelity)
+                App.times.append(self.node.timeline.now() * 1e-12 - 1e-3)
+        super().get_memory(info)
+
+topo = RouterNetTopo(cfg)
+tl = topo.get_timeline()
+tl.show_progress = False
+nodes = {x.name: x for x in topo.get_nodes_by_type(RouterNetTopo.QUANTUM_ROUTER)}
+app = App(nodes[routers[0]])
+App(nodes[routers[-1]])
+tl.init()
+# RSVP needs the reservation to start after its messages arrive: start at 1 ms
+app.start(routers[-1], ps(1e-3), ps(1e-3 + P["sim_s"]), P["memories"], P["f_min"])
+w0, c0 = time.perf_counter(), time.process_time()
+tl.run()
+print(json.dumps({"version": version("sequence"),
+                  "python": sys.version.split()[0], "fidelities": App.fids,
+                  "times": App.times, "events": tl.run_counter, "rejected": rejected[0],
+                  "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0}))
+"""
+
+
+def netsim_config(p: dict, n_links: int | None = None) -> ChainConfig:
+    """The SeQUeNCe scenario in netsim terms (see the module docstring)."""
+    lc = p["link_km"] * 1e3 / C_FIBER_M_S
+    return ChainConfig(
+        n_links=n_links or p["routers"] - 1, link_length_km=p["link_km"],
+        attenuation_db_per_km=p["att_db_per_km"], scheme="midpoint",
+        detector_efficiency=p["eta_det"], emission_efficiency=p["eta_emit"],
+        link_fidelity=p["f0"], local_time_s=3 * lc, comm_qubits=2 * p["memories"],
+        storage_qubits=0, max_link_pairs=p["memories"], decoherence="depolarising",
+        coherence_time_s=0.75 * p["coherence_s"], cutoff_s=p["coherence_s"],
+        swap_order="nested", swap_handshake=True, f_min=p["f_min"],
+    )  # fmt: skip
+
+
+def rate_ci(times: np.ndarray, horizon: float, batches: int = 10) -> tuple[float, float]:
+    """Mean rate and 95% half-width from ``batches`` equal time batches."""
+    counts, _ = np.histogram(times, bins=batches, range=(0.0, horizon))
+    mean, half = t_interval(counts * batches / horizon)
+    return mean, half
+
+
+def run_netsim(p: dict, reps: int) -> dict:
+    cfg = netsim_config(p)
+    rates, fids, walls, cpus = [], [], [], []
+    for r in range(reps):
+        w0, c0 = time.perf_counter(), time.process_time()
+        res = simulate_chain(cfg, seed=1000 + r, horizon_s=p["sim_s"])
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+        rates.append(res.rate_hz)
+        fids.append(res.fidelities[res.fidelities >= p["f_min"]])
+    counter = EventCounter()
+    simulate_chain(cfg, seed=1000, horizon_s=p["sim_s"], trace=counter)
+    f = np.concatenate(fids)
+    mean, half = t_interval(rates)
+    se = f.std(ddof=1) / np.sqrt(f.size)
+    return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
+            "wall_s": float(np.median(walls)), "cpu_s": float(np.median(cpus)),
+            "events": counter.count, "attempt_s": link_physics(cfg).attempt_s,
+            "p": link_physics(cfg).p}  # fmt: skip
+
+
+def run_sequence(p: dict) -> dict | None:
+    if not Path(SEQUENCE_PYTHON).exists():
+        print(f"SeQUeNCe interpreter not found at {SEQUENCE_PYTHON}; set SEQUENCE_PYTHON")
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "sequence_chain.py"
+        script.write_text(SEQUENCE_DRIVER)
+        w0 = time.perf_counter()
+        out = subprocess.run([SEQUENCE_PYTHON, str(script), json.dumps(p)], cwd=tmp,
+                             capture_output=True, text=True, check=False)  # fmt: skip
+        total = time.perf_counter() - w0
+    if out.returncode != 0:
+        print("SeQUeNCe run failed:\n" + out.stderr[-2000:])
+        return None
+    d = json.loads(out.stdout.strip().splitlines()[-1])
+    f = np.asarray(d["fidelities"])
+    mean, half = rate_ci(np.asarray(d["times"]), p["sim_s"])
+    se = f.std(ddof=1) / np.sqrt(f.size)
+    return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
+            "wall_s": d["wall_s"], "cpu_s": d["cpu_s"], "events": d["events"],
+            "rejected": d["rejected"], "process_s": total, "version": d["version"],
+            "python": d["python"]}  # fmt: skip
+
+
+def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
+    cfg = netsim_config(p, n_links=nodes - 1)
+    counter = EventCounter()
+    simulate_chain(cfg, seed=7, horizon_s=sim_s, trace=counter)
+    w0, c0 = time.perf_counter(), time.process_time()
+    res = simulate_chain(cfg, seed=7, horizon_s=sim_s)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    return {
+        "events": counter.count,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "delivered": res.delivered,
+        "swaps": res.swaps,
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sim-s", type=float, default=SCENARIO["sim_s"])
+    ap.add_argument("--reps", type=int, default=20, help="netsim replications")
+    ap.add_argument("--skip-sequence", action="store_true")
+    args = ap.parse_args(argv)
+    p = dict(SCENARIO, sim_s=args.sim_s)
+    print(f"scenario: {json.dumps(p)}")
+    ns = run_netsim(p, args.reps)
+    print(
+        f"netsim   : p/attempt={ns['p']:.4f}, attempt={ns['attempt_s'] * 1e6:.0f} µs; "
+        f"rate {ns['rate']:.1f} ± {ns['rate_ci']:.1f} pairs/s ({args.reps} reps), "
+        f"fidelity {ns['fid']:.5f} ± {ns['fid_se']:.5f}; one {p['sim_s']:g} s run: "
+        f"{ns['wall_s']:.3f} s wall, {ns['cpu_s']:.3f} s CPU, {ns['events']} events"
+    )
+    eps = events_per_second(p)
+    print(
+        f"netsim 1,000-node chain: {eps['events']} events in {eps['wall_s']:.2f} s wall / "
+        f"{eps['cpu_s']:.2f} s CPU -> {eps['events'] / eps['wall_s']:,.0f} events/s wall, "
+        f"{eps['events'] / eps['cpu_s']:,.0f} events/s CPU ({eps['swaps']} swaps, "
+        f"{eps['delivered']} end-to-end pairs)"
+    )
+    sq = None if args.skip_sequence else run_sequence(p)
+    if sq is None:
+        return 0
+    print(
+        f"SeQUeNCe : {sq['version']} on Python {sq['python']} (subprocess); rate "
+        f"{sq['rate']:.1f} ± {sq['rate_ci']:.1f} pairs/s (1 run, 10 time batches), fidelity "
+        f"{sq['fid']:.5f} ± {sq['fid_se']:.5f}; {sq['wall_s']:.1f} s wall, "
+        f"{sq['cpu_s']:.1f} s CPU, {sq['events']} events "
+        f"({sq['events'] / sq['wall_s']:,.0f} events/s wall, "
+        f"{sq['events'] / sq['cpu_s']:,.0f} events/s CPU); "
+        f"{sq['rejected']} rejected generation requests"
+    )
+    diff = ns["rate"] - sq["rate"]
+    print(
+        f"rate difference netsim − SeQUeNCe: {diff:+.1f} pairs/s "
+        f"({diff / sq['rate']:+.1%}; combined 95% half-width "
+        f"{np.hypot(ns['rate_ci'], sq['rate_ci']):.1f}); fidelity difference "
+        f"{ns['fid'] - sq['fid']:+.5f}"
+    )
+    print(f"CPU-time ratio SeQUeNCe/netsim: {sq['cpu_s'] / ns['cpu_s']:.0f}x")
+    print(f"wall-time ratio SeQUeNCe/netsim: {sq['wall_s'] / ns['wall_s']:.0f}x (target >= 10x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
