@@ -1,0 +1,274 @@
+"""Baseline mechanisms and the optimum, all on MOHAF's constraints and scored on the same F.
+
+Every baseline serves requests one at a time in its own order and gives each the resource its
+rule picks among the feasible ones (type, residual capacity, reserve price ρ_j·d_i ≤ B_i, QoS
+floors), at fixed reserve prices ρ (no price dynamics):
+
+* ``greedy_priority``: highest priority first (ties: earlier submission), cheapest feasible
+  resource; pays the posted price ρ_j·d_i.
+* ``first_price``: sealed bids per unit demand ``b_i = v_i·(n − 1)/n`` (the risk-neutral
+  equilibrium shading for n bidders with i.i.d. uniform values; v_i = B_i/d_i); highest bid
+  first; the winner takes the feasible resource it values most (largest w_ij) among those
+  with ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
+* ``vickrey``: truthful bids ``b_i = v_i``, same order and choice; the winner pays the next
+  highest bid per unit (generalised second price), at least the reserve, at most its budget.
+* ``random_allocation``: uniformly random order, uniformly random feasible resource; posted price.
+* ``optimum``: exact maximum of F by MILP (HiGHS through ``scipy.optimize.milp``), the
+  concave fairness term linearised exactly by its harmonic increments; for one-to-one
+  matching with a modular objective, ``scipy.optimize.linear_sum_assignment``.
+* ``upper_bound``: Σ_i max_j w_ij + δ Σ_k H(n_k), the capacity-free relaxation (for large
+  instances where the MILP is out of reach).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.sparse import coo_matrix
+
+from .greedy import Mode
+from .model import Allocation, Instance, UtilityParams, Weights
+from .objective import harmonic
+from .utility import utility_matrix, value_per_unit
+
+__all__ = [
+    "greedy_priority",
+    "first_price",
+    "vickrey",
+    "random_allocation",
+    "optimum",
+    "upper_bound",
+    "BASELINES",
+]
+
+
+def _sequential(
+    inst: Instance, order: np.ndarray, pick, feas: np.ndarray, mode: Mode, extra=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Serve requests in ``order``; ``pick(i, candidates)`` chooses among feasible resources."""
+    d = inst.requests.demand
+    resid = inst.resources.capacity.astype(float).copy()
+    out_i, out_j = [], []
+    for i in order.tolist():
+        ok = feas[i] & (resid >= d[i])
+        if extra is not None:
+            ok &= extra(i)
+        cand = np.flatnonzero(ok)
+        if cand.size == 0:
+            continue
+        j = int(pick(i, cand))
+        out_i.append(i)
+        out_j.append(j)
+        resid[j] = -1.0 if mode == "exclusive" else resid[j] - d[i]
+    return np.asarray(out_i, np.int64), np.asarray(out_j, np.int64)
+
+
+def _pay(per_unit, demand, budget) -> np.ndarray:
+    """``min(price per unit × demand, budget)``; zero-demand requests (bid = inf) pay 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(demand > 0, np.minimum(per_unit * demand, budget), 0.0)
+
+
+def _alloc(i, j, pay) -> Allocation:
+    return Allocation(i, j, np.full(i.size, np.nan), np.asarray(pay, float))
+
+
+def greedy_priority(
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    mode: Mode = "shared",
+    rng=None,
+) -> Allocation:
+    """Highest priority first, cheapest feasible resource, posted price."""
+    Q = inst.requests
+    _, feas = utility_matrix(inst, prices, weights, params)
+    order = np.lexsort((Q.arrival_s, -Q.priority))
+    i, j = _sequential(inst, order, lambda _i, c: c[np.argmin(prices[c])], feas, mode)
+    return _alloc(i, j, prices[j] * Q.demand[i])
+
+
+def _bid_auction(inst, prices, weights, params, mode, shading: float):
+    Q = inst.requests
+    w, feas = utility_matrix(inst, prices, weights, params)
+    bid = value_per_unit(Q.demand, Q.budget) * shading
+    order = np.lexsort((np.arange(len(Q)), -bid))
+    i, j = _sequential(
+        inst,
+        order,
+        lambda i, c: c[np.argmax(w[i, c])],
+        feas,
+        mode,
+        extra=lambda i: prices <= bid[i],
+    )
+    return i, j, bid, order
+
+
+def first_price(
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    mode: Mode = "shared",
+    rng=None,
+) -> Allocation:
+    """Pay-as-bid sealed-bid auction with equilibrium bid shading (n − 1)/n."""
+    Q = inst.requests
+    n = max(len(Q), 2)
+    i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, (n - 1) / n)
+    return _alloc(i, j, _pay(bid[i], Q.demand[i], Q.budget[i]))
+
+
+def vickrey(
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    mode: Mode = "shared",
+    rng=None,
+) -> Allocation:
+    """Second-price rule: truthful bids, each winner pays the next-highest bid per unit."""
+    Q = inst.requests
+    i, j, bid, order = _bid_auction(inst, prices, weights, params, mode, 1.0)
+    nxt = np.empty(len(Q))
+    ranked = bid[order]
+    nxt[order] = np.append(ranked[1:], 0.0)  # the bid ranked just below
+    nxt = np.where(np.isfinite(nxt), nxt, bid)
+    per_unit = np.maximum(prices[j], nxt[i])
+    return _alloc(i, j, _pay(per_unit, Q.demand[i], Q.budget[i]))
+
+
+def random_allocation(
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    mode: Mode = "shared",
+    rng: np.random.Generator | None = None,
+) -> Allocation:
+    """Random order, random feasible resource, posted price."""
+    if rng is None:
+        raise ValueError("random_allocation needs rng (a numpy Generator from a named stream)")
+    Q = inst.requests
+    _, feas = utility_matrix(inst, prices, weights, params)
+    order = rng.permutation(len(Q))
+    i, j = _sequential(inst, order, lambda _i, c: c[rng.integers(c.size)], feas, mode)
+    return _alloc(i, j, prices[j] * Q.demand[i])
+
+
+def _milp(
+    w: np.ndarray,
+    feas: np.ndarray,
+    inst: Instance,
+    delta: float,
+    mode: Mode,
+    max_allocations: int | None,
+    held0,
+    time_limit_s: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    Q, R = inst.requests, inst.resources
+    pi, pj = np.nonzero(feas)
+    P = pi.size
+    if P == 0:
+        return pi, pj
+    owner = Q.requester[pi]
+    k_all = Q.n_requesters
+    h0 = np.zeros(k_all, np.int64) if held0 is None else np.asarray(held0, np.int64)
+    # fairness: y_{k,m} in [0, 1], m = 1..cap_k (pairs of k), Σ_m y = Σ x over k's pairs,
+    # objective δ/(h0_k + m) per y_{k,m}; decreasing coefficients make the LP fill them in order
+    caps = np.bincount(owner, minlength=k_all)
+    ks = np.repeat(np.arange(k_all), caps)
+    ms = np.concatenate([np.arange(1, c + 1) for c in caps]) if caps.sum() else np.zeros(0, int)
+    Y = ks.size
+    c = -np.concatenate([w[pi, pj], delta / (h0[ks] + ms)])
+    blocks = []  # (row index within block, column, value, lower bounds, upper bounds)
+    zk = np.zeros(k_all)
+    blocks.append(
+        (
+            np.concatenate([owner, ks]),
+            np.arange(P + Y),
+            np.concatenate([np.ones(P), -np.ones(Y)]),
+            zk,
+            zk,
+        )
+    )  # Σx_k − Σy_k = 0
+    if mode != "unconstrained":  # each request at most once
+        blocks.append((pi, np.arange(P), np.ones(P), np.full(len(Q), -np.inf), np.ones(len(Q))))
+    if mode == "shared":  # Σ d_i x_ij ≤ C_j
+        blocks.append((pj, np.arange(P), Q.demand[pi], np.full(len(R), -np.inf), R.capacity))
+    elif mode == "exclusive":  # each resource at most once
+        blocks.append((pj, np.arange(P), np.ones(P), np.full(len(R), -np.inf), np.ones(len(R))))
+    if max_allocations is not None:  # |S| ≤ k
+        blocks.append((np.zeros(P, int), np.arange(P), np.ones(P), [-np.inf], [max_allocations]))
+    rows, cols, vals, lo, hi = [], [], [], [], []
+    r = 0
+    for ri, ci, v, low, high in blocks:
+        rows.append(np.asarray(ri) + r)
+        cols.append(ci)
+        vals.append(v)
+        lo.append(np.asarray(low, float))
+        hi.append(np.asarray(high, float))
+        r += len(low)
+    A = coo_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, P + Y)
+    ).tocsr()
+    cons = LinearConstraint(A, np.concatenate(lo), np.concatenate(hi))
+    integrality = np.concatenate([np.ones(P), np.zeros(Y)])
+    res = milp(
+        c,
+        constraints=cons,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s, "mip_rel_gap": 0.0},
+    )
+    if res.x is None or res.status != 0:
+        raise RuntimeError(f"optimum: MILP did not solve to optimality ({res.message})")
+    x = res.x[:P] > 0.5
+    return pi[x], pj[x]
+
+
+def optimum(
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    mode: Mode = "shared",
+    max_allocations: int | None = None,
+    held0=None,
+    time_limit_s: float = 60.0,
+) -> Allocation:
+    """Exact maximiser of F at ``prices`` (small instances)."""
+    Q = inst.requests
+    w, feas = utility_matrix(inst, prices, weights, params)
+    delta = weights.normalised()[3]
+    one_each = np.bincount(Q.requester).max(initial=0) <= 1 and held0 is None
+    if mode == "exclusive" and max_allocations is None and (delta == 0 or one_each):
+        gain = np.where(feas, w + delta, 0.0)  # fairness adds δ to each served request
+        ri, rj = linear_sum_assignment(gain, maximize=True)
+        keep = feas[ri, rj]
+        i, j = ri[keep], rj[keep]
+    else:
+        i, j = _milp(w, feas, inst, delta, mode, max_allocations, held0, time_limit_s)
+    return _alloc(i.astype(np.int64), j.astype(np.int64), prices[j] * Q.demand[i])
+
+
+def upper_bound(
+    inst: Instance, prices: np.ndarray, weights: Weights, params: UtilityParams
+) -> float:
+    """Capacity-free relaxation: every request gets its best feasible resource."""
+    Q = inst.requests
+    w, feas = utility_matrix(inst, prices, weights, params)
+    best = np.where(feas.any(axis=1), w.max(axis=1, initial=-np.inf, where=feas), 0.0)
+    servable = feas.any(axis=1)
+    counts = np.bincount(Q.requester[servable], minlength=Q.n_requesters)
+    return float(best[servable].sum() + weights.normalised()[3] * harmonic(counts).sum())
+
+
+#: name -> baseline function ``(inst, prices, weights, params, mode, rng) -> Allocation``
+BASELINES = {
+    "greedy_priority": greedy_priority,
+    "first_price": first_price,
+    "vickrey": vickrey,
+    "random": random_allocation,
+}

@@ -1,0 +1,164 @@
+"""MOHAF's hierarchy: resources are split by type, then by k-means on location; each request
+joins the nearest cluster of its type and bids only on the resources of that cluster and of
+its ``neighbours`` nearest clusters (Agrawal et al. 2025, §IV-A).
+
+The number of clusters per type is set by one rule:
+
+* ``n_clusters``: a total, shared among types in proportion to their resources;
+* ``cluster_size``: about that many resources per cluster (k = ⌈M_t/size⌉); with a constant
+  size the candidate pairs grow linearly in N (the scalable choice);
+* neither: the √M_t rule, which makes candidate pairs grow like N·√M.
+
+``flat=True`` puts every resource of a type in one cluster (all type-matching pairs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sklearn.cluster import KMeans
+from threadpoolctl import threadpool_limits
+
+from .model import Instance
+from .utility import distance_km
+
+__all__ = ["Hierarchy", "build_hierarchy", "assign_requests", "clusters_per_type"]
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Clusters of resources and the candidate resources of each request cluster."""
+
+    centroids: np.ndarray  # (K, 2) km
+    cluster_type: np.ndarray  # (K,)
+    res_cluster: np.ndarray  # (M,) cluster of each resource
+    req_cluster: np.ndarray  # (N,) cluster of each request; -1 if no resource has its type
+    near: tuple[np.ndarray, ...]  # near[c]: clusters whose resources requests of c may bid on
+    members: tuple[np.ndarray, ...]  # members[c]: resource indices of cluster c
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.centroids.shape[0])
+
+    def with_requests(self, requests) -> Hierarchy:
+        """The same resource clusters with ``requests`` assigned to them."""
+        return replace(
+            self, req_cluster=assign_requests(self.centroids, self.cluster_type, requests)
+        )
+
+    def candidates(self, c: int) -> np.ndarray:
+        """Resources that requests of cluster ``c`` bid on (sorted)."""
+        return np.sort(np.concatenate([self.members[k] for k in self.near[c]]))
+
+    def blocks(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """``(cluster, requests, candidate resources)`` for every cluster with requests."""
+        order = np.argsort(self.req_cluster, kind="stable")
+        bounds = np.searchsorted(self.req_cluster[order], np.arange(self.n_clusters + 1))
+        for c in range(self.n_clusters):
+            req = order[bounds[c] : bounds[c + 1]]
+            if req.size:
+                yield c, req, self.candidates(c)
+
+    def n_candidate_pairs(self) -> int:
+        """Pairs the requests may bid on (before price and QoS feasibility)."""
+        sizes = np.array([m.size for m in self.members])
+        cand = np.array([sizes[n].sum() for n in self.near], dtype=np.int64)
+        counts = np.bincount(self.req_cluster[self.req_cluster >= 0], minlength=self.n_clusters)
+        return int(np.dot(counts, cand))
+
+
+def clusters_per_type(
+    sizes: dict[int, int], n_clusters: int | None, cluster_size: int | None
+) -> dict[int, int]:
+    """Clusters for each type given the resources per type (see the module docstring)."""
+    if n_clusters is not None and n_clusters < 1:
+        raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
+    if cluster_size is not None and cluster_size < 1:
+        raise ValueError(f"cluster_size must be >= 1, got {cluster_size}")
+    total = sum(sizes.values())
+    out = {}
+    for t, m in sizes.items():
+        if cluster_size is not None:
+            k = math.ceil(m / cluster_size)
+        elif n_clusters is not None:
+            k = round(n_clusters * m / total)
+        else:
+            k = round(math.sqrt(m))
+        out[t] = int(min(max(k, 1), m))
+    return out
+
+
+def build_hierarchy(
+    inst: Instance,
+    n_clusters: int | None = None,
+    cluster_size: int | None = None,
+    neighbours: int = 2,
+    seed: int = 0,
+    flat: bool = False,
+) -> Hierarchy:
+    """Cluster ``inst``'s resources (type, then k-means on location) and assign requests.
+
+    k-means is scikit-learn's Lloyd algorithm with k-means++ seeding, one initialisation and
+    ``random_state`` derived from ``seed``, so the hierarchy is deterministic.
+    """
+    if neighbours < 0:
+        raise ValueError(f"neighbours must be >= 0, got {neighbours}")
+    R, Q = inst.resources, inst.requests
+    types, type_sizes = np.unique(R.type, return_counts=True)
+    ks = clusters_per_type(
+        dict(zip(types.tolist(), type_sizes.tolist(), strict=True)), n_clusters, cluster_size
+    )
+    res_cluster = np.empty(len(R), dtype=np.int64)
+    cents, ctype = [], []
+    for t in types.tolist():
+        idx = np.flatnonzero(R.type == t)
+        k = 1 if flat else ks[t]
+        if k == 1:
+            labels, cent = (
+                np.zeros(idx.size, dtype=np.int64),
+                R.location[idx].mean(axis=0, keepdims=True),
+            )
+        else:
+            km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=seed % (2**31))
+            with threadpool_limits(1):  # one core; OpenMP threads only contend on small inputs
+                labels = km.fit_predict(R.location[idx]).astype(np.int64)
+            cent = km.cluster_centers_
+        res_cluster[idx] = labels + len(ctype)
+        cents.append(cent)
+        ctype.extend([t] * k)
+    centroids = np.vstack(cents)
+    cluster_type = np.asarray(ctype, dtype=np.int64)
+    by_cluster = np.argsort(res_cluster, kind="stable")
+    cuts = np.searchsorted(res_cluster[by_cluster], np.arange(1, centroids.shape[0]))
+    members = tuple(np.split(by_cluster, cuts))
+    near = []
+    for t in types.tolist():
+        cl = np.flatnonzero(cluster_type == t)
+        dc = distance_km(centroids[cl][:, None, :], centroids[cl][None, :, :])
+        order = np.argsort(dc, axis=1, kind="stable")[:, : neighbours + 1]
+        # clusters are numbered type by type, so this appends them in cluster order
+        near.extend(np.union1d(c, cl[o]) for c, o in zip(cl.tolist(), order, strict=True))
+    return Hierarchy(
+        centroids,
+        cluster_type,
+        res_cluster,
+        assign_requests(centroids, cluster_type, Q),
+        tuple(near),
+        members,
+    )
+
+
+def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -> np.ndarray:
+    """Nearest cluster of the request's type for every request (-1: no cluster of its type)."""
+    out = np.full(len(requests), -1, dtype=np.int64)
+    for t in np.unique(cluster_type).tolist():
+        cl = np.flatnonzero(cluster_type == t)
+        qi = np.flatnonzero(requests.type == t)
+        for s in range(0, qi.size, 8192):  # chunks keep the distance matrix small
+            part = qi[s : s + 8192]
+            d = distance_km(requests.location[part][:, None, :], centroids[cl][None, :, :])
+            out[part] = cl[np.argmin(d, axis=1)]
+    return out

@@ -1,0 +1,148 @@
+"""Scoring every mechanism the same way.
+
+* **Common objective.** Every allocation is scored by F (objective.py) at the same reference
+  prices ρ⁰ (the resources' unit costs) with ``u_cost = clip(1 − ρ⁰_j d_i/B_i, 0, 1)``, so the
+  score depends on the allocation only, not on the mechanism's own prices.
+* **Allocation efficiency** = F/N: ΣU over winners divided by the number of requests (the
+  paper's definition).
+* **Satisfaction rate** = served requests / N.
+* **Jain's index over requesters** of each requester's served fraction (served/submitted),
+  ``(Σx)²/(n Σx²)`` (Jain, Chiu & Hawe 1984); 1 when every requester gets the same share.
+* **Cost** Σ c_j d_i (providers' cost at unit cost), **revenue** Σ π_ij (payments),
+  **energy** Σ d_i/η_j (demand served divided by efficiency; relative units).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netsim.stats import jain_index
+
+from .model import Allocation, Instance, UtilityParams, Weights
+from .objective import harmonic
+from .utility import cost_term, static_terms
+
+__all__ = [
+    "pair_base_reference",
+    "marginal_utilities",
+    "score",
+    "evaluate",
+    "jain_requesters",
+    "violations",
+]
+
+
+def pair_base_reference(
+    inst: Instance,
+    req: np.ndarray,
+    res: np.ndarray,
+    ref_prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+) -> np.ndarray:
+    """Base utility ``w_ij`` of aligned pairs with the cost term at the reference prices."""
+    a = weights.normalised()[0]
+    s, _ = static_terms(inst, req, res, weights, params)
+    Q = inst.requests
+    return a * cost_term(ref_prices[res] * Q.demand[req], Q.budget[req]) + s
+
+
+def marginal_utilities(
+    w: np.ndarray, owner: np.ndarray, delta: float, n_owners: int, held0: np.ndarray | None = None
+) -> np.ndarray:
+    """``U = w + δ/(1 + h)`` along the sequence, h = earlier pairs of the same owner (+ held0)."""
+    owner = np.asarray(owner, np.int64)
+    order = np.argsort(owner, kind="stable")
+    so = owner[order]
+    first = np.searchsorted(so, so, side="left")
+    rank = np.empty(owner.size, dtype=np.int64)
+    rank[order] = np.arange(owner.size) - first
+    h0 = np.zeros(n_owners, np.int64) if held0 is None else np.asarray(held0, np.int64)
+    return np.asarray(w, float) + delta / (1.0 + rank + h0[owner])
+
+
+def score(
+    inst: Instance,
+    alloc: Allocation,
+    weights: Weights,
+    params: UtilityParams,
+    ref_prices: np.ndarray,
+) -> float:
+    """The common objective F(S) at the reference prices."""
+    if len(alloc) == 0:
+        return 0.0
+    w = pair_base_reference(inst, alloc.request, alloc.resource, ref_prices, weights, params)
+    Q = inst.requests
+    counts = np.bincount(Q.requester[alloc.request], minlength=Q.n_requesters)
+    return float(w.sum() + weights.normalised()[3] * harmonic(counts).sum())
+
+
+def jain_requesters(inst: Instance, alloc: Allocation) -> float:
+    """Jain's index over requesters of the fraction of their requests that were served."""
+    Q = inst.requests
+    k = Q.n_requesters
+    sub = np.bincount(Q.requester, minlength=k)
+    got = np.bincount(Q.requester[np.unique(alloc.request)], minlength=k)
+    present = sub > 0
+    return jain_index(got[present] / sub[present])
+
+
+def evaluate(
+    inst: Instance,
+    alloc: Allocation,
+    weights: Weights,
+    params: UtilityParams,
+    ref_prices: np.ndarray,
+    runtime_s: float = float("nan"),
+) -> dict[str, float]:
+    """All KPIs of one allocation (see the module docstring)."""
+    Q, R = inst.requests, inst.resources
+    n = len(Q)
+    F = score(inst, alloc, weights, params, ref_prices)
+    d = Q.demand[alloc.request]
+    served = np.unique(alloc.request).size
+    return {
+        "efficiency": F / n if n else float("nan"),
+        "objective": F,
+        "satisfaction": served / n if n else float("nan"),
+        "jain": jain_requesters(inst, alloc) if n else float("nan"),
+        "cost": float(np.sum(R.unit_cost[alloc.resource] * d)),
+        "revenue": float(np.sum(alloc.payment)),
+        "energy": float(np.sum(d / np.maximum(R.energy_efficiency[alloc.resource], 1e-9))),
+        "utilisation": float(d.sum() / R.capacity.sum()) if R.capacity.sum() > 0 else float("nan"),
+        "runtime_s": float(runtime_s),
+    }
+
+
+def violations(
+    inst: Instance,
+    alloc: Allocation,
+    prices: np.ndarray,
+    mode: str = "shared",
+    params: UtilityParams | None = None,
+) -> list[str]:
+    """Broken constraints of ``alloc`` (empty list = feasible): types, capacity, single
+    assignment, payment ≤ budget, posted price ≤ budget, QoS floors."""
+    params = params or UtilityParams()
+    Q, R = inst.requests, inst.resources
+    i, j = alloc.request, alloc.resource
+    out = []
+    if np.any(Q.type[i] != R.type[j]):
+        out.append("type mismatch")
+    if mode != "unconstrained" and np.unique(i).size != i.size:
+        out.append("a request holds several resources")
+    used = np.bincount(j, weights=Q.demand[i], minlength=len(R))
+    if mode == "shared" and np.any(used > R.capacity * (1 + 1e-12) + 1e-12):
+        out.append("capacity exceeded")
+    if mode == "exclusive" and (
+        np.bincount(j, minlength=len(R)).max(initial=0) > 1 or np.any(Q.demand[i] > R.capacity[j])
+    ):
+        out.append("resource shared or too small")
+    if np.any(alloc.payment > Q.budget[i] * (1 + 1e-12)):
+        out.append("payment above budget")
+    if np.any(prices[j] * Q.demand[i] > Q.budget[i] * (1 + 1e-12)):
+        out.append("posted price above budget")
+    _, ok = static_terms(inst, i, j, Weights(), params)
+    if np.any(R.reliability[j] < Q.min_reliability[i]) or not np.all(ok):
+        out.append("QoS floor or static feasibility violated")
+    return out

@@ -1,0 +1,88 @@
+"""The mohaf study end to end on a reduced config, and its config errors."""
+
+import numpy as np
+import pytest
+
+from auction.scenario import MohafStudyConfig, fit_slope, run, summarize, tables
+from netsim import ConfigError, RunContext, validate
+from scenarios.mohaf import SCENARIO
+
+
+def test_study_runs_end_to_end(tmp_path):
+    cfg = validate(
+        MohafStudyConfig,
+        dict(
+            n_requests=200,
+            n_resources=50,
+            max_rounds=5,
+            small_instances=1,
+            small_requests=5,
+            small_resources=2,
+            scaling_sizes=[100, 200],
+            ablation=True,
+        ),
+    )
+    frames = []
+    for rep in range(2):
+        df = run(cfg, RunContext(seed=rep, rep=rep))
+        df.insert(0, "rep", rep)
+        df.insert(1, "seed", rep)
+        frames.append(df)
+    import pandas as pd
+
+    res = pd.concat(frames, ignore_index=True)
+    assert set(res["section"]) == {"mechanisms", "ablation", "convergence", "small", "scaling"}
+    mech = res[(res["section"] == "mechanisms") & (res["metric"] == "efficiency")]
+    assert {
+        "mohaf",
+        "mohaf_flat",
+        "mohaf_one_round",
+        "greedy_priority",
+        "first_price",
+        "vickrey",
+        "random",
+        "upper_bound",
+    } <= set(mech["mechanism"])
+    ub = mech[mech["mechanism"] == "upper_bound"].set_index("rep")["value"]
+    for _, row in mech.iterrows():
+        assert row["value"] <= ub[row["rep"]] + 1e-9
+    small = res[res["section"] == "small"].pivot_table(
+        index=["rep", "instance"], columns="mechanism", values="value"
+    )
+    for name in ("mohaf_greedy", "greedy_priority", "first_price", "vickrey", "random"):
+        assert np.all(small[name] <= small["optimum"] + 1e-9)
+    s = summarize(res)
+    assert "slope" in set(s["metric"])
+    t = tables(res)
+    assert "| mohaf |" in t["mechanisms"] and "| cost_only |" in t["ablation"]
+    SCENARIO.plot(res, cfg, tmp_path)
+    for f in (
+        "mechanisms.png",
+        "ablation.png",
+        "price_convergence.png",
+        "scalability.png",
+        "comparison.md",
+    ):
+        assert (tmp_path / f).stat().st_size > 0
+
+
+def test_fit_slope():
+    n = np.array([10, 100, 1000])
+    assert fit_slope(n, 3 * n**1.1)[0] == pytest.approx(1.1)
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (
+            dict(weight_cost=0, weight_qos=0, weight_energy=0, weight_fairness=0),
+            "sum to a positive number",
+        ),
+        (dict(n_requests=5000), "source=trace has 3827"),
+        (dict(mode="knapsack"), "mode"),
+        (dict(rho_min=5, rho_max=1), "rho_min"),
+    ],
+)
+def test_bad_config(bad, match):
+    with pytest.raises(ConfigError, match=match):
+        validate(MohafStudyConfig, bad)
