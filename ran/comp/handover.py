@@ -1,0 +1,164 @@
+"""Handover and radio-link monitoring as engine-free state machines, vectorised over UEs.
+
+* Event A3 (3GPP TS 38.331 §5.5.4.4) with zero cell-specific offsets: neighbour ``n`` enters
+  when ``Mn - Hys > Mp + Off`` (RSRP in dBm). A cell triggers once its entering condition has
+  held at every measurement during ``timeToTrigger`` (TTT); the best-RSRP triggered cell
+  becomes the handover target. Execution (preparation, command, random access) then takes
+  ``execution_s``; at completion the UE switches cell and its primary link is interrupted for
+  ``interruption_s``.
+* Radio link failure (TS 38.331 §5.3.10, simplified from N310/N311 counting to SINR levels):
+  T310 starts when the serving SINR falls below ``Qout``, stops when it rises above ``Qin``,
+  and on expiry declares RLF; the UE re-establishes on the best cell after ``reestablish_s``,
+  without a primary link in between. An RLF cancels a pending handover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["HandoverParams", "HandoverState", "HandoverEvents", "handover_step"]
+
+_EPS_S = 1e-9  # time comparisons tolerate float round-off of accumulated steps
+
+
+@dataclass(frozen=True)
+class HandoverParams:
+    """A3 and RLF parameters (dB, s)."""
+
+    a3_offset_db: float = 3.0
+    hysteresis_db: float = 1.0
+    ttt_s: float = 0.16
+    execution_s: float = 0.2
+    interruption_s: float = 0.03
+    qout_db: float = -8.0
+    qin_db: float = -6.0
+    t310_s: float = 1.0
+    reestablish_s: float = 0.5
+
+    def __post_init__(self):
+        for name in (
+            "hysteresis_db",
+            "ttt_s",
+            "execution_s",
+            "interruption_s",
+            "t310_s",
+            "reestablish_s",
+        ):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: must be >= 0 (got {getattr(self, name)!r})")
+        if self.qin_db < self.qout_db:
+            raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
+
+
+@dataclass
+class HandoverState:
+    """Per-UE handover state; times are absolute simulation times (s), NaN = not running."""
+
+    serving: np.ndarray  # (N,) int
+    cond_since: np.ndarray  # (N, M) float: since when A3 entering holds for cell m
+    target: np.ndarray  # (N,) int, -1 = no handover in execution
+    complete_at: np.ndarray  # (N,) float, +inf = none
+    interrupted_until: np.ndarray  # (N,) float
+    t310_since: np.ndarray  # (N,) float, NaN = T310 stopped
+    rlf_until: np.ndarray  # (N,) float, NaN = not in RLF
+
+    @classmethod
+    def initial(cls, rsrp_dbm) -> HandoverState:
+        """Every UE camps on its best-RSRP cell."""
+        rsrp = np.asarray(rsrp_dbm, dtype=float)
+        n, m = rsrp.shape
+        return cls(
+            serving=np.argmax(rsrp, axis=1),
+            cond_since=np.full((n, m), np.nan),
+            target=np.full(n, -1),
+            complete_at=np.full(n, np.inf),
+            interrupted_until=np.full(n, -np.inf),
+            t310_since=np.full(n, np.nan),
+            rlf_until=np.full(n, np.nan),
+        )
+
+    def in_handover(self) -> np.ndarray:
+        return self.target >= 0
+
+    def in_rlf(self) -> np.ndarray:
+        return ~np.isnan(self.rlf_until)
+
+    def has_primary(self, t: float) -> np.ndarray:
+        """UEs with a working primary link at time ``t`` (not in RLF or interruption)."""
+        return ~self.in_rlf() & (t >= self.interrupted_until - _EPS_S)
+
+
+@dataclass
+class HandoverEvents:
+    """UE indices per event in one step."""
+
+    triggered: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    completed: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    rlf: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    reestablished: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+
+
+def handover_step(
+    st: HandoverState, t: float, rsrp_dbm, sinr_db, p: HandoverParams
+) -> HandoverEvents:
+    """Advance ``st`` (in place) to time ``t`` with this step's measurements: RSRP ``(N, M)``
+    in dBm and serving-cell SINR ``(N,)`` in dB (measured on the serving cell before any
+    switch in this step). Returns the UEs that triggered A3, completed a handover, declared
+    RLF or re-established."""
+    rsrp = np.asarray(rsrp_dbm, dtype=float)
+    sinr = np.asarray(sinr_db, dtype=float)
+    ev = HandoverEvents()
+    n = rsrp.shape[0]
+    rows = np.arange(n)
+
+    # radio link monitoring on the current serving cell
+    monitor = ~st.in_rlf()
+    below = monitor & (sinr < p.qout_db)
+    above = sinr > p.qin_db
+    start = below & np.isnan(st.t310_since)
+    st.t310_since[start] = t
+    st.t310_since[above | ~monitor] = np.nan
+    expired = monitor & (t - st.t310_since >= p.t310_s - _EPS_S)  # NaN compares False
+    ev.rlf = np.flatnonzero(expired)
+    if ev.rlf.size:
+        st.rlf_until[ev.rlf] = t + p.reestablish_s
+        st.t310_since[ev.rlf] = np.nan
+        st.target[ev.rlf] = -1
+        st.complete_at[ev.rlf] = np.inf
+        st.cond_since[ev.rlf] = np.nan
+
+    # re-establishment after RLF on the best cell
+    done = st.in_rlf() & (t >= st.rlf_until - _EPS_S)
+    ev.reestablished = np.flatnonzero(done)
+    if ev.reestablished.size:
+        st.serving[done] = np.argmax(rsrp[done], axis=1)
+        st.rlf_until[done] = np.nan
+
+    # handover completion
+    finish = (st.target >= 0) & (t >= st.complete_at - _EPS_S)
+    ev.completed = np.flatnonzero(finish)
+    if ev.completed.size:
+        st.serving[finish] = st.target[finish]
+        st.target[finish] = -1
+        st.complete_at[finish] = np.inf
+        st.interrupted_until[finish] = t + p.interruption_s
+        st.cond_since[finish] = np.nan
+        st.t310_since[finish] = np.nan
+
+    # A3 entering condition and time-to-trigger, for UEs neither in handover nor in RLF
+    idle = (st.target < 0) & ~st.in_rlf()
+    mp = rsrp[rows, st.serving]
+    cond = (rsrp - p.hysteresis_db > (mp + p.a3_offset_db)[:, None]) & idle[:, None]
+    cond[rows, st.serving] = False
+    st.cond_since = np.where(cond, np.where(np.isnan(st.cond_since), t, st.cond_since), np.nan)
+    held = t - st.cond_since >= p.ttt_s - _EPS_S
+    fire = held.any(axis=1)
+    ev.triggered = np.flatnonzero(fire)
+    if ev.triggered.size:
+        cand = np.where(held[fire], rsrp[fire], -np.inf)
+        st.target[fire] = np.argmax(cand, axis=1)
+        st.complete_at[fire] = t + p.execution_s
+        st.cond_since[fire] = np.nan
+    return ev

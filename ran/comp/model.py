@@ -1,0 +1,671 @@
+"""The small-cell network on the engine: mobility, channels, handover, CoMP allocation epochs.
+
+Every ``dt_s`` (:meth:`CompNetwork.tick`) UEs move (Manhattan mobility), each UE-BS link gets
+its path loss (TR 38.901 UMi street canyon; LoS from the street geometry), spatially
+correlated shadowing and vehicle blockage, the A3/RLF state machines advance, every BS serves
+its attached UEs (equal PRB share capped by each UE's demand; the rest is spare) and the rate
+of every UE is computed under each allocation policy. Every ``market_interval_s``
+(:meth:`CompNetwork.market_epoch`) the UEs in trouble (A3 pending, handover executing, T310
+running or primary rate below the floor, plus ``trouble_hold_s``) form one market instance;
+each policy allocates the spare PRBs of their K nearest BSs, and the market's allocation takes
+effect after its bidding rounds (rounds × 2 × message latency). All policies see the same
+channel and handover trajectory (policies change only data-PRB interference, never RSRP or
+the radio-link monitoring SINR), so their comparison is paired.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from netsim import ConfigError, Simulation
+from netsim.radio import dbm_to_watt, thermal_noise_dbm
+from netsim.stats import jain_index
+
+from .baselines import equal_share, no_comp, proportional_response, second_price, welfare_optimum
+from .geometry import StreetGrid, line_of_sight, sites
+from .handover import HandoverParams, HandoverState, handover_step
+from .market import MarketInstance, initial_bids, run_market, utilities, welfare
+from .mobility import blockage_step, manhattan_step, place_walkers, positions, segment_index
+from .pathloss import (
+    DECORRELATION_LOS_M,
+    DECORRELATION_NLOS_M,
+    gudmundson_step,
+    pathloss_db,
+    shadowing_sigma_db,
+)
+from .radio import (
+    cluster_sinr,
+    comp_overlap,
+    prb_rate_bps,
+    primary_overlap,
+    rx_power_w,
+    serving_sinr,
+)
+
+__all__ = [
+    "EPOCH_METRICS",
+    "POLICIES",
+    "PolicyOutcome",
+    "CompNetwork",
+    "eg_distance",
+    "handover_params",
+    "los_table",
+]
+
+#: allocation policies compared on the same instances
+POLICIES = ("market", "optimum", "fisher", "equal_share", "second_price", "no_comp")
+#: per-epoch market statistics (``CompNetwork.epochs`` columns besides per-policy ones)
+EPOCH_METRICS = (
+    "efficiency",
+    "eg_utility_gap",
+    "eg_nash_ratio",
+    "eg_price_gap",
+    "rounds",
+    "messages",
+    "alloc_time_s",
+    "converged",
+    "n_trouble",
+)
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    """What a policy decided for one epoch's troubled UEs: PRBs ``(n, K)``, total revenue,
+    the delay before it applies (s), and the market's rounds/messages."""
+
+    prbs: np.ndarray
+    revenue: float = 0.0
+    delay_s: float = 0.0
+    rounds: int = 0
+    messages: int = 0
+    converged: bool = True
+    bids: np.ndarray | None = None
+    prices: np.ndarray | None = None
+
+
+Policy = Callable[[MarketInstance, np.ndarray], PolicyOutcome]
+
+
+def handover_params(cfg) -> HandoverParams:
+    """The handover/RLF parameters of a :class:`~ran.comp.scenario.CompConfig`."""
+    return HandoverParams(
+        a3_offset_db=cfg.a3_offset_db,
+        hysteresis_db=cfg.hysteresis_db,
+        ttt_s=cfg.ttt_s,
+        execution_s=cfg.execution_s,
+        interruption_s=cfg.interruption_s,
+        qout_db=cfg.qout_db,
+        qin_db=cfg.qin_db,
+        t310_s=cfg.t310_s,
+        reestablish_s=cfg.reestablish_s,
+    )
+
+
+def eg_distance(inst: MarketInstance, market: PolicyOutcome, fisher: PolicyOutcome) -> dict:
+    """How far the market's outcome is from the Eisenberg-Gale (Fisher) equilibrium, on the
+    quantities the equilibrium fixes uniquely (utilities and prices; linear-utility
+    equilibrium allocations need not be unique):
+
+    * ``eg_utility_gap``: budget-weighted mean of ``|u_i^market/u_i^EG - 1|``;
+    * ``eg_nash_ratio``: ``exp(Σ_i β_i·log(u_i^market/u_i^EG))`` with ``β = B/ΣB`` (the ratio
+      of budget-weighted geometric means, <= 1 because EG maximises the Nash welfare);
+    * ``eg_price_gap``: ``Σ_j |p_j^market - p_j^EG| / Σ_j p_j^EG`` over BSs with spare PRBs.
+    """
+    out: dict = {}
+    um, uf = utilities(inst, market.prbs), utilities(inst, fisher.prbs)
+    ok = (uf > 0) & (inst.budget > 0)
+    if ok.any():
+        beta = inst.budget[ok] / inst.budget[ok].sum()
+        ratio = np.maximum(um[ok], 1e-300) / uf[ok]
+        out["eg_utility_gap"] = float(np.sum(beta * np.abs(ratio - 1.0)))
+        out["eg_nash_ratio"] = float(np.exp(np.sum(beta * np.log(ratio))))
+    if market.prices is not None and fisher.prices is not None:
+        bs = np.unique(inst.cluster)
+        bs = bs[inst.spare[bs] > 0]
+        pf, pm = fisher.prices[bs], market.prices[bs]
+        if bs.size and np.nansum(pf) > 0:
+            out["eg_price_gap"] = float(np.nansum(np.abs(pm - pf)) / np.nansum(pf))
+    return out
+
+
+def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.ndarray:
+    """LoS from every sample point of every street segment to every BS: ``(S, L, M)`` bool,
+    with segments numbered as :func:`~ran.comp.mobility.segment_index` and ``L`` points
+    ``resolution_m`` apart along each segment (a UE uses the nearest point)."""
+    b = grid.block_m
+    steps = max(1, int(round(b / resolution_m)))
+    u = np.linspace(0.0, b, steps + 1)
+    nh = grid.blocks_x * (grid.blocks_y + 1)
+    hi, hj = np.arange(nh) % grid.blocks_x, np.arange(nh) // grid.blocks_x
+    nv = (grid.blocks_x + 1) * grid.blocks_y
+    vi, vj = np.arange(nv) // grid.blocks_y, np.arange(nv) % grid.blocks_y
+    horiz = np.stack(
+        [hi[:, None] * b + u[None, :], np.broadcast_to(hj[:, None] * b, (nh, u.size))], -1
+    )
+    vert = np.stack(
+        [np.broadcast_to(vi[:, None] * b, (nv, u.size)), vj[:, None] * b + u[None, :]], -1
+    )
+    pts = np.concatenate([horiz, vert]).reshape(-1, 2)
+    out = np.empty((pts.shape[0], bs_xy.shape[0]), dtype=bool)
+    chunk = max(1, 200_000 // max(1, bs_xy.shape[0]))
+    for s in range(0, pts.shape[0], chunk):
+        out[s : s + chunk] = line_of_sight(grid, pts[s : s + chunk, None, :], bs_xy[None, :, :])
+    return out.reshape(nh + nv, u.size, bs_xy.shape[0])
+
+
+@dataclass
+class _Episode:
+    """Rates of one UE around a blockage event (rows: ticks; columns: policies)."""
+
+    ue: int
+    t0: float
+    before: np.ndarray
+    rates: list = field(default_factory=list)
+    t_ho: float = math.nan
+    t_trigger: float = math.nan
+    rlf: bool = False
+    end: float = math.inf
+
+
+class CompNetwork:
+    """The CoMP small-cell network of a :class:`~ran.comp.scenario.CompConfig` on ``sim``.
+
+    Args:
+        sim: the simulation.
+        cfg: the configuration.
+        extra_policies: more named policies ``(instance, ue_indices) -> PolicyOutcome``
+            evaluated beside ``cfg.policies`` (the PettingZoo env adds its agents this way).
+        record_episodes: keep per-event throughput traces (the study does; envs do not).
+    """
+
+    def __init__(
+        self,
+        sim: Simulation,
+        cfg,
+        extra_policies: dict[str, Policy] | None = None,
+        record_episodes: bool = True,
+    ):
+        self.sim, self.cfg = sim, cfg
+        self.grid = StreetGrid(cfg.blocks_x, cfg.blocks_y, cfg.block_m, cfg.street_m)
+        self.bs_xy = sites(self.grid, cfg.layout, cfg.isd_m)
+        self.n_bs = m = self.bs_xy.shape[0]
+        if cfg.cluster_size > m:
+            raise ConfigError(
+                f"cluster_size: must be <= the number of BSs ({m}), got {cfg.cluster_size}"
+            )
+        self.los_lookup = los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
+        self._los_step = cfg.block_m / (self.los_lookup.shape[1] - 1)
+        self.hp = handover_params(cfg)
+        n = self.n_ues = cfg.n_ues
+        place = sim.rng("placement")
+        vehicle = place.random(n) < cfg.vehicle_fraction
+        self.speed = np.where(vehicle, cfg.vehicle_speed_m_s, cfg.pedestrian_speed_m_s)
+        self.vehicle = vehicle
+        self.walkers = place_walkers(self.grid, self.speed, place.random((n, 3)))
+        self._rng_mob, self._rng_sh = sim.rng("mobility"), sim.rng("shadowing")
+        self._rng_bl = sim.rng("blockage")
+        self._ticks = 0
+        #: shadowing and blockage advance every ``_fading_every`` steps (exact AR(1) / Markov
+        #: transitions over that period; piecewise constant in between)
+        self._fading_every = max(1, int(round(cfg.fading_step_s / cfg.dt_s)))
+        self._turn_cols = int(math.ceil(self.speed.max() * cfg.dt_s / cfg.block_m)) + 1
+        self.tx_prb_dbm = cfg.tx_power_dbm - 10.0 * math.log10(cfg.n_prbs)
+        self.noise_w = float(
+            dbm_to_watt(thermal_noise_dbm(cfg.prb_bandwidth_hz, cfg.noise_figure_db))
+        )
+        self.z = self._rng_sh.standard_normal((n, m)) if cfg.shadowing else np.zeros((n, m))
+        p_block = cfg.mean_blocked_s / (cfg.mean_blocked_s + cfg.mean_clear_s)
+        self.blocked = (
+            (self._rng_bl.random((n, m)) < p_block) if cfg.blockage else np.zeros((n, m), bool)
+        )
+        #: reserve price per PRB of every BS (tokens); the pricing env changes it
+        self.reserve_price = np.full(m, cfg.reserve_price)
+        self.budget = np.full(n, cfg.budget)
+        self.policy_fns: dict[str, Policy] = {p: self._builtin(p) for p in cfg.policies}
+        self.policy_fns.update(extra_policies or {})
+        self.names = list(self.policy_fns)
+        k, n_pol = cfg.cluster_size, len(self.names)
+        self._channel()
+        self.ho = HandoverState.initial(self.rsrp_dbm)
+        self.used = np.zeros(m)
+        self.spare = np.full(m, float(cfg.n_prbs))
+        self.prim_prbs = np.zeros(n)
+        self.prim_rate0 = np.zeros(n)
+        self.has_primary = np.ones(n, dtype=bool)
+        self.comp_cluster = {p: np.zeros((n, k), dtype=np.int64) for p in self.names}
+        self.comp_prbs = {p: np.zeros((n, k)) for p in self.names}
+        self.sold = np.zeros((m, n_pol))  # PRBs sold per BS and policy
+        self.rates = np.zeros((n, n_pol))  # Mbit/s, per policy
+        self.trouble_until = np.full(n, -np.inf)
+        # the market's last bids and clusters, to warm-start the next epoch
+        self._warm_bids = np.zeros((n, k))
+        self._warm_cluster = np.full((n, k), -1, dtype=np.int64)
+        self.last_epoch: dict = {}
+        # statistics
+        met = sim.metrics
+        self.c_triggered, self.c_handovers = met.counter("a3_triggers"), met.counter("handovers")
+        self.c_rlf, self.c_events = met.counter("rlf"), met.counter("blockage_events")
+        self.c_ticks = met.counter("ticks")
+        self.ue_ticks = 0
+        self.trouble_ticks = 0
+        self.rate_sum = np.zeros(n_pol)
+        self.below = np.zeros(n_pol)
+        self.trouble_rate_sum = np.zeros(n_pol)
+        self.trouble_below = np.zeros(n_pol)
+        self.epochs: list[dict] = []
+        self.record_episodes = record_episodes
+        self._ring_len = max(1, int(round(cfg.event_before_s / cfg.dt_s)))
+        self._ring = np.zeros((self._ring_len, n, n_pol), dtype=np.float32)
+        self._ring_pos = 0
+        self._ring_full = 0
+        self._episodes: dict[int, _Episode] = {}
+        self.episode_rows: list[tuple] = []
+        self.trace_rows: list[tuple] = []
+        self._prev_clear = self._serving_clear()
+        self._tick_proc = sim.every(cfg.dt_s, self.tick)
+        self._market_proc = sim.every(cfg.market_interval_s, self.market_epoch)
+
+    # -- channel --------------------------------------------------------------------------------
+    def positions(self) -> np.ndarray:
+        return positions(self.grid, self.walkers)
+
+    def _channel(self, moved_m: np.ndarray | None = None) -> None:
+        cfg = self.cfg
+        seg, along = segment_index(self.grid, self.walkers)
+        pos_idx = np.clip(
+            np.rint(along / self._los_step).astype(np.int64), 0, self.los_lookup.shape[1] - 1
+        )
+        self.los = self.los_lookup[seg, pos_idx]
+        diff = self.positions()[:, None, :] - self.bs_xy[None, :, :]
+        self.d2d = np.sqrt(np.einsum("nmk,nmk->nm", diff, diff))
+        if moved_m is not None and cfg.shadowing:
+            decor = np.where(self.los, DECORRELATION_LOS_M, DECORRELATION_NLOS_M)
+            normal = self._rng_sh.standard_normal(self.z.shape)
+            self.z = gudmundson_step(self.z, moved_m[:, None], decor, normal)
+        if moved_m is not None and cfg.blockage:
+            self.blocked = blockage_step(
+                self.blocked,
+                self._fading_every * cfg.dt_s,
+                cfg.mean_blocked_s,
+                cfg.mean_clear_s,
+                self._rng_bl.random(self.blocked.shape),
+            )
+        loss = pathloss_db(
+            cfg.pathloss_model, self.d2d, self.los, cfg.carrier_hz, cfg.h_bs_m, cfg.h_ut_m
+        )
+        if cfg.shadowing:
+            loss = loss + shadowing_sigma_db(cfg.pathloss_model, self.los) * self.z
+        if cfg.blockage:
+            loss = loss + cfg.blockage_db * (self.blocked & self.los)
+        self.loss_db = loss
+        self.rsrp_dbm = self.tx_prb_dbm - loss
+        self.rx_w = rx_power_w(self.tx_prb_dbm, loss)
+
+    def _serving_clear(self) -> np.ndarray:
+        rows = np.arange(self.n_ues)
+        s = self.ho.serving
+        return self.los[rows, s] & ~self.blocked[rows, s]
+
+    def _rate(self, sinr) -> np.ndarray:
+        c = self.cfg
+        return prb_rate_bps(sinr, c.prb_bandwidth_hz, c.snr_gap_db, c.max_spectral_eff)
+
+    # -- one step ----------------------------------------------------------------------------------
+    def tick(self) -> None:
+        cfg, t = self.cfg, self.sim.now
+        self.walkers = manhattan_step(
+            self.grid, self.walkers, cfg.dt_s, self._rng_mob.random((self.n_ues, self._turn_cols))
+        )
+        self._ticks += 1
+        fade = self._ticks % self._fading_every == 0
+        self._channel(self.speed * (self._fading_every * cfg.dt_s) if fade else None)
+        ho = self.ho
+        serving_before = ho.serving.copy()
+        # radio-link monitoring on control resources: random-PRB load-coupled interference
+        sinr_rlm = serving_sinr(self.rx_w, ho.serving, self.used / cfg.n_prbs, self.noise_w)
+        ev = handover_step(ho, t, self.rsrp_dbm, 10.0 * np.log10(sinr_rlm), self.hp)
+        self.c_triggered.add(ev.triggered.size)
+        self.c_handovers.add(ev.completed.size)
+        self.c_rlf.add(ev.rlf.size)
+        self.has_primary = ho.has_primary(t)
+        self._serve()
+        self._policy_rates()
+        self._trouble(t)
+        self._statistics()
+        clear = self._serving_clear()
+        if self.record_episodes:
+            onset = self._prev_clear & ~clear & (ho.serving == serving_before)
+            self._episodes_step(t, np.flatnonzero(onset), ev)
+        self._prev_clear = clear
+        self.c_ticks.add()
+
+    def _serve(self) -> None:
+        """Own-cell service: each attached UE gets ``min(need, n_PRB/attached)`` PRBs, its need
+        following from its SINR without CoMP traffic (the previous step's loads)."""
+        cfg, s = self.cfg, self.ho.serving
+        overlap = primary_overlap(self.used, np.zeros(self.n_bs), cfg.n_prbs)
+        sinr0 = serving_sinr(self.rx_w, s, overlap, self.noise_w)
+        r0 = self._rate(sinr0)
+        need = np.where(r0 > 0, cfg.demand_mbps * 1e6 / np.maximum(r0, 1e-9), np.inf)
+        attached = np.bincount(s, weights=self.has_primary.astype(float), minlength=self.n_bs)
+        fair = cfg.n_prbs / np.maximum(attached[s], 1.0)
+        self.prim_prbs = np.where(self.has_primary, np.minimum(need, fair), 0.0)
+        self.used = np.minimum(
+            np.bincount(s, weights=self.prim_prbs, minlength=self.n_bs), cfg.n_prbs
+        )
+        self.spare = cfg.n_prbs - self.used
+        self.prim_rate0 = self.prim_prbs * r0 / 1e6
+
+    def _policy_rates(self) -> None:
+        n_prbs, rates = self.cfg.n_prbs, np.zeros((self.n_ues, len(self.names)))
+        for j, p in enumerate(self.names):
+            sold = np.minimum(self.sold[:, j], n_prbs - self.used)
+            a = primary_overlap(self.used, sold, n_prbs)
+            rates[:, j] = self.prim_prbs * self._rate(
+                serving_sinr(self.rx_w, self.ho.serving, a, self.noise_w)
+            )
+            prbs = self.comp_prbs[p]
+            rows = np.flatnonzero(prbs.any(axis=1) & self.has_primary)
+            if rows.size:
+                b = comp_overlap(self.used, sold, n_prbs)
+                sinr_c = cluster_sinr(self.rx_w[rows], self.comp_cluster[p][rows], b, self.noise_w)
+                rates[rows, j] += np.sum(prbs[rows] * self._rate(sinr_c), axis=1)
+        self.rates = rates / 1e6
+
+    def _trouble(self, t: float) -> None:
+        ho = self.ho
+        now = (
+            ho.in_handover()
+            | ho.in_rlf()
+            | ~np.isnan(ho.t310_since)
+            | ~np.all(np.isnan(ho.cond_since), axis=1)
+            | (self.prim_rate0 < self.cfg.rate_floor_mbps)
+        )
+        self.trouble_until = np.where(now, t + self.cfg.trouble_hold_s, self.trouble_until)
+
+    def in_trouble(self) -> np.ndarray:
+        return self.sim.now < self.trouble_until
+
+    def _statistics(self) -> None:
+        floor = self.cfg.rate_floor_mbps
+        low = self.rates < floor
+        tr = self.in_trouble()
+        self.ue_ticks += self.n_ues
+        self.trouble_ticks += int(tr.sum())
+        self.rate_sum += self.rates.sum(axis=0)
+        self.below += low.sum(axis=0)
+        self.trouble_rate_sum += self.rates[tr].sum(axis=0)
+        self.trouble_below += low[tr].sum(axis=0)
+
+    # -- event windows ---------------------------------------------------------------------------
+    def _ring_history(self, ue: int) -> np.ndarray:
+        """The UE's last rates (oldest first), ``(≤ L, P)``."""
+        if self._ring_full < self._ring_len:
+            return self._ring[: self._ring_pos, ue].astype(float)
+        order = np.r_[self._ring_pos : self._ring_len, 0 : self._ring_pos]
+        return self._ring[order, ue].astype(float)
+
+    def _episodes_step(self, t: float, onsets: np.ndarray, ev) -> None:
+        cfg = self.cfg
+        for ue in onsets.tolist():
+            if ue not in self._episodes:
+                self.c_events.add()
+                self._episodes[ue] = _Episode(ue, t, self._ring_history(ue))
+        for ue in ev.triggered.tolist():
+            e = self._episodes.get(ue)
+            if e is not None and math.isnan(e.t_trigger):
+                e.t_trigger = t
+        for ue in ev.completed.tolist():
+            e = self._episodes.get(ue)
+            if e is not None and math.isnan(e.t_ho):
+                e.t_ho, e.end = t, t + cfg.event_after_s
+        for ue in ev.rlf.tolist():
+            if ue in self._episodes:
+                self._episodes[ue].rlf = True
+        done = []
+        for ue, e in self._episodes.items():
+            e.rates.append(self.rates[ue].copy())
+            if t >= e.end - 1e-9 or (math.isnan(e.t_ho) and t - e.t0 >= cfg.event_max_s - 1e-9):
+                done.append(ue)
+        for ue in done:
+            self._finish(self._episodes.pop(ue))
+        self._ring[self._ring_pos] = self.rates
+        self._ring_pos = (self._ring_pos + 1) % self._ring_len
+        self._ring_full = min(self._ring_full + 1, self._ring_len)
+
+    def _finish(self, e: _Episode) -> None:
+        cfg, dt = self.cfg, self.cfg.dt_s
+        after = np.asarray(e.rates)
+        rel = np.r_[-np.arange(e.before.shape[0], 0, -1) * dt, np.arange(after.shape[0]) * dt]
+        rates = np.concatenate([e.before.reshape(-1, after.shape[1]), after])
+        gap_end = (e.t_ho - e.t0) if not math.isnan(e.t_ho) else rel[-1] + dt
+        phase = np.where(rel < 0, "before", np.where(rel < gap_end - 1e-9, "gap", "after"))
+        kid = len(self.episode_rows) // max(1, len(self.names))
+        handover = not math.isnan(e.t_ho)
+        t_trig = (e.t_trigger - e.t0) if not math.isnan(e.t_trigger) else math.inf
+        executing = (rel >= t_trig - 1e-9) & (phase == "gap")
+        for j, p in enumerate(self.names):
+            r = rates[:, j]
+            gap, ex = r[phase == "gap"], r[executing]
+            self.episode_rows.append(
+                (
+                    kid,
+                    e.ue,
+                    e.t0,
+                    p,
+                    handover,
+                    e.rlf,
+                    float(gap_end),
+                    float(t_trig) if math.isfinite(t_trig) else math.nan,
+                    float(r[phase == "before"].mean()) if (phase == "before").any() else math.nan,
+                    float(gap.mean()) if gap.size else math.nan,
+                    float(r[phase == "after"].mean()) if (phase == "after").any() else math.nan,
+                    float(gap.min()) if gap.size else math.nan,
+                    float(ex.min()) if ex.size else math.nan,
+                )
+            )
+        stride = max(1, int(round(cfg.trace_step_s / dt)))
+        keep = np.flatnonzero(np.rint(rel / dt).astype(np.int64) % stride == 0)
+        for i in keep.tolist():
+            for j, p in enumerate(self.names):
+                self.trace_rows.append((kid, p, float(rel[i]), phase[i], float(rates[i, j])))
+
+    # -- allocation epochs ------------------------------------------------------------------------
+    def market_epoch(self) -> None:
+        cfg, t = self.cfg, self.sim.now
+        idx = np.flatnonzero(self.in_trouble() & self.has_primary)
+        k = cfg.cluster_size
+        record: dict = {"time": t, "n_trouble": int(idx.size)}
+        if idx.size == 0:
+            for j, p in enumerate(self.names):
+                self._apply(p, j, idx, np.zeros((0, k), np.int64), np.zeros((0, k)))
+            self.last_epoch = {"instance": None, "ues": idx, "outcomes": {}}
+            self.epochs.append(record)
+            return
+        inst = self.instance(idx)
+        cluster = inst.cluster
+        outcomes = {p: fn(inst, idx) for p, fn in self.policy_fns.items()}
+        for j, p in enumerate(self.names):
+            out = outcomes[p]
+            if out.delay_s > 0:
+                self.sim.schedule(out.delay_s, self._apply, p, j, idx, cluster, out.prbs)
+            else:
+                self._apply(p, j, idx, cluster, out.prbs)
+        self.last_epoch = {"instance": inst, "ues": idx, "outcomes": outcomes}
+        self.epochs.append(self._epoch_stats(record, inst, outcomes, idx))
+
+    def clusters(self, idx: np.ndarray) -> np.ndarray:
+        """The CoMP cluster of UEs ``idx``: their ``cluster_size`` nearest BSs, nearest first."""
+        return np.argsort(self.d2d[idx], axis=1, kind="stable")[:, : self.cfg.cluster_size]
+
+    def comp_values(self, idx: np.ndarray, cluster: np.ndarray) -> np.ndarray:
+        """Value of one CoMP PRB (Mbit/s) from each cluster BS: the rate of the next PRB sold
+        (top of the band) with the other cluster members nulling."""
+        top = comp_overlap(self.used, np.zeros(self.n_bs), self.cfg.n_prbs)
+        return self._rate(cluster_sinr(self.rx_w[idx], cluster, top, self.noise_w)) / 1e6
+
+    def instance(self, idx: np.ndarray) -> MarketInstance:
+        """The market instance of UEs ``idx`` now: their clusters, values, budgets, the spare
+        PRBs and the reserve bids ``reserve_price·spare``."""
+        cluster = self.clusters(idx)
+        return MarketInstance(
+            cluster,
+            self.comp_values(idx, cluster),
+            self.spare.copy(),
+            self.budget[idx],
+            self.reserve_price * self.spare,
+            self.cfg.money_value,
+        )
+
+    def _apply(self, p: str, j: int, idx, cluster, prbs) -> None:
+        self.comp_prbs[p][:] = 0.0
+        self.comp_prbs[p][idx] = prbs
+        self.comp_cluster[p][idx] = cluster
+        self.sold[:, j] = np.bincount(cluster.ravel(), weights=np.ravel(prbs), minlength=self.n_bs)
+
+    def _epoch_stats(self, rec: dict, inst: MarketInstance, out: dict, idx) -> dict:
+        prim = self.prim_rate0[idx]
+        for p, o in out.items():
+            rec[f"welfare.{p}"] = welfare(inst, o.prbs)
+            rec[f"revenue.{p}"] = o.revenue
+            rec[f"jain.{p}"] = jain_index(prim + utilities(inst, o.prbs))
+        if "market" in out:
+            m = out["market"]
+            rec.update(
+                rounds=m.rounds,
+                messages=m.messages,
+                alloc_time_s=m.delay_s,
+                converged=float(m.converged),
+            )
+            if "optimum" in out and rec["welfare.optimum"] > 0:
+                rec["efficiency"] = rec["welfare.market"] / rec["welfare.optimum"]
+            if "fisher" in out:
+                rec.update(eg_distance(inst, m, out["fisher"]))
+        return rec
+
+    # -- built-in policies ------------------------------------------------------------------------
+    def _builtin(self, name: str) -> Policy:
+        cfg = self.cfg
+        if name == "market":
+            return self._market_policy
+        if name == "optimum":
+            return lambda inst, _idx: PolicyOutcome(welfare_optimum(inst, "closed_form").prbs)
+        if name == "fisher":
+
+            def fisher(inst, _idx):
+                # cold start: warm starts slow proportional response down (measured)
+                r = proportional_response(inst, tol=cfg.fisher_tol, max_iter=20_000)
+                return PolicyOutcome(
+                    r.prbs, float(np.nansum(r.revenue)), rounds=r.iterations, prices=r.prices
+                )
+
+            return fisher
+        rules = {"equal_share": equal_share, "second_price": second_price, "no_comp": no_comp}
+        if name in rules:
+            rule = rules[name]
+
+            def one_shot(inst, _idx):
+                r = rule(inst)
+                return PolicyOutcome(r.prbs, float(np.nansum(r.revenue)))
+
+            return one_shot
+        raise ConfigError(f"policies: unknown policy {name!r} (allowed: {', '.join(POLICIES)})")
+
+    def _warm_start(self, inst: MarketInstance, idx: np.ndarray) -> np.ndarray:
+        """Starting bids: last epoch's for UEs whose cluster is unchanged, else the default."""
+        out = initial_bids(inst)
+        same = np.all(self._warm_cluster[idx] == inst.cluster, axis=1)
+        out[same] = self._warm_bids[idx][same]
+        return out
+
+    def _market_policy(self, inst: MarketInstance, idx: np.ndarray) -> PolicyOutcome:
+        cfg = self.cfg
+        init = self._warm_start(inst, idx)
+        res = run_market(
+            inst,
+            eps=cfg.market_eps,
+            max_rounds=cfg.market_max_rounds,
+            dynamics=cfg.dynamics,
+            latency_s=cfg.message_latency_s,
+            init_bids=init,
+        )
+        self._warm_bids[:] = 0.0
+        self._warm_cluster[:] = -1
+        self._warm_bids[idx] = res.bids
+        self._warm_cluster[idx] = inst.cluster
+        return PolicyOutcome(
+            res.allocation.prbs,
+            float(res.allocation.revenue.sum()),
+            res.time_s,
+            res.rounds,
+            res.messages,
+            res.converged,
+            res.bids,
+            res.allocation.prices,
+        )
+
+    # -- results ----------------------------------------------------------------------------------
+    def summary(self) -> pd.DataFrame:
+        """Scalar results per policy: mean rate, fraction of UE-time below the floor, the same
+        for UEs in trouble, and epoch means (welfare, revenue, Jain) - tidy rows."""
+        rows = []
+        ep = pd.DataFrame(self.epochs)
+        for j, p in enumerate(self.names):
+            rows += [
+                (p, "mean_rate_mbps", self.rate_sum[j] / max(self.ue_ticks, 1)),
+                (p, "frac_below_floor", self.below[j] / max(self.ue_ticks, 1)),
+                (
+                    p,
+                    "trouble_mean_rate_mbps",
+                    self.trouble_rate_sum[j] / max(self.trouble_ticks, 1),
+                ),
+                (p, "trouble_frac_below_floor", self.trouble_below[j] / max(self.trouble_ticks, 1)),
+            ]
+            for key in ("welfare", "revenue", "jain"):
+                col = f"{key}.{p}"
+                if col in ep:
+                    rows.append((p, f"epoch_{key}", float(ep[col].mean())))
+        for col in EPOCH_METRICS:
+            if col in ep:
+                rows.append(
+                    (
+                        "market" if col != "n_trouble" else "all",
+                        f"epoch_{col}",
+                        float(ep[col].mean()),
+                    )
+                )
+        for name, c in self.sim.metrics.counters.items():
+            rows.append(("all", name, c.value))
+        rows.append(("all", "trouble_time_fraction", self.trouble_ticks / max(self.ue_ticks, 1)))
+        return pd.DataFrame(rows, columns=["policy", "metric", "value"])
+
+    def epoch_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.epochs)
+
+    def episode_frame(self) -> pd.DataFrame:
+        cols = [
+            "event",
+            "ue",
+            "t0",
+            "policy",
+            "handover",
+            "rlf",
+            "gap_s",
+            "trigger_s",
+            "rate_before",
+            "rate_gap",
+            "rate_after",
+            "min_rate_gap",
+            "min_rate_handover",
+        ]
+        return pd.DataFrame(self.episode_rows, columns=cols)
+
+    def trace_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            self.trace_rows, columns=["event", "policy", "rel_time", "phase", "rate"]
+        )
