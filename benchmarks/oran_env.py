@@ -1,0 +1,115 @@
+"""Env steps per second of ``netsim/OranSlicing-v0`` with 10 UEs (one step = 250 simulated
+ms of per-TTI scheduling), beside mobile-env's ``mobile-small-central-v0`` with random
+actions measured in the same run.
+
+mobile-env is a peer tool, not a dependency: it is looked up in this interpreter, then in
+the separate venv ``/work/venvs/mobileenv`` (override with ``MOBILE_ENV_PYTHON``) and run
+there in a subprocess. Usage: ``python benchmarks/oran_env.py [--steps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+
+import envs  # noqa: F401
+
+MOBILE_ENV_PYTHON = os.environ.get("MOBILE_ENV_PYTHON", "/work/venvs/mobileenv/bin/python")
+_MOBILE_SNIPPET = """
+import json, sys, time
+import gymnasium as gym
+import mobile_env  # noqa: F401 - registers the ids
+steps = int(sys.argv[1])
+env = gym.make("mobile-small-central-v0")
+env.reset(seed=0)
+env.action_space.seed(0)
+for _ in range(20):  # warm-up
+    env.step(env.action_space.sample())
+n, t0, c0 = 0, time.perf_counter(), time.process_time()
+while n < steps:
+    _, _, term, trunc, _ = env.step(env.action_space.sample())
+    n += 1
+    if term or trunc:
+        env.reset()
+print(json.dumps({"steps": n, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                  "version": __import__("importlib.metadata").metadata.version("mobile-env")}))
+"""
+
+
+def measure_oran(steps: int, policy: str, traffic: str, users=(3, 3, 4)) -> dict:
+    env = gym.make("netsim/OranSlicing-v0", users=list(users), traffic=traffic, horizon=30.0)
+    act = env.unwrapped.baseline_policies()[policy]
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):  # warm-up (caches, first traffic chunk)
+        obs, *_ = env.step(act(obs))
+    n, episodes = 0, 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    obs, _ = env.reset(seed=1)
+    while n < steps:
+        obs, _, term, trunc, _ = env.step(act(obs))
+        n += 1
+        if term or trunc:
+            episodes += 1
+            obs, _ = env.reset(seed=1 + episodes)
+    return {"steps": n, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+
+
+def measure_mobile_env(steps: int) -> dict | None:
+    try:
+        import mobile_env  # noqa: F401
+
+        python = sys.executable
+    except ImportError:
+        python = MOBILE_ENV_PYTHON if Path(MOBILE_ENV_PYTHON).is_file() else None
+    if python is None:
+        return None
+    out = subprocess.run([python, "-c", _MOBILE_SNIPPET, str(steps)], capture_output=True,
+                         text=True, timeout=1800)  # fmt: skip
+    if out.returncode != 0:
+        print(f"mobile-env failed: {out.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=3000)
+    args = ap.parse_args()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (timings are noisy under load)")
+    rates = {}
+    for traffic in ("trace", "commag"):
+        for policy in ("random", "expert"):
+            r = measure_oran(args.steps, policy, traffic)
+            rates[(traffic, policy)] = r["steps"] / r["wall_s"]
+            print(f"OranSlicing-v0  10 UEs  traffic={traffic:6s} policy={policy:6s}: "
+                  f"{r['steps'] / r['wall_s']:7.0f} steps/s wall, "
+                  f"{r['steps'] / r['cpu_s']:7.0f} steps/s CPU")  # fmt: skip
+    ours = rates[("trace", "random")]
+    mob = measure_mobile_env(max(args.steps // 3, 300))
+    if mob is None:
+        print("mobile-env: not installed (pip install mobile-env in a separate venv, e.g. "
+              "/work/venvs/mobileenv); no baseline ratio")  # fmt: skip
+        return
+    mob_rate = mob["steps"] / mob["wall_s"]
+    print(
+        f"mobile-env {mob['version']} mobile-small-central-v0 random actions: "
+        f"{mob_rate:7.0f} steps/s wall, {mob['steps'] / mob['cpu_s']:7.0f} steps/s CPU"
+    )
+    verdict = "met" if ours >= 2000 else "NOT met"
+    print(f"target >= 2000 steps/s: {verdict} ({ours:.0f}, trace, random)")
+    print(f"ratio OranSlicing-v0 (trace, random) / mobile-env small: {ours / mob_rate:.2f}x "
+          f"(target >= 10x)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
