@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy.spatial import cKDTree
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
@@ -152,13 +153,30 @@ def build_hierarchy(
 
 
 def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -> np.ndarray:
-    """Nearest cluster of the request's type for every request (-1: no cluster of its type)."""
+    """Nearest cluster of the request's type for every request (-1: no cluster of its type);
+    ties go to the lowest cluster index (``argmin`` over all clusters of the type).
+
+    A k-d tree proposes the 4 nearest centroids (O(N log K) rather than all N·K distances),
+    re-ranked with :func:`distance_km`. Where the 4th is within rounding of the nearest (exact
+    ties, e.g. duplicate points), the request is compared with every centroid instead.
+    """
     out = np.full(len(requests), -1, dtype=np.int64)
     for t in np.unique(cluster_type).tolist():
         cl = np.flatnonzero(cluster_type == t)
         qi = np.flatnonzero(requests.type == t)
-        for s in range(0, qi.size, 8192):  # chunks keep the distance matrix small
-            part = qi[s : s + 8192]
-            d = distance_km(requests.location[part][:, None, :], centroids[cl][None, :, :])
-            out[part] = cl[np.argmin(d, axis=1)]
+        if qi.size == 0:
+            continue
+        loc, cent = requests.location[qi], centroids[cl]
+        k = min(4, cl.size)
+        _, near = cKDTree(cent).query(loc, k=k)
+        near = np.reshape(near, (qi.size, k))
+        cand = np.sort(near, axis=1)
+        d = distance_km(loc[:, None, :], cent[cand])
+        best = np.argmin(d, axis=1)
+        pick = cand[np.arange(qi.size), best]
+        if k < cl.size:
+            tied = distance_km(loc, cent[near[:, -1]]) <= d.min(axis=1) * (1 + 1e-9)
+            for s in np.flatnonzero(tied):
+                pick[s] = np.argmin(distance_km(loc[s], cent))
+        out[qi] = cl[pick]
     return out

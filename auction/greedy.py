@@ -21,25 +21,32 @@ setting (shared capacities) it is a heuristic; in one-to-one matching it guarant
 
 Lazy greedy (Minoux 1978). The marginal gain of pair (i, j) is ``w_ij + δ/(1 + h_k)``; the
 fairness part is shared by every pair of requester k, so the queue is two-level: each request
-keeps its candidates sorted by (w desc, resource asc), each requester a heap of its requests'
-best candidates, and a global heap holds one entry per requester. Stored keys are upper bounds
-of the true gains (a candidate can only become infeasible, a requester's fairness term only
-shrinks), so the first up-to-date, feasible top is the exact greedy choice. Ties break by the
-smaller pair index ``i·M + j`` in both implementations, which therefore pick identical pairs
-(up to the case of two base utilities less than one ulp apart).
+has a current candidate (its best one in the order (w desc, resource asc) not yet ruled out),
+each requester a heap of its requests' current candidates, and a global heap holds one entry
+per requester. Stored keys are upper bounds of the true gains (a candidate can only become
+infeasible, a requester's fairness term only shrinks), so the first up-to-date, feasible top is
+the exact greedy choice. Ties break by the smaller pair index ``i·M + j`` in both
+implementations, which therefore pick identical pairs (up to the case of two base utilities
+less than one ulp apart).
+
+The loop is compiled with numba: each pick depends on the capacities and fairness terms left
+by the previous ones, so it is a sequential loop that numpy cannot vectorise (about three
+priority-queue steps and a candidate scan per request). A request moves on by scanning its
+row of candidates for the best one still feasible; candidates found infeasible are struck out
+of the row (``-inf``), since residual capacities only shrink. The heaps are arrays (heap.py).
 """
 
 from __future__ import annotations
 
-import functools
-import gc
-import heapq
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
+from numba import njit
 
-__all__ = ["Mode", "MODES", "Block", "lazy_greedy", "plain_greedy"]
+from . import heap
+
+__all__ = ["Mode", "MODES", "Block", "lazy_greedy", "plain_greedy", "warm_up"]
 
 Mode = Literal["shared", "exclusive", "unconstrained"]
 MODES = ("shared", "exclusive", "unconstrained")
@@ -54,64 +61,81 @@ def _check_mode(mode: str) -> None:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
 
 
-def _without_gc(fn):
-    """Run ``fn`` with the cyclic garbage collector paused: the greedy loop allocates many small
-    tuples and no reference cycles, and collections would only add pauses."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper
-
-
 def _initial_residual(capacity: np.ndarray, mode: str) -> np.ndarray:
     if mode == "unconstrained":
         return np.full(capacity.shape, np.inf)
     return np.asarray(capacity, float).copy()
 
 
-class _Lists:
-    """Each request's candidates sorted by (w desc, resource asc). Only the best one is found up
-    front (one vectorised argmax per block); a request's full sorted list is built the first
-    time it has to move past that one, so requests served at their first choice cost nothing
-    more."""
-
-    def __init__(self, blocks: Sequence[Block], n_requests: int):
-        self.blocks = blocks
-        self.where = np.full((n_requests, 2), -1, dtype=np.int64)  # (block, row)
-        self.cj: list[list[int]] = [[] for _ in range(n_requests)]
-        self.cw: list[list[float]] = [[] for _ in range(n_requests)]
-        self.full = bytearray(b"\x01") * n_requests  # 1: cj/cw hold every candidate
-        for b, (req, res, w) in enumerate(blocks):
-            if req.size == 0 or res.size == 0:
-                continue
-            self.where[req, 0] = b
-            self.where[req, 1] = np.arange(req.size)
-            best = np.argmax(w, axis=1)  # first maximum: the smallest resource among ties
-            wb = w[np.arange(req.size), best]
-            for i, j, v in zip(req.tolist(), res[best].tolist(), wb.tolist(), strict=True):
-                if v > -np.inf:
-                    self.cj[i], self.cw[i], self.full[i] = [j], [v], 0
-
-    def build(self, i: int) -> None:
-        """Replace request ``i``'s one-element list by all its feasible candidates, sorted (the
-        first element is the one it had)."""
-        b, r = self.where[i]
-        _, res, w = self.blocks[b]
-        row = w[r]
-        idx = np.flatnonzero(row > -np.inf)
-        order = idx[np.argsort(-row[idx], kind="stable")]
-        self.cj[i], self.cw[i], self.full[i] = res[order].tolist(), row[order].tolist(), 1
+#: per-request state of the compiled loop: its row of candidates ``w[w_at : w_at + n]`` over
+#: the resources ``res[res_at : res_at + n]`` (ascending), the position ``cur`` of its current
+#: candidate in the row (-1: none) and its demand
+REQUEST = np.dtype(
+    [
+        ("w_at", np.int64),
+        ("res_at", np.int64),
+        ("n", np.int64),
+        ("cur", np.int64),
+        ("demand", np.float64),
+    ],
+    align=True,
+)
 
 
-@_without_gc
+def _flatten(blocks: Sequence[Block], demand: np.ndarray):
+    """The blocks as flat arrays ``w`` (rows of base utilities, a private copy that the loop
+    edits) and ``res`` (each block's resources) plus a :data:`REQUEST` record per request
+    (``n = 0``: in no block)."""
+    req_state = np.zeros(demand.size, REQUEST)
+    req_state["cur"] = -1
+    req_state["demand"] = demand
+    w_parts, res_parts, w_off, res_off = [], [], 0, 0
+    for req, res, w in blocks:
+        if req.size == 0 or res.size == 0:
+            continue
+        req_state["w_at"][req] = w_off + np.arange(req.size) * res.size
+        req_state["res_at"][req] = res_off
+        req_state["n"][req] = res.size
+        w_parts.append(np.asarray(w, float).ravel())
+        res_parts.append(np.asarray(res, np.int64))
+        w_off += req.size * res.size
+        res_off += res.size
+    flat_w = np.concatenate(w_parts) if w_parts else np.zeros(0)
+    flat_res = np.concatenate(res_parts) if res_parts else np.zeros(0, np.int64)
+    return flat_w, flat_res, req_state
+
+
+@njit(cache=True)
+def _advance(w, res, r, resid) -> bool:
+    """Drop request ``r``'s current candidate (it is infeasible, or taken) and move to its
+    best candidate (w desc, resource asc) feasible now (``resid ≥ demand``); False if none.
+
+    A candidate found infeasible is set to ``-inf`` in the row: residuals only shrink, so it
+    stays infeasible for the rest of the greedy and later scans skip it at once. So ``w``
+    holds exactly the candidates not yet ruled out, and the best of them is the next entry of
+    the request's sorted candidate list that can still be taken.
+    """
+    if r.cur >= 0:
+        w[r.w_at + r.cur] = -np.inf
+    best, best_w = -1, -np.inf
+    for q in range(r.n):
+        x = w[r.w_at + q]
+        if x > best_w:  # strict: among equal w the first, i.e. the smallest resource
+            if resid[res[r.res_at + q]] >= r.demand:
+                best, best_w = q, x
+            else:
+                w[r.w_at + q] = -np.inf
+    r.cur = best
+    return best >= 0
+
+
+@njit(cache=True)
+def _first_candidates(w, res, req_state, resid):
+    """Each request's best candidate feasible now."""
+    for i in range(req_state.size):
+        _advance(w, res, req_state[i], resid)
+
+
 def lazy_greedy(
     blocks: Sequence[Block],
     n_requests: int,
@@ -124,7 +148,8 @@ def lazy_greedy(
     max_allocations: int | None = None,
     held0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Greedy maximisation of F with a two-level priority queue of marginal gains.
+    """Greedy maximisation of F with a two-level priority queue of marginal gains (compiled
+    loop; the blocks are not modified).
 
     Args:
         blocks: candidate blocks ``(req, res, w)``; each request appears in one block.
@@ -137,102 +162,101 @@ def lazy_greedy(
         the marginal utility U_ij at acceptance.
     """
     _check_mode(mode)
-    limit = np.inf if max_allocations is None else int(max_allocations)
-    lists = _Lists(blocks, n_requests)
-    full = lists.full
-    cj, cw = lists.cj, lists.cw
-    d = np.asarray(demand, float).tolist()
-    resid = _initial_residual(capacity, mode).tolist()
+    flat_w, flat_res, req_state = _flatten(blocks, np.asarray(demand, float)[:n_requests])
+    resid = _initial_residual(capacity, mode)
+    _first_candidates(flat_w, flat_res, req_state, resid)
     owner = np.asarray(requester, np.int64)
     n_k = int(owner.max()) + 1 if owner.size else 0
-    held = [0] * n_k if held0 is None else [int(h) for h in np.asarray(held0)[:n_k]]
-    held += [0] * (n_k - len(held))
-    own = owner.tolist()
-    ptr = [0] * n_requests
-    ver_i = [0] * n_requests
-    ver_k = [0] * n_k
-    taken: list[set[int]] = [set() for _ in range(n_requests)] if mode == "unconstrained" else []
-    heaps: list[list] = [[] for _ in range(n_k)]
+    held = np.zeros(n_k, np.int64)
+    if held0 is not None:
+        h0 = np.asarray(held0, np.int64)[:n_k]
+        held[: h0.size] = h0
     M = int(n_resources)
-    for i in range(n_requests):
-        if cj[i]:
-            heaps[own[i]].append((-cw[i][0], i * M + cj[i][0], i, 0))
-    glob = []
+    # requester heaps: one entry (-w, pair index) -> request per request with a candidate, in
+    # segment k of one array for requester k; built sorted (a sorted array is a heap)
+    live = np.flatnonzero(req_state["cur"] >= 0)
+    at = req_state["cur"][live]
+    top_w = flat_w[req_state["w_at"][live] + at]
+    top_pair = live * M + flat_res[req_state["res_at"][live] + at]
+    order = np.lexsort((top_pair, -top_w, owner[live]))
+    seg = np.searchsorted(owner[live][order], np.arange(n_k + 1))
+    size = np.diff(seg)
+    heaps = _entries(-top_w[order], top_pair[order], live[order])
+    # global heap: one entry (-gain of the requester's top, its pair index) -> requester, for
+    # each requester with a candidate (it holds at most one entry per requester, so it fits)
+    ks = np.flatnonzero(size > 0)
+    top = heaps[seg[ks]]
+    g_key = -(-top["key"] + delta / (1.0 + held[ks]))
+    g = np.lexsort((top["tie"], g_key))
+    glob = _entries(g_key[g], top["tie"][g], ks[g])
+    n_pairs = int(req_state["n"][live].sum()) if mode == "unconstrained" else int(live.size)
+    limit = n_pairs if max_allocations is None else min(int(max_allocations), n_pairs)
+    out_i, out_j = np.empty(limit, np.int64), np.empty(limit, np.int64)
+    out_g = np.empty(limit)
+    n = _lazy_loop(
+        flat_w, flat_res, req_state, resid, held, float(delta), M, mode == "exclusive",
+        mode == "unconstrained", limit, heaps, seg, size, glob, out_i, out_j, out_g,
+    )  # fmt: skip
+    return out_i[:n], out_j[:n], out_g[:n]
 
-    def top(k: int):
-        h = heaps[k]
-        while h and h[0][3] != ver_i[h[0][2]]:
-            heapq.heappop(h)
-        return h[0] if h else None
 
-    def push_requester(k: int) -> None:
-        ver_k[k] += 1
-        t = top(k)
-        if t is not None:
-            gain = -t[0] + delta / (1.0 + held[k])
-            heapq.heappush(glob, (-gain, t[1], k, ver_k[k]))
+def _entries(key: np.ndarray, tie: np.ndarray, val: np.ndarray) -> np.ndarray:
+    out = np.empty(key.size, heap.ENTRY)
+    out["key"], out["tie"], out["val"] = key, tie, val
+    return out
 
-    def advance(i: int) -> bool:
-        """Move request i to its next candidate that is feasible now; False if none."""
-        if not full[i]:
-            lists.build(i)
-        p, js, di = ptr[i] + 1, cj[i], d[i]
-        ex = taken[i] if taken else None
-        n = len(js)
-        while p < n and (resid[js[p]] < di or (ex and js[p] in ex)):
-            p += 1
-        ptr[i] = p
-        return p < n
 
-    pop, push = heapq.heappop, heapq.heappush
-    for k in range(n_k):
-        if heaps[k]:
-            heapq.heapify(heaps[k])
-            push_requester(k)
-
-    out_i, out_j, out_g = [], [], []
-    exclusive, unconstrained = mode == "exclusive", mode == "unconstrained"
-    while glob and len(out_i) < limit:
-        _neg, _pidx, k, vk = pop(glob)
-        if vk != ver_k[k]:
-            continue
-        hk = heaps[k]
-        # serve requester k while its (fresh) top stays the global maximum: the other entries
-        # of ``glob`` are upper bounds, so this picks exactly what a heap round trip would
+@njit(cache=True)
+def _lazy_loop(
+    w, res, req_state, resid, held, delta, M, exclusive, unconstrained, limit, heaps, seg, size,
+    glob, out_i, out_j, out_g,
+):  # fmt: skip
+    """The lazy greedy loop (compiled: it is sequential, each pick depends on the previous
+    ones' capacities and fairness terms). Arrays are updated in place; returns the number of
+    accepted pairs written to ``out_*``."""
+    n_out = 0
+    g_n = glob.size
+    while g_n > 0 and n_out < limit:
+        k = glob[0].val
+        g_n = heap.pop(glob, 0, g_n)
+        lo = seg[k]
+        bonus = delta / (1.0 + held[k])
+        # serve requester k while its top stays the global maximum: the entries of the global
+        # heap are upper bounds, so this picks exactly what a heap round trip would
         while True:
-            negw, _, i, _ = pop(hk)
-            ver_i[i] += 1
-            j = cj[i][ptr[i]]
-            if resid[j] >= d[i]:
-                out_i.append(i)
-                out_j.append(j)
-                out_g.append(-negw + delta / (1.0 + held[k]))
+            i = heaps[lo].val
+            r = req_state[i]
+            j = res[r.res_at + r.cur]
+            move = True
+            if resid[j] >= r.demand:
+                out_i[n_out], out_j[n_out], out_g[n_out] = i, j, -heaps[lo].key + bonus
+                n_out += 1
                 held[k] += 1
-                resid[j] = -1.0 if exclusive else resid[j] - d[i]
-                alive = False
-                if unconstrained:
-                    taken[i].add(j)
-                    alive = advance(i)
-            else:
-                alive = advance(i)
-            if alive:
-                p = ptr[i]
-                push(hk, (-cw[i][p], i * M + cj[i][p], i, ver_i[i]))
-            t = top(k)
-            ver_k[k] += 1
-            if t is None:
+                bonus = delta / (1.0 + held[k])
+                resid[j] = -1.0 if exclusive else resid[j] - r.demand
+                if not unconstrained:  # the request is served: it leaves the queue
+                    size[k] = heap.pop(heaps, lo, size[k])
+                    move = False
+            if move:
+                if _advance(w, res, r, resid):
+                    key, tie = -w[r.w_at + r.cur], i * M + res[r.res_at + r.cur]
+                    heap.replace(heaps, lo, size[k], key, tie, i)
+                else:
+                    size[k] = heap.pop(heaps, lo, size[k])
+            if size[k] == 0:
                 break
-            key = (-(-t[0] + delta / (1.0 + held[k])), t[1])
-            while glob and glob[0][3] != ver_k[glob[0][2]]:
-                pop(glob)  # drop stale entries so the comparison below is against a live bound
-            if len(out_i) >= limit or (glob and (glob[0][0], glob[0][1]) < key):
-                push(glob, (key[0], key[1], k, ver_k[k]))
+            key, tie = -(-heaps[lo].key + bonus), heaps[lo].tie
+            if n_out >= limit or (g_n > 0 and heap.before(glob[0].key, glob[0].tie, key, tie)):
+                g_n = heap.push(glob, 0, g_n, key, tie, k)
                 break
-    return (
-        np.asarray(out_i, dtype=np.int64),
-        np.asarray(out_j, dtype=np.int64),
-        np.asarray(out_g, dtype=float),
-    )
+    return n_out
+
+
+def warm_up() -> None:
+    """Compile the greedy loop now (or load it from numba's disk cache: about 0.3 s; a first
+    compilation takes a few seconds), so that later timings exclude this one-off cost."""
+    one = np.zeros(1, np.int64)
+    lazy_greedy([(one, one, np.zeros((1, 1)))], 1, 1, np.zeros(1), one, np.ones(1), 0.0)
 
 
 def plain_greedy(

@@ -69,3 +69,34 @@ def test_shared_capacity_ratio_is_measured_not_guaranteed():
 def test_bad_mode_is_rejected():
     with pytest.raises(ValueError, match="mode must be one of"):
         lazy_greedy([], 0, 0, np.zeros(0), np.zeros(0, int), np.zeros(0), 0.1, "knapsack")
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("mode", ["shared", "exclusive", "unconstrained"])
+def test_lazy_equals_plain_on_ragged_blocks_with_residuals(mode, seed):
+    """Blocks of different widths over scattered, overlapping resource subsets (as clusters
+    and their neighbours give), residual capacities below some demands (the online auction),
+    zero demands and tied utilities; the blocks must come back unmodified."""
+    rng = np.random.default_rng(100 + seed)
+    n, m, owners = 60, 25, 6
+    demand = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.05, 0.6, n))
+    cap = rng.uniform(0.0, 1.5, m)
+    owner = rng.integers(0, owners, n)
+    held0 = rng.integers(0, 3, owners)
+    blocks, ii, jj, ww = [], [], [], []
+    for req in np.array_split(rng.permutation(n), 5):
+        res = np.sort(rng.choice(m, size=int(rng.integers(1, 12)), replace=False))
+        w = np.round(rng.random((req.size, res.size)), 1)
+        w[rng.random(w.shape) < 0.2] = -np.inf
+        blocks.append((req, res, w))
+        r, c = np.nonzero(np.isfinite(w))
+        ii.append(req[r]), jj.append(res[c]), ww.append(w[r, c])
+    before = [w.copy() for _, _, w in blocks]
+    k = 20 if mode == "unconstrained" else None
+    lazy = lazy_greedy(blocks, n, m, demand, owner, cap, 0.25, mode, k, held0)
+    ii, jj, ww = map(np.concatenate, (ii, jj, ww))
+    plain = plain_greedy(ii, jj, ww, m, demand, owner, cap, 0.25, mode, k, held0)
+    for a, b in zip(lazy, plain, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for (_, _, w), w0 in zip(blocks, before, strict=True):
+        np.testing.assert_array_equal(w, w0)
