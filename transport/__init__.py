@@ -1,3 +1,22 @@
 """transport: collective communication on datacenter and WAN topologies - max-min fair flow
 model, packet-level validation, ECMP / spraying / minimal-split single-path, fault-tolerant
-collectives under churn."""
+collectives under churn.
+
+Datacenter half (Addanki, Goyal & Marinos, "Challenging the Need for Packet Spraying in
+Large-Scale Distributed Training", arXiv:2407.00550):
+
+* :mod:`transport.maxmin` - ``max_min_rates(incidence, capacity_bps, *, demand_bps, weights)``,
+  vectorised progressive filling (a pure function, reusable by any module);
+* :mod:`transport.network` - directed links and equal-cost paths of leaf-spine / fat-tree;
+* :mod:`transport.balancing` - ECMP, spraying, minimal split (König), adaptive, random;
+* :mod:`transport.collectives` - ring / tree / Rabenseifner all-reduce, all-gather,
+  reduce-scatter, all-to-all as steps and dependency DAGs;
+* :mod:`transport.flowsim`, :mod:`transport.packetsim` - fluid and packet-level transports
+  on the engine; :mod:`transport.execute` runs a collective over either;
+* :mod:`transport.simulate` - ``simulate_collective`` (one run, all metrics);
+  :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.routing` (the RL
+  model behind ``netsim/CollectiveRouting-v0``), :mod:`transport.scenario` (the
+  ``collective_transport`` study).
+
+Fault-tolerant half: :mod:`transport.pccl`.
+"""

@@ -1,0 +1,74 @@
+"""The collective_transport study end to end on a tiny grid, and its config checks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from netsim import ConfigError, validate
+from netsim.runner import run_scenario
+from netsim.scenario import resolve
+from transport.scenario import TIMING_METRICS, CollectiveTransportConfig
+
+TINY = [
+    "leaves=[2,4]",
+    "spines=2",
+    "hosts_per_leaf=2",
+    "oversubscription=[1.0,2.0]",
+    "collectives=[ring_allreduce,alltoall]",
+    "message_mb=[1.0,8.0]",
+    "policies=[ecmp,spray,minimal_split,adaptive]",
+    "placements=[random,packed]",
+    "packet.leaves=2",
+    "packet.hosts_per_leaf=2",
+    "packet.message_mb=1.0",
+    "background.leaves=2",
+    "background.message_mb=1.0",
+    "background.loads=[0.0,0.3]",
+]
+
+
+def test_tiny_study_end_to_end(tmp_path):
+    resolved = resolve("collective_transport", TINY, seed=3, reps=1)
+    results, summary = run_scenario(resolved, tmp_path / "out", progress=False)
+    out = tmp_path / "out"
+    for name in ("results.parquet", "summary.csv", "manifest.json", "cct_vs_size.png",
+                 "congestion_vs_leaves.png", "cct_vs_oversubscription.png", "placement.png",
+                 "utilisation_cdf.png", "packet_vs_fluid.png", "background.png",
+                 "table_cct_over_lb.md", "table_congestion_ratio.csv"):  # fmt: skip
+        assert (out / name).is_file(), name
+    fab = results[(results["section"] == "fabric") & (results["kind"] == "value")]
+    cong = fab[fab["metric"] == "congestion_ratio"].set_index(
+        ["collective", "leaves", "oversubscription", "placement", "message_mb", "policy"]
+    )["value"]
+    # the paper's claim: minimal split and spraying reach the spraying bound, ECMP does not beat it
+    assert np.allclose(cong.xs("minimal_split", level="policy"), 1.0)
+    assert np.allclose(cong.xs("spray", level="policy"), 1.0)
+    assert (cong.xs("ecmp", level="policy") >= 1.0 - 1e-9).all()
+    cct = fab[fab["metric"] == "cct_over_lb"]["value"]
+    assert (cct >= 1.0 - 1e-9).all()
+    pkt = results[(results["section"] == "packet") & (results["metric"] == "cct_packet_over_fluid")]
+    assert len(pkt) == 2 * 4 * 2 and pkt["value"].between(0.9, 1.5).all()
+    again, _ = run_scenario(resolved, tmp_path / "again", progress=False)
+    cols = ["metric", "value"]
+    keep = ~results["metric"].isin(TIMING_METRICS)  # wall-clock measurements vary
+    keep2 = ~again["metric"].isin(TIMING_METRICS)
+    pd.testing.assert_frame_equal(results.loc[keep, cols], again.loc[keep2, cols])
+    assert not summary.empty
+
+
+@pytest.mark.parametrize(
+    ("override", "match"),
+    [
+        ({"message_mb": [0.0]}, "message_mb"),
+        ({"leaves": [1]}, "leaves"),
+        ({"spines": 0}, "spines"),
+        ({"oversubscription": [-1.0]}, "oversubscription"),
+        ({"host_rate_gbps": -100.0}, "host_rate_gbps"),
+        ({"policies": ["flowlet"]}, "policies"),
+        ({"max_ranks": {"alltoall": 1}}, "max_ranks"),
+        ({"background": {"loads": [1.2]}}, "loads"),
+    ],
+)
+def test_bad_config(override, match):
+    with pytest.raises(ConfigError, match=match):
+        validate(CollectiveTransportConfig, override)
