@@ -149,15 +149,18 @@ class DecisionPoint:
 
     The model calls ``action = yield point.request(state)``; this triggers ``point.pending``
     (which an env runs the engine until) and suspends the model until ``point.respond(action)``.
+    A model that will ask for no more decisions calls ``point.finish()``; an env then ends the
+    episode as terminated.
     """
 
-    __slots__ = ("_env", "pending", "_reply", "state")
+    __slots__ = ("_env", "pending", "_reply", "state", "finished")
 
     def __init__(self, sim: Simulation):
         self._env = sim.env
         self.pending: simpy.Event = self._env.event()
         self._reply: simpy.Event | None = None
         self.state: Any = None
+        self.finished = False
 
     @property
     def waiting(self) -> bool:
@@ -168,6 +171,8 @@ class DecisionPoint:
         """Signal a decision epoch; returns the event that will carry the action."""
         if self._reply is not None:
             raise RuntimeError("a decision is already pending")
+        if self.finished:
+            raise RuntimeError("the decision point is finished")
         self.state = state
         self._reply = self._env.event()
         self.pending.succeed(state)
@@ -180,3 +185,12 @@ class DecisionPoint:
         reply, self._reply = self._reply, None
         self.pending = self._env.event()
         reply.succeed(action)
+
+    def finish(self, state: Any = None) -> None:
+        """Signal that no decision will be requested any more (the episode is over)."""
+        if self._reply is not None:
+            raise RuntimeError("cannot finish while a decision is pending")
+        if not self.finished:
+            self.finished = True
+            self.state = state
+            self.pending.succeed(state)

@@ -8,7 +8,8 @@ applies the action and advances the engine to the next decision epoch, which is 
 * the next ``DecisionPoint.request`` made by the model (event-driven epochs),
 
 whichever mode the subclass chooses, but never past the horizon (simulated seconds). The
-episode is ``truncated`` at the horizon unless ``_terminated()`` said it ended first.
+episode is ``terminated`` when ``_terminated()`` says so or the model calls
+``DecisionPoint.finish()``, else ``truncated`` at the horizon.
 
 Subclasses set ``config_cls`` (a :class:`netsim.Config` schema of the env's arguments) and the
 spaces, and implement ``_setup``, ``_apply``, ``_observe`` and ``_reward`` (``_info``,
@@ -111,13 +112,13 @@ class SimEnv(gym.Env):
     def step(self, action: Any):
         if self.sim is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        if self.sim.now >= self.horizon:
+        if self.sim.now >= self.horizon or self.decisions.finished:
             raise gym.error.ResetNeeded("the episode is over; call reset()")
         self._apply(action)
         self._advance()
         obs = self._observe()
         reward = float(self._reward())
-        terminated = bool(self._terminated())
+        terminated = bool(self._terminated()) or self.decisions.finished
         truncated = (not terminated) and self.sim.now >= self.horizon
         self._last_reward = reward
         self._reward_trace.append(reward)
@@ -129,10 +130,10 @@ class SimEnv(gym.Env):
         if self.decision_interval is not None:
             sim.run(until=min(sim.now + self.decision_interval, self.horizon))
             return
-        if self.decisions.waiting:
+        if self.decisions.waiting or self.decisions.finished:
             return
         sim.run(until=sim.any_of([self.decisions.pending, self._horizon_event]))
-        if not self.decisions.waiting:
+        if not (self.decisions.waiting or self.decisions.finished):
             # horizon reached: put the clock exactly on it
             sim.run(until=self.horizon)
 

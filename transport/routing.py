@@ -88,10 +88,7 @@ class RoutingModel:
     def _on_finished(self, _ev) -> None:
         if self.background is not None:
             self.background.stop()
-        self.sim.process(self._final_request())
-
-    def _final_request(self):
-        yield self.decisions.request(None)
+        self.decisions.finish()
 
     # -- the current decision -------------------------------------------------------------------
     def batch(self) -> Batch | None:

@@ -100,3 +100,21 @@ def test_decision_point_misuse():
     point.request()
     with pytest.raises(RuntimeError):
         point.request()
+
+
+def test_decision_point_finish():
+    sim = Simulation()
+    point = DecisionPoint(sim)
+
+    def model():
+        action = yield point.request("only")
+        yield sim.timeout(float(action))
+        point.finish("done")
+
+    sim.process(model())
+    sim.run(until=point.pending)
+    point.respond(2)
+    sim.run(until=point.pending)
+    assert point.finished and not point.waiting and sim.now == 2.0 and point.state == "done"
+    with pytest.raises(RuntimeError, match="finished"):
+        point.request()
