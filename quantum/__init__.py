@@ -22,6 +22,7 @@ Requirements in Multi-User Quantum Networks", 2021):
 
 References: Pirandola et al., Nat. Commun. 8, 15043 (2017) (PLOB); Pirandola, Commun. Phys.
 2, 51 (2019) and "Rate limits in quantum networks with lossy repeaters" (capacity bounds);
-Coopmans et al. / Wu et al., SeQUeNCe, Quantum Sci. Technol. 6, 045027 (2021) (simulator
-design compared in ``benchmarks/quantum_vs_sequence.py``).
+Wu et al., "SeQUeNCe: a customizable discrete-event simulator of quantum networks", Quantum
+Sci. Technol. 6, 045027 (2021) (the peer simulator
+compared in ``benchmarks/quantum_vs_sequence.py``).
 """
