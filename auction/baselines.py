@@ -11,13 +11,19 @@ floors), at fixed reserve prices ρ (no price dynamics):
   first; the winner takes the feasible resource it values most (largest w_ij) among those
   with ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
 * ``vickrey``: truthful bids ``b_i = v_i``, same order and choice; the winner pays the next
-  highest bid per unit (generalised second price), at least the reserve, at most its budget.
+  highest bid per unit among the requests of its type, i.e. the bidders competing for the same
+  resources (generalised second price), at least the reserve, at most its budget.
 * ``random_allocation``: uniformly random order, uniformly random feasible resource; posted price.
 * ``optimum``: exact maximum of F by MILP (HiGHS through ``scipy.optimize.milp``), the
   concave fairness term linearised exactly by its harmonic increments; for one-to-one
   matching with a modular objective, ``scipy.optimize.linear_sum_assignment``.
 * ``upper_bound``: Σ_i max_j w_ij + δ Σ_k H(n_k), the capacity-free relaxation (for large
   instances where the MILP is out of reach).
+
+Both maximise the scoring objective (cost term at ``prices``, utility.reference_utility) over
+the pairs whose budgets allow ``floor_prices`` (default ``prices``). MOHAF's price rounds can
+take prices down to ρ_min, below the reserve, and so win pairs no fixed-price mechanism can:
+pass ``floor_prices = ρ_min`` for an optimum that bounds every mechanism.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from scipy.sparse import coo_matrix
 from .greedy import Mode
 from .model import Allocation, Instance, UtilityParams, Weights
 from .objective import harmonic
-from .utility import utility_matrix, value_per_unit
+from .utility import reference_matrix, utility_matrix, value_per_unit
 
 __all__ = [
     "greedy_priority",
@@ -128,12 +134,14 @@ def vickrey(
     mode: Mode = "shared",
     rng=None,
 ) -> Allocation:
-    """Second-price rule: truthful bids, each winner pays the next-highest bid per unit."""
+    """Second-price rule: truthful bids, each winner pays the next-highest bid per unit of
+    its type (0 if none: then the reserve)."""
     Q = inst.requests
     i, j, bid, order = _bid_auction(inst, prices, weights, params, mode, 1.0)
-    nxt = np.empty(len(Q))
-    ranked = bid[order]
-    nxt[order] = np.append(ranked[1:], 0.0)  # the bid ranked just below
+    nxt = np.zeros(len(Q))
+    by_type = order[np.argsort(Q.type[order], kind="stable")]  # per type, bids descending
+    same = Q.type[by_type[1:]] == Q.type[by_type[:-1]]
+    nxt[by_type[:-1][same]] = bid[by_type[1:][same]]  # the bid ranked just below, same type
     nxt = np.where(np.isfinite(nxt), nxt, bid)
     per_unit = np.maximum(prices[j], nxt[i])
     return _alloc(i, j, _pay(per_unit, Q.demand[i], Q.budget[i]))
@@ -237,10 +245,12 @@ def optimum(
     max_allocations: int | None = None,
     held0=None,
     time_limit_s: float = 60.0,
+    floor_prices: np.ndarray | None = None,
 ) -> Allocation:
-    """Exact maximiser of F at ``prices`` (small instances)."""
+    """Exact maximiser of F at ``prices`` over the pairs feasible at ``floor_prices`` (default
+    ``prices``; see the module docstring) on small instances."""
     Q = inst.requests
-    w, feas = utility_matrix(inst, prices, weights, params)
+    w, feas = reference_matrix(inst, prices, weights, params, floor_prices)
     delta = weights.normalised()[3]
     one_each = np.bincount(Q.requester).max(initial=0) <= 1 and held0 is None
     if mode == "exclusive" and max_allocations is None and (delta == 0 or one_each):
@@ -250,15 +260,21 @@ def optimum(
         i, j = ri[keep], rj[keep]
     else:
         i, j = _milp(w, feas, inst, delta, mode, max_allocations, held0, time_limit_s)
-    return _alloc(i.astype(np.int64), j.astype(np.int64), prices[j] * Q.demand[i])
+    i, j = i.astype(np.int64), j.astype(np.int64)
+    return _alloc(i, j, _pay(prices[j], Q.demand[i], Q.budget[i]))
 
 
 def upper_bound(
-    inst: Instance, prices: np.ndarray, weights: Weights, params: UtilityParams
+    inst: Instance,
+    prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    floor_prices: np.ndarray | None = None,
 ) -> float:
-    """Capacity-free relaxation: every request gets its best feasible resource."""
+    """Capacity-free relaxation: every request gets its best resource feasible at
+    ``floor_prices`` (default ``prices``), scored at ``prices``."""
     Q = inst.requests
-    w, feas = utility_matrix(inst, prices, weights, params)
+    w, feas = reference_matrix(inst, prices, weights, params, floor_prices)
     best = np.where(feas.any(axis=1), w.max(axis=1, initial=-np.inf, where=feas), 0.0)
     servable = feas.any(axis=1)
     counts = np.bincount(Q.requester[servable], minlength=Q.n_requesters)

@@ -2,7 +2,10 @@
 
 * **Common objective.** Every allocation is scored by F (objective.py) at the same reference
   prices ρ⁰ (the resources' unit costs) with ``u_cost = clip(1 − ρ⁰_j d_i/B_i, 0, 1)``, so the
-  score depends on the allocation only, not on the mechanism's own prices.
+  score depends on the allocation only, not on the mechanism's own prices. A mechanism whose
+  prices fall below ρ⁰ (MOHAF's rounds, down to ρ_min) can win pairs whose budget is below the
+  reserve price (they score u_cost = 0); the optimum and the upper bound therefore check budgets
+  at ρ_min (utility.reference_utility), so they bound every mechanism.
 * **Allocation efficiency** = F/N: ΣU over winners divided by the number of requests (the
   paper's definition).
 * **Satisfaction rate** = served requests / N.
@@ -10,6 +13,8 @@
   ``(Σx)²/(n Σx²)`` (Jain, Chiu & Hawe 1984); 1 when every requester gets the same share.
 * **Cost** Σ c_j d_i (providers' cost at unit cost), **revenue** Σ π_ij (payments),
   **energy** Σ d_i/η_j (demand served divided by efficiency; relative units).
+* **below_reserve**: share of the served pairs whose budget is below the reserve price
+  ρ⁰_j d_i (only a mechanism that prices below the reserve can serve them).
 """
 
 from __future__ import annotations
@@ -20,45 +25,14 @@ from netsim.stats import jain_index
 
 from .model import Allocation, Instance, UtilityParams, Weights
 from .objective import harmonic
-from .utility import cost_term, static_terms
+from .utility import reference_utility, static_terms
 
 __all__ = [
-    "pair_base_reference",
-    "marginal_utilities",
     "score",
     "evaluate",
     "jain_requesters",
     "violations",
 ]
-
-
-def pair_base_reference(
-    inst: Instance,
-    req: np.ndarray,
-    res: np.ndarray,
-    ref_prices: np.ndarray,
-    weights: Weights,
-    params: UtilityParams,
-) -> np.ndarray:
-    """Base utility ``w_ij`` of aligned pairs with the cost term at the reference prices."""
-    a = weights.normalised()[0]
-    s, _ = static_terms(inst, req, res, weights, params)
-    Q = inst.requests
-    return a * cost_term(ref_prices[res] * Q.demand[req], Q.budget[req]) + s
-
-
-def marginal_utilities(
-    w: np.ndarray, owner: np.ndarray, delta: float, n_owners: int, held0: np.ndarray | None = None
-) -> np.ndarray:
-    """``U = w + δ/(1 + h)`` along the sequence, h = earlier pairs of the same owner (+ held0)."""
-    owner = np.asarray(owner, np.int64)
-    order = np.argsort(owner, kind="stable")
-    so = owner[order]
-    first = np.searchsorted(so, so, side="left")
-    rank = np.empty(owner.size, dtype=np.int64)
-    rank[order] = np.arange(owner.size) - first
-    h0 = np.zeros(n_owners, np.int64) if held0 is None else np.asarray(held0, np.int64)
-    return np.asarray(w, float) + delta / (1.0 + rank + h0[owner])
 
 
 def score(
@@ -68,10 +42,13 @@ def score(
     params: UtilityParams,
     ref_prices: np.ndarray,
 ) -> float:
-    """The common objective F(S) at the reference prices."""
+    """The common objective F(S) at the reference prices (utility.reference_utility).
+
+    It scores the pairs whatever prices the mechanism posted; whether they are feasible is
+    :func:`violations`' job (at the mechanism's own prices)."""
     if len(alloc) == 0:
         return 0.0
-    w = pair_base_reference(inst, alloc.request, alloc.resource, ref_prices, weights, params)
+    w, _ = reference_utility(inst, alloc.request, alloc.resource, ref_prices, weights, params)
     Q = inst.requests
     counts = np.bincount(Q.requester[alloc.request], minlength=Q.n_requesters)
     return float(w.sum() + weights.normalised()[3] * harmonic(counts).sum())
@@ -110,6 +87,11 @@ def evaluate(
         "revenue": float(np.sum(alloc.payment)),
         "energy": float(np.sum(d / np.maximum(R.energy_efficiency[alloc.resource], 1e-9))),
         "utilisation": float(d.sum() / R.capacity.sum()) if R.capacity.sum() > 0 else float("nan"),
+        "below_reserve": (
+            float(np.mean(ref_prices[alloc.resource] * d > Q.budget[alloc.request]))
+            if len(alloc)
+            else 0.0
+        ),
         "runtime_s": float(runtime_s),
     }
 

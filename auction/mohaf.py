@@ -29,6 +29,7 @@ __all__ = [
     "MohafResult",
     "Candidates",
     "initial_prices",
+    "price_floor",
     "greedy_allocate",
     "run_mohaf",
 ]
@@ -70,6 +71,12 @@ class MohafResult:
 def initial_prices(inst: Instance, rule: PriceRule) -> np.ndarray:
     """Start every price at the resource's unit cost (its reserve), clipped to the bounds."""
     return rule.clip(inst.resources.unit_cost.astype(float))
+
+
+def price_floor(inst: Instance, rule: PriceRule) -> np.ndarray:
+    """The lowest price the rounds can post on each resource (ρ_min): budgets checked at it
+    admit every pair MOHAF can win, so the optimum over them bounds MOHAF (baselines.py)."""
+    return np.full(len(inst.resources), float(rule.rho_min))
 
 
 def type_pairs(inst: Instance) -> int:

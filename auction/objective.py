@@ -11,16 +11,17 @@ function of a modular count, hence monotone submodular; with ``w ≥ 0`` the sum
 submodular (Nemhauser, Wolsey & Fisher 1978). The marginal gain of adding ``(i, j)`` is exactly
 ``U_ij = w_ij + δ/(1 + h_k)``, the per-pair utility of utility.py, so F(S) = ΣU over winners
 in any acceptance order and the paper's *allocation efficiency* is ``F(S)/N``.
+
+Mechanisms are scored by :func:`auction.metrics.score` (this F, cost term at the reference
+prices); :class:`PairObjective` is the same F over an explicit ground set, for the brute force
+and the property tests.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .model import Allocation, Instance, UtilityParams, Weights
-from .utility import base_utility
-
-__all__ = ["harmonic", "fairness_value", "objective", "PairObjective"]
+__all__ = ["harmonic", "fairness_value", "PairObjective"]
 
 
 def harmonic(n) -> np.ndarray:
@@ -36,32 +37,6 @@ def fairness_value(counts, held0=None) -> float:
     counts = np.asarray(counts, dtype=np.int64)
     h0 = np.zeros_like(counts) if held0 is None else np.asarray(held0, dtype=np.int64)
     return float(np.sum(harmonic(h0 + counts) - harmonic(h0)))
-
-
-def objective(
-    inst: Instance,
-    alloc: Allocation,
-    prices: np.ndarray,
-    weights: Weights,
-    params: UtilityParams,
-    held0: np.ndarray | None = None,
-) -> float:
-    """F(S) of the pairs in ``alloc`` at ``prices`` (every pair must be feasible)."""
-    if len(alloc) == 0:
-        return 0.0
-    w, ok = base_utility(inst, alloc.request, alloc.resource, prices, weights, params)
-    if not np.all(ok):
-        bad = int(np.flatnonzero(~ok)[0])
-        raise ValueError(
-            f"objective: pair (request {alloc.request[bad]}, resource {alloc.resource[bad]}) "
-            "is infeasible"
-        )
-    counts = np.bincount(
-        inst.requests.requester[alloc.request], minlength=inst.requests.n_requesters
-    )
-    if held0 is not None:
-        held0 = np.asarray(held0)[: counts.size]
-    return float(w.sum()) + weights.normalised()[3] * fairness_value(counts, held0)
 
 
 class PairObjective:

@@ -40,6 +40,8 @@ class OnlineParams:
     mohaf: MohafParams = field(default_factory=MohafParams)
 
     def __post_init__(self):
+        if self.mohaf.mode != "shared":  # residual capacities are tracked as shared amounts
+            raise ValueError(f"online params: mohaf.mode must be 'shared', got {self.mohaf.mode!r}")
         if (
             self.round_interval_s <= 0
             or self.patience_s < 0
@@ -96,9 +98,12 @@ class OnlineAuction:
         self.sim, self.inst = sim, inst
         self.params = params or OnlineParams()
         mp = self.params.mohaf
-        self.h = hierarchy or build_hierarchy(
-            inst, mp.n_clusters, mp.cluster_size, mp.neighbours, 0, mp.flat
-        )
+        if hierarchy is None:  # k-means seeded from the run's own named stream
+            km_seed = int(sim.rng("auction.kmeans").integers(2**31))
+            hierarchy = build_hierarchy(
+                inst, mp.n_clusters, mp.cluster_size, mp.neighbours, km_seed, mp.flat
+            )
+        self.h = hierarchy
         self.decisions, self.policy = decisions, policy
         R, Q = inst.resources, inst.requests
         self.K = self.h.n_clusters

@@ -77,7 +77,7 @@ REQUEST_COLUMNS = (
     "memory",
 )
 MACHINE_COLUMNS = ("machine_id", "platform", "cpus", "memory")
-_SUBMIT = {"2011": 0, "2019": 0}
+SUBMIT = 0  # the SUBMIT event type in both formats (2011 task_events, 2019 instance_events)
 _MACHINE_TYPES = {
     "2011": {"add": 0, "remove": 1, "update": 2},
     "2019": {"add": 1, "remove": 2, "update": 3},
@@ -129,7 +129,7 @@ def _machines(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
 
 
 def _requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    sub = df[_num(df["event_type"]) == _SUBMIT["2011"]]
+    sub = df[_num(df["event_type"]) == SUBMIT]
     cpu = _num(sub["cpu"])
     out = pd.DataFrame(
         {
@@ -187,7 +187,12 @@ def _parse_resources(v) -> tuple[float, float]:
     if isinstance(v, dict):
         return v.get("cpus", np.nan), v.get("memory", np.nan)
     if isinstance(v, str) and v.strip():
-        d = ast.literal_eval(v.strip())
+        try:
+            d = ast.literal_eval(v.strip())
+        except (ValueError, SyntaxError):
+            raise ValueError(
+                f"resources: cannot parse {v!r} (expected {{'cpus': x, 'memory': y}})"
+            ) from None
         if isinstance(d, dict):
             return d.get("cpus", np.nan), d.get("memory", np.nan)
     return np.nan, np.nan

@@ -35,6 +35,8 @@ __all__ = [
     "base_from_static",
     "base_utility",
     "utility_matrix",
+    "reference_utility",
+    "reference_matrix",
     "payment",
 ]
 
@@ -149,6 +151,49 @@ def utility_matrix(
     """Dense ``N × M`` base utilities and feasibility (small instances: oracles, baselines)."""
     n, m = inst.shape
     return base_utility(inst, np.arange(n)[:, None], np.arange(m)[None, :], prices, weights, params)
+
+
+def reference_utility(
+    inst: Instance,
+    qi: np.ndarray,
+    rj: np.ndarray,
+    ref_prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    floor_prices: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Base utility of the common objective every mechanism is scored on, and feasibility.
+
+    ``w_ij = α·clip(1 − ρ⁰_j d_i/B_i, 0, 1) + s_ij`` with the cost term at the reference
+    prices ρ⁰ whatever prices the mechanism itself posted. Feasibility: type, capacity and QoS
+    floors, and the budget at ``floor_prices`` (default ρ⁰): with the lowest price a mechanism
+    may post there (MOHAF's ρ_min), the feasible set holds every allocation any mechanism can
+    make, so its optimum bounds them all. ``qi``/``rj`` broadcast as in :func:`static_terms`.
+    ``w`` is returned for every pair, feasible or not (see :func:`reference_matrix`).
+    """
+    qi, rj = np.asarray(qi), np.asarray(rj)
+    s, ok = static_terms(inst, qi, rj, weights, params)
+    Q = inst.requests
+    ref = np.asarray(ref_prices, float)
+    floor = ref if floor_prices is None else np.asarray(floor_prices, float)
+    d, b = Q.demand[qi], Q.budget[qi]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        feas = ok & (floor[rj] / value_per_unit(d, b) <= 1.0)  # ρ_j d_i ≤ B_i (base_from_static)
+    return weights.normalised()[0] * cost_term(ref[rj] * d, b) + s, feas
+
+
+def reference_matrix(
+    inst: Instance,
+    ref_prices: np.ndarray,
+    weights: Weights,
+    params: UtilityParams,
+    floor_prices: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ``N × M`` form of :func:`reference_utility` (optimum, upper bound); infeasible
+    entries of ``w`` are ``-inf``."""
+    qi, rj = np.arange(inst.shape[0])[:, None], np.arange(inst.shape[1])[None, :]
+    w, feas = reference_utility(inst, qi, rj, ref_prices, weights, params, floor_prices)
+    return np.where(feas, w, -np.inf), feas
 
 
 def payment(price_per_unit, demand, utility, budget) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import envs  # noqa: F401  (registers the ids)
+from auction.mohaf import MohafParams
 from auction.online import OnlineAuction, OnlineParams, RoundState, fixed_rule, mohaf_rule
 from auction.traces import synthetic_trace
 from auction.workload import WorkloadSpec, make_instance
@@ -75,3 +76,10 @@ def test_env_rejects_bad_config():
         gym.make("netsim/AuctionPricing-v0", n_clusters=10, n_resources=5)
     with pytest.raises(ConfigError, match="reward"):
         gym.make("netsim/AuctionPricing-v0", reward="profit")
+
+
+def test_online_params_reject_bad_values():
+    with pytest.raises(ValueError, match="mohaf.mode must be 'shared'"):
+        OnlineParams(mohaf=MohafParams(mode="exclusive"))
+    with pytest.raises(ValueError, match="round_interval_s > 0"):
+        OnlineParams(round_interval_s=0.0)

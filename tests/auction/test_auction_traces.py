@@ -141,6 +141,10 @@ def test_bad_trace_inputs(tmp_path):
     df.to_csv(ie, index=False)
     with pytest.raises(ValueError, match="instance_events: missing column 'priority'"):
         load_trace("2019", ie, me)
+    ie, me = _fixture_2019(tmp_path, False)
+    pd.read_csv(me).assign(capacity="{'cpus': 0.5,").to_csv(me, index=False)  # truncated
+    with pytest.raises(ValueError, match="resources: cannot parse"):
+        load_trace("2019", ie, me)
     t, m = _write_2011(tmp_path, ["1,2,3"], ["0,7,0,p1,0.5,0.5"])
     with pytest.raises(ValueError, match="task_events: expected 13 columns"):
         load_2011(t, m)

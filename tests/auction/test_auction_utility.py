@@ -17,6 +17,7 @@ from auction.utility import (
     latency_ms,
     payment,
     qos_term,
+    reference_matrix,
     static_terms,
     utility_matrix,
 )
@@ -63,6 +64,34 @@ def test_utility_in_unit_interval_and_equals_weighted_terms(seed, a, b, g, d):
         assert Q.type[i] == R.type[j] and R.capacity[j] >= Q.demand[i]
         assert prices[j] * Q.demand[i] <= Q.budget[i] and R.reliability[j] >= Q.min_reliability[i]
         assert lat <= Q.max_latency_ms[i]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.0, 1.0))
+def test_scoring_matrix_formula_and_floor_feasibility(seed, floor_share):
+    """The scoring utility: cost term at the reference prices, clipped at 0 for pairs whose
+    budget is below it, and budgets checked at the floor prices; at floor = reference it is
+    the allocation-time utility_matrix."""
+    inst = tiny_instance(np.random.default_rng(seed), 5, 4, types=2)
+    wts, par = Weights(), UtilityParams()
+    ref = inst.resources.unit_cost
+    floor = ref * floor_share
+    w, feas = reference_matrix(inst, ref, wts, par, floor)
+    s, ok = static_terms(inst, np.arange(5)[:, None], np.arange(4)[None, :], wts, par)
+    Q = inst.requests
+    for i in range(5):
+        for j in range(4):
+            assert feas[i, j] == (ok[i, j] and floor[j] * Q.demand[i] <= Q.budget[i])
+            if feas[i, j]:
+                head = max(0.0, 1.0 - ref[j] * Q.demand[i] / Q.budget[i])
+                assert w[i, j] == pytest.approx(0.3 * head + s[i, j], abs=1e-12)
+            else:
+                assert w[i, j] == -np.inf
+    w0, f0 = reference_matrix(inst, ref, wts, par)
+    wu, fu = utility_matrix(inst, ref, wts, par)
+    np.testing.assert_array_equal(f0, fu)
+    np.testing.assert_allclose(w0[f0], wu[fu], rtol=0, atol=1e-12)
+    assert np.all(feas >= f0)  # a lower floor only admits more pairs
 
 
 def test_pairwise_and_block_forms_agree():
