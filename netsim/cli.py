@@ -1,8 +1,8 @@
 """The ``netsim`` command line: run, sweep, train, list, check.
 
 Bad input (unknown key, wrong type, out-of-range value, missing file, unknown scenario or
-env id) prints one line ``error: ...`` on stderr and exits with code 2, without a traceback
-and without touching the output folder.
+env id, malformed option) prints one line ``error: ...`` on stderr and exits with code 2,
+without a traceback and without touching the output folder.
 """
 
 from __future__ import annotations
@@ -165,17 +165,52 @@ def check(env_id: Annotated[str, typer.Argument(help="Env id to check.")]) -> No
     typer.echo(f"{env_id}: gymnasium and SB3 checks passed")
 
 
+#: exceptions of the command-line parser: typer's own (vendored click) and, with older typer
+#: releases, click's
+_PARSER_ERRORS: tuple[type[Exception], ...] = (typer.TyperException,)
+try:  # pragma: no cover - depends on the typer release
+    import click
+
+    _PARSER_ERRORS += (click.ClickException,)
+except ImportError:  # pragma: no cover
+    pass
+
+
+def _parser_error_line(exc: Exception) -> str:
+    """A parser error (bad option value, missing argument, unknown command) as one line."""
+    msg = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "netsim"
+    return f"error: {msg} (see '{path} --help')"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: maps ConfigError to one line on stderr and exit code 2."""
+    """Console entry point.
+
+    Bad input - a ConfigError or a malformed command line - prints one line on stderr and
+    exits with code 2; Ctrl-C prints ``interrupted`` and exits with 130. Output folders are
+    left as they were in both cases (see :func:`netsim.results.atomic_output_dir`).
+    """
     os.environ.setdefault("MPLBACKEND", "Agg")
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not args:  # bare `netsim`: the help text, exit code 2
+        app(args=[], prog_name="netsim", standalone_mode=True)
     try:
-        app(args=argv, prog_name="netsim", standalone_mode=True)
+        code = app(args=args, prog_name="netsim", standalone_mode=False)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except _PARSER_ERRORS as exc:
+        if not hasattr(exc, "format_message"):  # an abort (Ctrl-C in older releases)
+            code = 130
+        else:
+            print(_parser_error_line(exc), file=sys.stderr)
+            sys.exit(getattr(exc, "exit_code", 2))
     except KeyboardInterrupt:
+        code = 130
+    if code == 130:  # typer turns Ctrl-C into exit code 130
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

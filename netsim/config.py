@@ -35,9 +35,12 @@ C = TypeVar("C", bound=BaseModel)
 
 
 class Config(BaseModel):
-    """Base of every config schema: unknown keys are errors, instances are immutable."""
+    """Base of every config schema: unknown keys are errors, instances are immutable, and
+    numbers must be finite (``.inf`` or ``.nan`` in a YAML file is an error)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:
@@ -88,6 +91,11 @@ def format_validation_error(schema: type[BaseModel], err: ValidationError, prefi
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         key = prefix + _fmt_loc(loc)
         etype = e["type"]
+        if etype == "value_error" and not loc and not prefix:
+            # a cross-field rule (model_validator) on the whole config: its message names
+            # the keys itself; "<root>: ... (got dict)" would only add noise
+            msgs.append(_strip_value_error(e["msg"]))
+            continue
         if etype == "extra_forbidden":
             owner = _model_at(schema, loc)
             allowed = ", ".join(owner.model_fields) if owner is not None else "?"
@@ -95,15 +103,83 @@ def format_validation_error(schema: type[BaseModel], err: ValidationError, prefi
         elif etype == "missing":
             msgs.append(f"missing required key '{key}'")
         else:
+            msg = _strip_value_error(e["msg"])
             got = e.get("input")
-            shown = repr(got) if not isinstance(got, Mapping | list) else type(got).__name__
+            if isinstance(got, Mapping | list):
+                # too long to echo; its type is worth naming only when the type is the error
+                wrong_type = etype.endswith(("_type", "_parsing"))
+                got_type = f" (got {type(got).__name__})" if wrong_type else ""
+                msgs.append(f"{key}: {msg}{got_type}")
+                continue
+            shown = repr(got)
             if len(shown) > 60:
                 shown = shown[:57] + "..."
-            msg = e["msg"].rstrip(".")
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, ") :]
             msgs.append(f"{key}: {msg} (got {shown})")
     return "; ".join(msgs)
+
+
+def _strip_value_error(msg: str) -> str:
+    msg = msg.rstrip(".")
+    return msg[len("Value error, ") :] if msg.startswith("Value error, ") else msg
+
+
+def _numeric(annotation: Any) -> bool:
+    """True if ``annotation`` admits int or float but not bool (``int``, ``float | None``,
+    ``Annotated[float, ...]``)."""
+    if annotation in (int, float):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(annotation)
+        return bool not in args and any(_numeric(a) for a in args)
+    return False
+
+
+def _numeric_items(annotation: Any) -> bool:
+    """True for ``list[float]``, ``tuple[int, ...]`` and the like."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _numeric_items(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_numeric_items(a) for a in typing.get_args(annotation))
+    args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+    return origin in (list, tuple) and bool(args) and all(_numeric(a) for a in args)
+
+
+def _bool_for_number(schema: type[BaseModel], data: Any, prefix: str = "") -> str | None:
+    """The key of the first ``true``/``false`` given where a number is expected, if any.
+
+    pydantic's lax mode silently turns booleans into 1 and 0 (and YAML reads ``yes`` and
+    ``on`` as true), so ``horizon: yes`` would otherwise become a 1-second horizon."""
+    if not isinstance(data, Mapping):
+        return None
+    for key, value in data.items():
+        field = schema.model_fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            continue
+        where = f"{prefix}.{key}" if prefix else key
+        ann = field.annotation
+        if isinstance(value, bool) and _numeric(ann):
+            return where
+        items = value if isinstance(value, list | tuple) else None
+        if items is not None and _numeric_items(ann):
+            for i, v in enumerate(items):
+                if isinstance(v, bool):
+                    return f"{where}[{i}]"
+        sub = _submodel(ann)
+        if sub is None:
+            continue
+        if isinstance(value, Mapping):
+            found = _bool_for_number(sub, value, where)
+            if found:
+                return found
+        for i, v in enumerate(items or ()):
+            found = _bool_for_number(sub, v, f"{where}[{i}]")
+            if found:
+                return found
+    return None
 
 
 def validate(schema: type[C], data: Mapping[str, Any] | BaseModel | None = None, **overrides) -> C:
@@ -119,6 +195,9 @@ def validate(schema: type[C], data: Mapping[str, Any] | BaseModel | None = None,
     if data is not None and not isinstance(data, Mapping):
         raise ConfigError(f"config must be a mapping of keys to values, got {type(data).__name__}")
     merged = deep_merge(dict(data or {}), overrides)
+    bad = _bool_for_number(schema, merged)
+    if bad is not None:
+        raise ConfigError(f"{bad}: expected a number, got a boolean (true/false/yes/no/on/off)")
     try:
         return schema.model_validate(merged)
     except ValidationError as err:
@@ -155,17 +234,33 @@ def parse_assignment(text: str) -> tuple[list[str], Any]:
 
 
 def set_dotted(data: dict, key: str, value: Any) -> None:
-    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating sections as needed."""
+    """Set ``data["a"]["b"] = value`` for ``key="a.b"``, creating sections as needed.
+
+    A numeric part indexes an existing list: ``stations.0.servers`` sets ``servers`` of the
+    first entry of ``stations``."""
     path = key.split(".")
-    node = data
-    for i, part in enumerate(path[:-1]):
-        nxt = node.get(part)
+    node: Any = data
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
+        here = ".".join(path[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(
+                    f"'{here}': '{'.'.join(path[:i])}' is a list of {len(node)} item(s); "
+                    f"use an index 0..{len(node) - 1} (setting '{key}')"
+                )
+            idx: Any = int(part)
+        else:
+            idx = part
+        if last:
+            node[idx] = value
+            return
+        nxt = node[idx] if isinstance(node, list) else node.get(idx)
         if nxt is None:
-            nxt = node[part] = {}
-        elif not isinstance(nxt, dict):
-            raise ConfigError(f"'{'.'.join(path[: i + 1])}' is not a section (setting '{key}')")
+            nxt = node[idx] = {}
+        elif not isinstance(nxt, dict | list):
+            raise ConfigError(f"'{here}' is not a section (setting '{key}')")
         node = nxt
-    node[path[-1]] = value
 
 
 def apply_overrides(data: Mapping[str, Any], assignments: Iterable[str]) -> dict:

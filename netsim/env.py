@@ -125,10 +125,25 @@ class SimEnv(gym.Env):
         self._last_info = self._info()
         return obs, reward, terminated, truncated, dict(self._last_info)
 
+    def _next_epoch(self) -> float:
+        """Time (s) of the next fixed decision epoch: ``now + decision_interval``, capped at
+        the horizon.
+
+        Epochs are accumulated exactly as ``sim.every`` and SimPy timeouts accumulate them,
+        so a model process ticking at the same interval stays in step with the agent. An
+        epoch within a rounding error of the horizon is the horizon: 0.1 s epochs over a 1 s
+        horizon make exactly 10 steps (the sum of ten 0.1 s is 0.9999999999999999 s), not 10
+        plus a 1e-16 s sliver."""
+        interval = float(self.decision_interval)
+        t = self.sim.now + interval
+        if t >= self.horizon - 1e-9 * interval:
+            t = self.horizon
+        return t
+
     def _advance(self) -> None:
         sim = self.sim
         if self.decision_interval is not None:
-            sim.run(until=min(sim.now + self.decision_interval, self.horizon))
+            sim.run(until=max(self._next_epoch(), sim.now))
             return
         if self.decisions.waiting or self.decisions.finished:
             return

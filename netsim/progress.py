@@ -1,5 +1,5 @@
-"""Progress bars (rich) for long runs; silent when disabled or when stderr is not a terminal
-and ``NETSIM_PROGRESS=0``."""
+"""Progress bars (rich, on stderr) for long runs; silent when disabled (``--quiet``) or when
+the environment sets ``NETSIM_PROGRESS=0``."""
 
 from __future__ import annotations
 

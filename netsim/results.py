@@ -29,7 +29,9 @@ __all__ = [
     "atomic_output_dir",
     "default_summary",
     "git_revision",
+    "make_parents",
     "package_versions",
+    "remove_empty",
     "write_json",
     "write_parquet",
     "MANIFEST",
@@ -122,23 +124,50 @@ def atomic_output_dir(out: str | Path) -> Iterator[Path]:
     out = Path(out).resolve()
     if not _replaceable(out):
         raise ConfigError(f"--out {out}: exists and is not a netsim results folder; choose another")
+    created = make_parents(out)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create parent folder ({exc.strerror})") from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        remove_empty(created)
+        raise ConfigError(f"--out {out}: cannot write into {out.parent} ({exc.strerror})") from None
     try:
         yield tmp
         if out.exists():
             old = out.with_name(f".{out.name}.old-{os.getpid()}")
             os.replace(out, old)
-            os.replace(tmp, out)
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old, out)  # put the previous results back
+                raise
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        remove_empty(created)
         raise
+
+
+def make_parents(out: Path) -> list[Path]:
+    """Create the missing parent folders of ``out``; returns them, deepest first, so that a
+    failed run can remove them again. A parent that cannot be created is a ConfigError."""
+    missing = [p for p in out.parents if not p.exists()]
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        remove_empty(missing)
+        raise ConfigError(f"--out {out}: cannot create parent folder ({exc.strerror})") from None
+    return missing
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) as long as they are empty."""
+    for p in folders:
+        try:
+            p.rmdir()
+        except OSError:
+            return
 
 
 def command_line() -> str:

@@ -22,8 +22,10 @@ def t_interval(
 ) -> tuple[float, float]:
     """Mean and half-width of the Student-t confidence interval of ``samples``.
 
-    With fewer than two samples the half-width is NaN.
+    Non-finite samples are left out. With fewer than two samples the half-width is NaN.
     """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     x = np.asarray(samples, dtype=float)
     x = x[np.isfinite(x)]
     n = x.size
@@ -88,12 +90,14 @@ def summarize(
     """Per group: n, mean, std, CV, and the Student-t CI across the rows of the group.
 
     Typically ``df`` holds one row per replication and metric, and ``by`` names the metric
-    and any other key columns.
+    and any other key columns. Non-finite values (a replication that produced no estimate)
+    are left out of every statistic, and ``n`` counts the values actually used.
     """
     by = list(by)
     rows = []
     for key, grp in df.groupby(by, sort=True, dropna=False):
         x = grp[value].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
         mean, half = t_interval(x, confidence)
         std = float(np.std(x, ddof=1)) if x.size > 1 else float("nan")
         key = key if isinstance(key, tuple) else (key,)

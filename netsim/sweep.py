@@ -42,6 +42,7 @@ from .results import (
     command_line,
     default_summary,
     git_revision,
+    make_parents,
     now_utc,
     package_versions,
     write_json,
@@ -267,19 +268,24 @@ def plan_sweep(
 
 # -- executors --
 class SerialExecutor(cf.Executor):
-    """Runs each task at submission, in this process."""
+    """Runs each task at submission, in this process (Ctrl-C is not caught)."""
 
     def submit(self, fn, /, *args, **kwargs):
         fut: cf.Future = cf.Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - delivered through the future
+        except Exception as exc:  # noqa: BLE001 - delivered through the future
             fut.set_exception(exc)
         return fut
 
 
 @contextlib.contextmanager
-def make_executor(workers: int | None, scheduler: str | None) -> Iterator[cf.Executor]:
+def make_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[cf.Executor, int]]:
+    """The executor and how many tasks to keep in flight on it.
+
+    Tasks are submitted a window at a time rather than all at once, so that a serial run
+    writes each result before it starts the next and a big sweep does not queue millions of
+    futures."""
     if scheduler:
         try:
             from distributed import Client
@@ -291,17 +297,19 @@ def make_executor(workers: int | None, scheduler: str | None) -> Iterator[cf.Exe
             msg = " ".join(str(exc).split())[:200]
             raise ConfigError(f"--scheduler {scheduler}: cannot connect ({msg})") from None
         with client:
-            yield client.get_executor()
+            threads = sum(client.nthreads().values())
+            yield client.get_executor(), max(64, 4 * threads)
         return
-    workers = workers or os.cpu_count() or 1
-    if workers < 1:
-        raise ConfigError(f"--workers: must be >= 1 (got {workers})")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"--workers: must be an integer >= 1 (got {workers!r})")
     if workers == 1:
-        yield SerialExecutor()
+        yield SerialExecutor(), 1
         return
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
-        yield ex
+        yield ex, 2 * workers
 
 
 # -- writing and reading --
@@ -371,7 +379,14 @@ def _prepare_out(out: Path, plan: SweepPlan, resume: bool) -> None:
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: exists; pass --resume to continue it or choose another")
-    out.mkdir(parents=True, exist_ok=True)
+    make_parents(out)
+    try:
+        out.mkdir(exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror})") from None
     rows = [
         {"point": point_id(p), **{k: _column_value(v) for k, v in p.items()}} for p in plan.points
     ]
@@ -397,27 +412,47 @@ def run_sweep(
 ) -> SweepReport:
     """Run the plan's missing specs and write parts, failures and ``summary.csv``."""
     out = Path(out).resolve()
-    _prepare_out(out, plan, resume)
-    todo = [s for s in plan.specs if not _part_path(out, s).is_file()]
-    skipped = len(plan.specs) - len(todo)
+    with make_executor(workers, scheduler) as (ex, window):
+        # the executor exists (a cluster answered) before anything is written
+        _prepare_out(out, plan, resume)
+        todo = [s for s in plan.specs if not _part_path(out, s).is_file()]
+        skipped = len(plan.specs) - len(todo)
+        with progress_bar(len(todo), plan.scenario, progress) as bar:
+            done, failed = _run_specs(ex, window, todo, out, bar, plan.scenario)
+    _write_summary(out)
+    return SweepReport(len(plan.specs), done, failed, skipped, out)
+
+
+def _run_specs(
+    ex: cf.Executor, window: int, todo: list[RunSpec], out: Path, bar, name: str
+) -> tuple[int, int]:
+    """Run ``todo`` with at most ``window`` tasks in flight, writing each outcome as soon as
+    it arrives; returns (done, failed)."""
     done = failed = 0
-    with (
-        make_executor(workers, scheduler) as ex,
-        progress_bar(len(todo), plan.scenario, progress) as bar,
-    ):
+    pending = iter(todo)
+    in_flight: dict[cf.Future, RunSpec] = {}
 
-        def label() -> str:
-            left = len(todo) - done - failed
-            return f"{plan.scenario}: {done} done · {failed} failed · {left} left"
+    def label() -> str:
+        left = len(todo) - done - failed
+        return f"{name}: {done} done · {failed} failed · {left} left"
 
-        bar.update(description=label())
-        futures = {ex.submit(execute, s): s for s in todo}
-        try:
-            for fut in cf.as_completed(futures):
+    def refill() -> None:
+        while len(in_flight) < window:
+            spec = next(pending, None)
+            if spec is None:
+                return
+            in_flight[ex.submit(execute, spec)] = spec
+
+    bar.update(description=label())
+    try:
+        refill()
+        while in_flight:
+            finished, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                spec = in_flight.pop(fut)
                 try:
                     outcome = fut.result()
                 except Exception as exc:  # noqa: BLE001 - worker died or cluster failed
-                    spec = futures[fut]
                     outcome = Outcome(
                         spec, None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
                     )
@@ -427,12 +462,12 @@ def run_sweep(
                 else:
                     failed += 1
                 bar.update(completed=done + failed, description=label())
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    _write_summary(out)
-    return SweepReport(len(plan.specs), done, failed, skipped, out)
+            refill()
+    except BaseException:
+        for f in in_flight:
+            f.cancel()
+        raise
+    return done, failed
 
 
 def _write_summary(out: Path) -> None:
