@@ -17,7 +17,8 @@ A delivered pair reaches the application when the final swap or distillation out
 crossed the path: ``delivery = finish + L_path / c_fiber``. Each delivery is an event on the
 engine clock. Per demand the run reports throughput (pairs/s delivered at F >= F_min),
 mean delivered fidelity, worst-case and mean latency (delivery − release) and jitter
-``mean((Δ − p)²)`` of the inter-delivery times Δ of good pairs.
+``Var(Δ − p)`` of the inter-delivery times Δ of good pairs (issue 6; LinkScheduling's
+``np.var(s2 − s1 − p)``).
 """
 
 from __future__ import annotations
@@ -149,8 +150,8 @@ def execute(
 
 def task_qos(d: Delivery, task, horizon_s: float, slot_s: float) -> dict:
     """QoS of one demand: throughput at >= F_min (pairs/s), mean delivered fidelity, fraction
-    of delivered pairs meeting F_min, worst-case and mean latency (s) and jitter (s²) of the
-    good pairs."""
+    of delivered pairs meeting F_min, worst-case and mean latency (s) and jitter
+    ``Var(Δ − p)`` (s²) of the inter-delivery times Δ of the good pairs."""
     ok = np.asarray(d.ok, dtype=bool)
     fid = np.asarray(d.fidelity, dtype=float)
     good = ok & (np.nan_to_num(fid, nan=0.0) >= task.f_min - 1e-12)
@@ -166,7 +167,7 @@ def task_qos(d: Delivery, task, horizon_s: float, slot_s: float) -> dict:
         "fidelity_ok_fraction": float(good.sum() / ok.sum()) if ok.any() else float("nan"),
         "latency_worst_s": float(lat.max()) if lat.size else float("nan"),
         "latency_mean_s": float(lat.mean()) if lat.size else float("nan"),
-        "jitter_s2": float(np.mean((gaps - period_s) ** 2)) if gaps.size else float("nan"),
+        "jitter_s2": float(np.var(gaps - period_s)) if gaps.size else float("nan"),
     }
 
 

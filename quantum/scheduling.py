@@ -14,13 +14,22 @@ Schedulers (non-preemptive list scheduling in time order; ties by task index):
   shape (per-qubit reservations), so jobs on disjoint qubits, or interleaving in time on the
   same qubits, run concurrently; EDF order.
 * ``RCPSP-NP-FPR``: full-path (block) reservation: a job reserves every qubit it touches for
-  its whole makespan; EDF order.
+  its whole makespan; EDF order (LinkScheduling's ``MultipleResourceBlockNPEDFScheduler``,
+  which the paper labels RCPSP-NP-FPR).
 * ``RCPSP-PB-EDF``: per-qubit with a *preemption budget*: when a job would miss its
   deadline, it may preempt the lower-priority (later-deadline) jobs in its way: their
   operations that have not started yet are postponed, each by at most ``budget`` slots from
   its original time, while the pairs they already made wait in memory (and decohere). The
   preemption happens only if every postponed job still meets its deadline and its nominal
   delivered fidelity stays >= F_min.
+
+Differences from the paper's code: jobs are dispatched in time order (a work-conserving list
+schedule) rather than placed one by one in deadline order; a shape keeps its own qubits
+(no remapping onto other qubits of the same node); and the preemption budget is one cap in
+slots for every task, with the decoherence limit (the paper's per-task budget, derived from
+the fidelity slack) enforced by re-evaluating F_min, and with preemption at operation
+boundaries of the lower-priority jobs rather than at the gaps of the preempted job's own
+resource occupation.
 
 Admission control (:func:`admit`) adds demands one at a time and keeps a demand only if the
 enlarged set stays schedulable. :func:`exact_admission` solves the same admission problem
@@ -457,9 +466,8 @@ def validate_schedule(sched: Schedule, slot_s: float = 0.01) -> list[str]:
 
 def schedule_metrics(sched: Schedule, slot_s: float = 0.01) -> list[dict]:
     """Per task of a feasible schedule (cyclic): scheduled rate (pairs/s), worst-case and
-    mean response time (s, finish − release), jitter ``mean((Δ − p)²)`` of the
-    inter-completion times Δ including the wrap into the next hyperperiod (s²), and the
-    preemption slots used."""
+    mean response time (s, finish − release), jitter ``Var(Δ − p)`` of the inter-completion
+    times Δ including the wrap into the next hyperperiod (s²), and the preemption slots used."""
     out = []
     h = sched.hyperperiod
     for i, task in enumerate(sched.tasks):
@@ -476,7 +484,7 @@ def schedule_metrics(sched: Schedule, slot_s: float = 0.01) -> list[dict]:
                 "rate_hz": 1.0 / (task.period * slot_s),
                 "worst_response_s": float(resp.max()),
                 "mean_response_s": float(resp.mean()),
-                "jitter_s2": float(np.mean((gaps - task.period * slot_s) ** 2)),
+                "jitter_s2": float(np.var(gaps - task.period * slot_s)),
                 "preempted_slots": int(sum(j.preempted for j in jobs)),
             }
         )

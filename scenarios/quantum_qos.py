@@ -15,7 +15,7 @@ shapes, no preemption) on ``gap_instances`` small instances per small topology.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ from quantum.scheduling import SCHEDULERS, admit, exact_admission
 __all__ = ["QoSStudyConfig", "run", "plot", "SCENARIO"]
 
 Topology = Literal["line", "H", "star", "symm", "surfnet"]
+FMin = Annotated[float, Field(gt=0.25, le=1.0)]
+Load = Annotated[int, Field(ge=1, le=500)]
+Period = Annotated[int, Field(ge=1)]
 PLOTTED = (
     ("scheduled_rate_hz", "scheduled rate (pairs/s)"),
     ("throughput_hz", "throughput at ≥F_min (pairs/s)"),
@@ -48,12 +51,12 @@ class QoSStudyConfig(Config):
     topologies: list[Topology] = Field(
         default_factory=lambda: ["line", "H", "star", "symm", "surfnet"], min_length=1
     )
-    f_min_nv: list[float] = Field(default_factory=lambda: [0.55, 0.65, 0.75, 0.85], min_length=1)
-    f_min_surfnet: list[float] = Field(default_factory=lambda: [0.98, 0.99, 0.997], min_length=1)
-    loads_nv: list[int] = Field(default_factory=lambda: [2, 4, 8, 16], min_length=1)
-    loads_surfnet: list[int] = Field(default_factory=lambda: [5, 10, 20, 40], min_length=1)
-    periods_nv: list[int] = Field(default_factory=lambda: [16, 32, 64, 128], min_length=1)
-    periods_surfnet: list[int] = Field(default_factory=lambda: [4, 8, 16, 32], min_length=1)
+    f_min_nv: list[FMin] = Field(default_factory=lambda: [0.55, 0.65, 0.75, 0.85], min_length=1)
+    f_min_surfnet: list[FMin] = Field(default_factory=lambda: [0.98, 0.99, 0.997], min_length=1)
+    loads_nv: list[Load] = Field(default_factory=lambda: [2, 4, 8, 16], min_length=1)
+    loads_surfnet: list[Load] = Field(default_factory=lambda: [5, 10, 20, 40], min_length=1)
+    periods_nv: list[Period] = Field(default_factory=lambda: [16, 32, 64, 128], min_length=1)
+    periods_surfnet: list[Period] = Field(default_factory=lambda: [4, 8, 16, 32], min_length=1)
     gap_instances: int = Field(
         10, ge=0, le=1000, description="CP-SAT gap instances per small topology"
     )

@@ -132,3 +132,30 @@ def test_aggregate_and_bad_parameters():
         ExecParams(hyperperiods=0)
     with pytest.raises(ValueError, match="exactly one"):
         OnlineDispatcher(Simulation(0), [], "network", ExecParams(), [])
+
+
+def test_task_qos_hand_values_and_jitter_is_a_variance():
+    """Issue 6 / LinkScheduling ``np.var(s2 − s1 − p)``: jitter is the variance of the
+    inter-delivery times minus the period. Period 0.1 s; the job released at 0.2 s is lost
+    and the one released at 0.4 s misses F_min: good deliveries at 0.05, 0.15, 0.35 s, so
+    Δ − p = (0, 0.1) and the jitter is 0.0025 s² (a mean square would give 0.005)."""
+    from types import SimpleNamespace
+
+    from quantum.qos import Delivery
+
+    task = SimpleNamespace(period=10, f_min=0.7)
+    d = Delivery(
+        release_s=[0.0, 0.1, 0.2, 0.3, 0.4],
+        delivered_s=[0.05, 0.15, 0.25, 0.35, 0.45],
+        fidelity=[0.8, 0.75, float("nan"), 0.9, 0.6],
+        ok=[True, True, False, True, True],
+    )
+    q = task_qos(d, task, horizon_s=0.5, slot_s=0.01)
+    assert q["scheduled_rate_hz"] == pytest.approx(10.0)
+    assert q["throughput_hz"] == pytest.approx(3 / 0.5)
+    assert q["delivered_hz"] == pytest.approx(4 / 0.5)
+    assert q["fidelity"] == pytest.approx((0.8 + 0.75 + 0.9 + 0.6) / 4)
+    assert q["fidelity_ok_fraction"] == pytest.approx(3 / 4)
+    assert q["latency_worst_s"] == pytest.approx(0.05)
+    assert q["latency_mean_s"] == pytest.approx(0.05)
+    assert q["jitter_s2"] == pytest.approx(0.0025)

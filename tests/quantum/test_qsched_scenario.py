@@ -99,3 +99,21 @@ def test_study_runs_end_to_end(tmp_path):
     sc.plot(df, res.config, tmp_path)
     assert (tmp_path / "qos_star.png").stat().st_size > 0 and (tmp_path / "qos_gap.png").exists()
     assert np.isfinite(df[df["metric"] == "admitted"]["value"]).all()
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        ({"f_min_nv": [0.6, 1.5]}, "f_min_nv"),
+        ({"f_min_surfnet": [0.2]}, "f_min_surfnet"),
+        ({"loads_nv": [0]}, "loads_nv"),
+        ({"periods_surfnet": [0, 8]}, "periods_surfnet"),
+        ({"topologies": ["ring"]}, "topologies"),
+    ],
+)
+def test_bad_study_config_is_rejected_up_front(data, match):
+    from scenarios.quantum_qos import QoSStudyConfig
+
+    with pytest.raises(ConfigError, match=match) as err:
+        validate(QoSStudyConfig, data)
+    assert "\n" not in str(err.value)

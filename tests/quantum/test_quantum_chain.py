@@ -34,6 +34,35 @@ def test_two_link_swap_asap_mean_delivery_time(p):
     assert np.allclose(gaps, np.round(gaps))  # attempts happen on a lattice of slots
 
 
+@pytest.mark.parametrize(("p", "tau_s"), [(0.1, 20.0), (0.5, 2.0)])
+def test_two_link_mean_fidelity_with_both_halves_decaying(p, tau_s):
+    """Oracle: 2-link swap-ASAP, zero-length links, attempts of T = 1 s. The first pair waits
+    D = |K1 − K2| attempts with both halves stored, so the delivered Werner parameter is
+    w0²·x^D with x = e^{−2T/τ} (the decay rate doubles when both halves wait). For i.i.d.
+    geometric K: P(D = 0) = p/(2 − p), P(D = d) = 2p(1 − p)^d/(2 − p), hence
+    E[x^D] = p/(2 − p)·(1 + 2(1 − p)x/(1 − (1 − p)x)) and E[F] = 1/4 + 3/4·w0²·E[x^D]."""
+    cfg = _cfg(
+        n_links=2,
+        link_length_km=0,
+        local_time_s=1.0,
+        success_probability=p,
+        coherence_time_s=tau_s,
+        link_fidelity=0.95,
+        f_min=0.0,
+    )
+    res = simulate_chain(cfg, seed=11, horizon_s=4000 * (3 - 2 * p) / (p * (2 - p)))
+    x = np.exp(-2.0 / tau_s)
+    w0 = (4 * 0.95 - 1) / 3
+    expect = 0.25 + 0.75 * w0**2 * p / (2 - p) * (1 + 2 * (1 - p) * x / (1 - (1 - p) * x))
+    mean, half = t_interval(res.fidelities, 0.99)
+    assert res.delivered > 3500
+    assert abs(mean - expect) <= half
+    # one waiting half only would decay at rate 1/τ: clearly outside the interval
+    x1 = np.exp(-1.0 / tau_s)
+    wrong = 0.25 + 0.75 * w0**2 * p / (2 - p) * (1 + 2 * (1 - p) * x1 / (1 - (1 - p) * x1))
+    assert abs(mean - wrong) > 2 * half
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.floats(1.0, 150.0), st.floats(0.3, 1.0), st.sampled_from(["midpoint", "single_click"]))
 def test_link_rate_per_channel_use_below_plob(length_km, eta_d, scheme):
@@ -58,6 +87,11 @@ def test_link_rate_per_channel_use_below_plob(length_km, eta_d, scheme):
         bound = chain_capacity([np.sqrt(lp.eta)] * 2)
     assert per_use <= bound
     assert res.rate_per_use * res.duration_s <= res.attempts  # one pair per use at most
+    # the engine's heralds follow the link model, written out here independently: each photon
+    # crosses L/2 of fibre (0.2 dB/km) and a detector, p = η_ph²/2 or 1 − (1 − α·η_ph)²
+    eta_ph = 1.0 * eta_d * 10 ** (-0.02 * length_km / 2)
+    p = eta_ph**2 / 2 if scheme == "midpoint" else 1 - (1 - 0.1 * eta_ph) ** 2
+    assert abs(per_use - p) <= 4.5 * np.sqrt(p * (1 - p) / res.attempts)
 
 
 def test_single_link_fidelity_is_flight_decay_exactly():
