@@ -190,7 +190,19 @@ def best_response(w, y, budget, money_value: float = 0.0) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         b = np.sqrt(w * y / lam[:, None]) - y
     b = np.where(act & np.isfinite(lam)[:, None] & (lam[:, None] > 0), np.maximum(b, 0.0), 0.0)
-    return np.where(budget[:, None] > 0, b, 0.0)
+    b = np.where(budget[:, None] > 0, b, 0.0)
+    return _within_budget(b, budget)
+
+
+def _within_budget(b: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """Scale rows whose spend exceeds the budget by float round-off (``sqrt(w·y/λ) - y``
+    cancels when ``b << y``) back onto the budget, so ``Σ_j b_j <= B`` holds exactly."""
+    spend = b.sum(axis=1)
+    over = spend > budget
+    if over.any():
+        b = b.copy()
+        b[over] *= (budget[over] / spend[over])[:, None]
+    return b
 
 
 def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray:
@@ -218,7 +230,7 @@ def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray
     lam = np.maximum(money_value, lam_b)
     b = t * (1.0 - lam[:, None] * t / np.where(act, w, 1.0))
     b = np.where(act & (n_act > 0)[:, None], np.maximum(b, 0.0), 0.0)
-    return np.where(budget[:, None] > 0, b, 0.0)
+    return _within_budget(np.where(budget[:, None] > 0, b, 0.0), budget)
 
 
 def allocate(inst: MarketInstance, bids) -> Allocation:
@@ -299,7 +311,12 @@ def run_market(
         * ``"best_response"``: simultaneous price-anticipating best responses to the others'
           bids (:func:`best_response`), damped by ``2/n`` with ``n`` the largest number of
           bidders at the UE's BSs (without damping, n >= 4 symmetric bidders oscillate).
-    Both stop only at Nash equilibria.
+          Converged requires every bid to be within ``eps`` of the UE's best response.
+    Both declare convergence only at (eps-approximate) Nash equilibria. Neither is guaranteed
+    to converge: with near-zero reserves (below about 1e-4 tokens per PRB) a BS with a single
+    bidder makes the Newton step degenerate and the totals can cycle; ``converged`` is then
+    False after ``max_rounds`` and :func:`nash_gap` measures how far the bids are from a
+    Nash equilibrium.
     """
     if dynamics not in DYNAMICS:
         raise ValueError(f"dynamics: unknown {dynamics!r} (allowed: {', '.join(DYNAMICS)})")
@@ -323,10 +340,12 @@ def run_market(
             alpha = np.minimum(1.0, 2.0 / np.maximum(nb[inst.cluster].max(axis=1), 1.0))[:, None]
             for rounds in range(1, int(max_rounds) + 1):  # noqa: B007 - rounds is reported
                 y = (inst.per_bs(bids) + inst.reserve)[inst.cluster] - bids
-                new = bids + alpha * (best_response(w, y, budget, mu) - bids)
-                change = np.max(np.abs(new - bids) / scale)
-                bids = new
-                if change < eps:
+                step = best_response(w, y, budget, mu) - bids
+                # converged = the bids ARE best responses (the undamped residual is small);
+                # the damped move alpha*step can be tiny far from an equilibrium
+                residual = np.max(np.abs(step) / scale)
+                bids = bids + alpha * step
+                if residual < eps:
                     converged = True
                     break
     messages = 2 * rounds * int(inst.cluster.size)

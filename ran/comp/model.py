@@ -8,9 +8,11 @@ of every UE is computed under each allocation policy. Every ``market_interval_s`
 (:meth:`CompNetwork.market_epoch`) the UEs in trouble (A3 pending, handover executing, T310
 running or primary rate below the floor, plus ``trouble_hold_s``) form one market instance;
 each policy allocates the spare PRBs of their K nearest BSs, and the market's allocation takes
-effect after its bidding rounds (rounds × 2 × message latency). All policies see the same
-channel and handover trajectory (policies change only data-PRB interference, never RSRP or
-the radio-link monitoring SINR), so their comparison is paired.
+effect after its bidding rounds (rounds × 2 × message latency; a result overtaken by a later
+epoch's is dropped). Allocations hold until the next epoch, except that a BS's own UEs have
+priority: where they take PRBs back, its CoMP shares shrink in proportion. All policies see
+the same channel and handover trajectory (policies change only data-PRB interference, never
+RSRP or the radio-link monitoring SINR), so their comparison is paired.
 """
 
 from __future__ import annotations
@@ -240,6 +242,8 @@ class CompNetwork:
         self.comp_cluster = {p: np.zeros((n, k), dtype=np.int64) for p in self.names}
         self.comp_prbs = {p: np.zeros((n, k)) for p in self.names}
         self.sold = np.zeros((m, n_pol))  # PRBs sold per BS and policy
+        self._epoch_seq = 0  # allocation epochs started
+        self._applied_seq = dict.fromkeys(self.names, 0)  # epoch of each installed allocation
         self.rates = np.zeros((n, n_pol))  # Mbit/s, per policy
         self.trouble_until = np.full(n, -np.inf)
         # the market's last bids and clusters, to warm-start the next epoch
@@ -369,13 +373,27 @@ class CompNetwork:
             rates[:, j] = self.prim_prbs * self._rate(
                 serving_sinr(self.rx_w, self.ho.serving, a, self.noise_w)
             )
-            prbs = self.comp_prbs[p]
+            prbs = self.comp_prbs_now(p)
             rows = np.flatnonzero(prbs.any(axis=1) & self.has_primary)
             if rows.size:
                 b = comp_overlap(self.used, sold, n_prbs)
                 sinr_c = cluster_sinr(self.rx_w[rows], self.comp_cluster[p][rows], b, self.noise_w)
                 rates[rows, j] += np.sum(prbs[rows] * self._rate(sinr_c), axis=1)
         self.rates = rates / 1e6
+
+    def _comp_scale(self, j: int) -> np.ndarray:
+        """Per BS, the fraction of policy ``j``'s sold PRBs still idle now: own traffic has
+        priority, so when the spare shrinks between epochs every CoMP share of that BS
+        shrinks in proportion (``min(1, (n - used)/sold)``)."""
+        sold, idle = self.sold[:, j], self.cfg.n_prbs - self.used
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(sold > idle, idle / np.where(sold > 0, sold, 1.0), 1.0)
+
+    def comp_prbs_now(self, policy: str) -> np.ndarray:
+        """CoMP PRBs ``(N, K)`` policy ``policy`` delivers now (its allocation, cut where
+        the BS's own UEs took PRBs back since the epoch)."""
+        j = self.names.index(policy)
+        return self.comp_prbs[policy] * self._comp_scale(j)[self.comp_cluster[policy]]
 
     def _trouble(self, t: float) -> None:
         ho = self.ho
@@ -481,9 +499,11 @@ class CompNetwork:
         idx = np.flatnonzero(self.in_trouble() & self.has_primary)
         k = cfg.cluster_size
         record: dict = {"time": t, "n_trouble": int(idx.size)}
+        self._epoch_seq += 1
+        seq = self._epoch_seq
         if idx.size == 0:
             for j, p in enumerate(self.names):
-                self._apply(p, j, idx, np.zeros((0, k), np.int64), np.zeros((0, k)))
+                self._apply(p, j, seq, idx, np.zeros((0, k), np.int64), np.zeros((0, k)))
             self.last_epoch = {"instance": None, "ues": idx, "outcomes": {}}
             self.epochs.append(record)
             return
@@ -493,9 +513,9 @@ class CompNetwork:
         for j, p in enumerate(self.names):
             out = outcomes[p]
             if out.delay_s > 0:
-                self.sim.schedule(out.delay_s, self._apply, p, j, idx, cluster, out.prbs)
+                self.sim.schedule(out.delay_s, self._apply, p, j, seq, idx, cluster, out.prbs)
             else:
-                self._apply(p, j, idx, cluster, out.prbs)
+                self._apply(p, j, seq, idx, cluster, out.prbs)
         self.last_epoch = {"instance": inst, "ues": idx, "outcomes": outcomes}
         self.epochs.append(self._epoch_stats(record, inst, outcomes, idx))
 
@@ -522,7 +542,13 @@ class CompNetwork:
             self.cfg.money_value,
         )
 
-    def _apply(self, p: str, j: int, idx, cluster, prbs) -> None:
+    def _apply(self, p: str, j: int, seq: int, idx, cluster, prbs) -> None:
+        """Install policy ``p``'s allocation of epoch ``seq``, unless a later epoch's is
+        already in place (a market slower than ``market_interval_s`` finishes after the next
+        epoch's faster one; its stale result is dropped)."""
+        if seq < self._applied_seq[p]:
+            return
+        self._applied_seq[p] = seq
         self.comp_prbs[p][:] = 0.0
         self.comp_prbs[p][idx] = prbs
         self.comp_cluster[p][idx] = cluster
