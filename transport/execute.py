@@ -127,6 +127,9 @@ class CollectiveRun:
         self._left = n
         self._release_queue: list[np.ndarray] = []
         self._flush_pending = False
+        self._in_flush = False
+        self._ready = np.full(n, -np.inf)  # latest done time of a node's predecessors so far
+        self._t_end = -np.inf
         self.finished = sim.event()
         self._t_start = None
 
@@ -157,6 +160,7 @@ class CollectiveRun:
         release more), real transfers form one batch."""
         self._flush_pending = False
         batch = []
+        self._in_flush = True
         while self._release_queue:
             nodes = np.concatenate(self._release_queue)
             self._release_queue = []
@@ -164,7 +168,8 @@ class CollectiveRun:
             barrier = (self.sched.src[nodes] < 0) | (self.sched.nbytes[nodes] <= 0)
             batch.append(nodes[~barrier])
             if barrier.any():
-                self._finish(nodes[barrier], requeue=False)
+                self._finish_barriers(nodes[barrier])
+        self._in_flush = False
         nodes = np.sort(np.concatenate(batch)) if batch else np.zeros(0, dtype=np.int64)
         if nodes.size and self.decisions is not None:
             self.sim.process(self._ask(nodes))
@@ -235,40 +240,84 @@ class CollectiveRun:
             self.step_loads.append(StepLoad(c, k, float(fab.max(initial=0.0)), float(drain.max())))
 
     def _drained(self, owners: np.ndarray, delays: np.ndarray) -> None:
+        """Subflows of ``owners`` drained now; their last bytes arrive ``delays`` later. A
+        transfer whose last subflow drained is done at its latest arrival plus α: that time is
+        known now, so its successors' dependencies are settled at once and only the release
+        of a successor (at the latest done time of its predecessors) is an engine event."""
         now = self.sim.now
         np.maximum.at(self._arrive, owners, now + delays)
         np.subtract.at(self._pending, owners, 1)
         finished = owners[self._pending[owners] == 0]
         if finished.size == 0:
             return
-        finished = _counts(finished)[0]
-        t_done = self._arrive[finished] + self.alpha_s
-        if t_done.min() == t_done.max():
-            self.sim.schedule(max(float(t_done[0]) - now, 0.0), self._finish, finished)
-            return
-        order = np.argsort(t_done, kind="stable")
-        t_sorted = t_done[order]
-        cuts = np.flatnonzero(t_sorted[1:] != t_sorted[:-1]) + 1
-        for grp in np.split(order, cuts):
-            self.sim.schedule(max(float(t_done[grp[0]]) - now, 0.0), self._finish, finished[grp])
+        if finished.size > 1:  # several subflows of one transfer may drain together
+            finished = _counts(finished)[0]
+        self._settle(finished, self._arrive[finished] + self.alpha_s)
 
-    def _finish(self, nodes: np.ndarray, requeue: bool = True) -> None:
-        """Mark ``nodes`` done now and release the successors whose last predecessor this was."""
+    def _settle(self, nodes: np.ndarray, t_done: np.ndarray) -> None:
+        """Record ``nodes`` as done at ``t_done`` (≥ now) and release every successor whose
+        last predecessor this was, at the latest done time of its predecessors."""
         s = self.sched
-        self.t_done[nodes] = self.sim.now
+        self.t_done[nodes] = t_done
         self._left -= nodes.size
+        t_max = float(t_done.max())
+        if t_max > self._t_end:
+            self._t_end = t_max
         starts = s.succ_ptr[nodes]
         lens = s.succ_ptr[nodes + 1] - starts
-        if lens.sum():
+        total = int(lens.sum())
+        if total == nodes.size and total:  # one successor each (e.g. the step's barrier)
+            succ = s.succ[starts]
+            lo, hi = succ.min(), succ.max()
+            if lo == hi:  # all the same successor
+                self._deps[lo] -= total
+                if t_max > self._ready[lo]:
+                    self._ready[lo] = t_max
+                if self._deps[lo] == 0:
+                    self._release(succ[:1])
+            else:
+                np.maximum.at(self._ready, succ, t_done)
+                succ, times = _counts(succ)
+                self._deps[succ] -= times
+                self._release(succ[self._deps[succ] == 0])
+        elif total:
             offs = np.cumsum(lens) - lens
-            succ = s.succ[np.repeat(starts - offs, lens) + np.arange(int(lens.sum()))]
+            pos = np.repeat(starts - offs, lens) + np.arange(total)
+            succ = s.succ[pos]
+            np.maximum.at(self._ready, succ, np.repeat(t_done, lens))
             succ, times = _counts(succ)
             self._deps[succ] -= times
-            released = succ[self._deps[succ] == 0]
-            if released.size:
-                if requeue:
-                    self._queue(released)
-                else:
-                    self._release_queue.append(released)
+            self._release(succ[self._deps[succ] == 0])
         if self._left == 0:
-            self.finished.succeed(self.sim.now)
+            delay = self._t_end - self.sim.now
+            if delay > 0:
+                self.sim.schedule(delay, self._succeed)
+            else:
+                self._succeed()
+
+    def _succeed(self) -> None:
+        self.finished.succeed(self.sim.now)
+
+    def _release(self, nodes: np.ndarray) -> None:
+        """Release ``nodes`` at their ready times (grouped by time; now: into this instant's
+        batch)."""
+        if nodes.size == 0:
+            return
+        now = self.sim.now
+        ready = self._ready[nodes]
+        lo, hi = ready.min(), ready.max()
+        if lo == hi:
+            if lo <= now and self._in_flush:
+                self._release_queue.append(nodes)
+            else:
+                self.sim.schedule(max(float(lo) - now, 0.0), self._queue, nodes)
+            return
+        order = np.argsort(ready, kind="stable")
+        r = ready[order]
+        cuts = np.flatnonzero(r[1:] != r[:-1]) + 1
+        for grp in np.split(order, cuts):
+            self._release(nodes[grp])
+
+    def _finish_barriers(self, nodes: np.ndarray) -> None:
+        """Barriers complete the instant they are released."""
+        self._settle(nodes, np.full(nodes.size, self.sim.now))
