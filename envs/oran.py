@@ -59,6 +59,7 @@ from ran.slicing.gnb import SlicingGnb
 from ran.slicing.kpm import REPORT_S
 from ran.slicing.phy import N_RBG
 from ran.slicing.policies import (
+    MOVES,
     N_ACTIONS,
     action_between,
     action_mask,
@@ -67,7 +68,7 @@ from ran.slicing.policies import (
     tractor_random_rbgs,
 )
 from ran.slicing.scenario import MAX_UES_PER_SLICE, RanConfig, Rbg, UserCount, build_gnb
-from ran.slicing.scores import ue_scores
+from ran.slicing.scores import slice_means, ue_scores
 
 __all__ = ["OranSlicingConfig", "OranSlicingEnv"]
 
@@ -116,6 +117,7 @@ class OranSlicingEnv(SimEnv):
         self.users = tuple(self.config.users)
         self._scored = None
         self._ue_scores = np.zeros(0)
+        self._slice_scores = np.full(3, np.nan)
 
     def _setup(self, sim: Simulation, options) -> None:
         c = self.config
@@ -132,11 +134,13 @@ class OranSlicingEnv(SimEnv):
         return action_mask(rbgs)
 
     def _apply(self, action) -> None:
-        self.gnb.set_rbgs(apply_action(self.gnb.rbgs, int(action)))
+        rbgs = apply_action(self.gnb.split, int(action))
+        if rbgs != self.gnb.split:
+            self.gnb.set_rbgs(rbgs)
 
     def _observe(self) -> np.ndarray:
         g = self.gnb
-        head = np.concatenate([g.users_per_slice(), g.rbgs]).astype(np.float32)
+        head = np.array((*g.users_per_slice().tolist(), *g.split), dtype=np.float32)
         if not self.config.kpm_obs:
             return head
         agg = np.zeros((3, len(_KPM_OBS)))
@@ -150,25 +154,26 @@ class OranSlicingEnv(SimEnv):
         return np.concatenate([head, agg.ravel().astype(np.float32)])
 
     def _scores(self) -> np.ndarray:
-        """Per-UE scores of the last report (computed once per report)."""
+        """Per-UE scores of the last report and their mean per slice (computed once per
+        report)."""
         g = self.gnb
         if self._scored is not g.report:
             self._ue_scores = ue_scores(g.report, g.slice_of)
+            self._slice_scores = slice_means(self._ue_scores, g.slice_of)
             self._scored = g.report
         return self._ue_scores
 
     def _reward(self) -> float:
-        return float(self._scores().mean())
+        s = self._scores()
+        return float(s.sum() / s.size)
 
     def _info(self) -> dict:
         g = self.gnb
-        info = {"rbgs": tuple(int(x) for x in g.rbgs), "users": self.users}
+        info = {"rbgs": g.split, "users": self.users}
         if g.report is not None:
-            scores = self._scores()
-            count = np.bincount(g.slice_of, minlength=3)
-            total = np.bincount(g.slice_of, weights=scores, minlength=3)
-            for s, name in enumerate(("mmtc", "urllc", "embb")):
-                info[f"score_{name}"] = float(total[s] / count[s]) if count[s] else float("nan")
+            self._scores()
+            for name, v in zip(("mmtc", "urllc", "embb"), self._slice_scores.tolist(), strict=True):
+                info[f"score_{name}"] = v
         return info
 
     def baseline_policies(self):
@@ -176,9 +181,12 @@ class OranSlicingEnv(SimEnv):
             return expert_action(np.asarray(obs[3:6]).astype(int))
 
         def random(obs):
-            rbgs = tuple(int(x) for x in obs[3:6])
+            rng = self.sim.rng("baseline.random")
+            rbgs = tuple(obs[3:6].astype(int).tolist())
+            if sum(rbgs) == N_RBG:  # TRACTOR's random move; an invalid one keeps the split
+                a = int(rng.integers(N_ACTIONS))
+                return a if a == 0 or rbgs[MOVES[a][0]] >= 2 else 0
             users = tuple(int(x) for x in obs[:3])
-            new = tractor_random_rbgs(users, rbgs, self.sim.rng("baseline.random"))
-            return action_between(rbgs, new)
+            return action_between(rbgs, tractor_random_rbgs(users, rbgs, rng))
 
         return {"expert": expert, "random": random, "keep": lambda obs: 0}

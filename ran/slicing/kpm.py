@@ -6,19 +6,22 @@ returns the 31 named columns; :func:`write_colosseum_csv` writes the same layout
 simulated and real reports go through one code path. :data:`FEATURES` are the 17 KPIs
 TRACTOR classifies on.
 
-:func:`downlink_kpis` and :func:`uplink_kpis` turn per-TTI quantities into report columns:
-means over the TTIs in which the UE was scheduled (0 when it was not, as srsLTE reports),
-sums of PRBs, buffers at the end of the period, bit rates over the period.
+:func:`downlink_columns` and :func:`uplink_columns` turn a period's sums into report
+columns: means over the TTIs in which the UE was scheduled (0 when it was not, as srsLTE
+reports), sums of PRBs, buffers at the end of the period, bit rates over the period. A
+simulated report is a :class:`KpmReport`, a mapping over one matrix of all the columns.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 __all__ = [
     "REPORT_S",
@@ -26,8 +29,12 @@ __all__ = [
     "KPM_COLUMNS",
     "FEATURES",
     "COL",
-    "downlink_kpis",
-    "uplink_kpis",
+    "MAX_TURBO_ITERS",
+    "KpmReport",
+    "turbo_iterations",
+    "downlink_columns",
+    "period_sums",
+    "uplink_columns",
     "to_frame",
     "load_colosseum_csv",
     "write_colosseum_csv",
@@ -57,88 +64,118 @@ SCHEDULING_POLICY = {"rr": 0, "wf": 1, "pf": 2}
 
 #: turbo decoder iterations of a failed block (srsLTE's maximum)
 MAX_TURBO_ITERS = 10.0
+_R = {name: COL[name] for name in KPM_COLUMNS}  # row of each column in a report matrix
+_DL_MCS, _DL_N, _DL_BUF, _DL_RATE = (_R[c] for c in FEATURES[:4])
+_DL_PKTS, _DL_ERR, _DL_CQI = _R["tx_pkts downlink"], _R["tx_errors downlink (%)"], _R["dl_cqi"]
+_REQ, _GRANTED = _R["sum_requested_prbs"], _R["sum_granted_prbs"]
 
 
-def _per_period(x: np.ndarray, ones: np.ndarray) -> np.ndarray:
-    """Sums over the TTI axis of ``(periods, TTIs, UEs)`` arrays (a product is faster than
-    ``sum(axis=1)`` on small blocks)."""
-    return np.einsum("t,ptu->pu", ones, x) if x.ndim == 3 else ones @ x
+class KpmReport(Mapping):
+    """One KPM report: column name -> per-UE values (float), backed by a matrix ``data`` of
+    shape ``(len(KPM_COLUMNS), UEs)`` in :data:`KPM_COLUMNS` order (columns the model does
+    not produce are 0)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: np.ndarray):
+        self.data = data
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.data[COL[key]]
+
+    def __iter__(self):
+        return iter(KPM_COLUMNS)
+
+    def __len__(self) -> int:
+        return len(KPM_COLUMNS)
 
 
-def downlink_kpis(prbs, need_prbs, mcs, decoded, served_bits, buffer_bits, packet_bytes,
-                  period_s: float = REPORT_S) -> dict[str, np.ndarray]:  # fmt: skip
-    """Downlink columns of one report from per-(TTI, UE) arrays of the period: PRBs granted
-    and requested, MCS in use, decoded flags, bits served; buffers at the period's end (bits)
-    and mean packet sizes (bytes, for the packet counts), per UE."""
-    on = prbs > 0
-    n_u = prbs.shape[1]
-    # every column sum in one product: [on, on & decoded, on·mcs, served, requested, granted]
-    sums = np.ones(prbs.shape[0]) @ np.concatenate(
-        [on, on & decoded, on * mcs, served_bits, need_prbs, prbs], axis=1, dtype=float
-    )
-    n, ok, mcs_sum, bits, req, granted = sums.reshape(6, n_u)
-    per = 1.0 / np.maximum(n, 1)
-    return {
-        "dl_mcs": mcs_sum * per,
-        "dl_n_samples": n,
-        "dl_buffer [bytes]": buffer_bits / 8.0,
-        "tx_brate downlink [Mbps]": bits / period_s / 1e6,
-        "tx_pkts downlink": np.round(bits / 8.0 / np.maximum(packet_bytes, 1.0)),
-        "tx_errors downlink (%)": 100.0 * (n - ok) * per,
-        "sum_requested_prbs": req,
-        "sum_granted_prbs": granted,
-    }
+def turbo_iterations(margin_db) -> np.ndarray:
+    """Decoder-effort proxy of one transport block: ``1 + 2^(-margin_dB)`` when it is decoded
+    (SINR margin over the MCS threshold >= 0), :data:`MAX_TURBO_ITERS` when it fails (no 3GPP
+    source; srsLTE reports the mean iterations)."""
+    m = np.asarray(margin_db, dtype=float)
+    return np.where(m >= 0, 1.0 + np.exp2(-np.maximum(m, 0.0)), MAX_TURBO_ITERS)
 
 
-def uplink_kpis(prbs, mcs, decoded, served_bits, sinr_db, margin_db, buffer_bits, phr_db,
-                packet_bytes, period_s: float = REPORT_S) -> dict[str, np.ndarray]:  # fmt: skip
-    """Uplink columns of reports from ``(periods, TTIs, UEs)`` arrays: PRBs granted, MCS,
-    decoded flags, bits served, SINR and its margin over the MCS threshold (dB); buffers at
-    each period's end, power headroom and mean packet sizes, ``(periods, UEs)``.
-
-    ``ul_turbo_iters`` is a decoder-effort proxy: ``1 + 2^(-margin_dB)`` for a decoded block
-    and :data:`MAX_TURBO_ITERS` for a failed one (no 3GPP source; srsLTE reports the mean).
-    Means are over the TTIs with an uplink grant; 0 without one, as srsLTE reports."""
-    ones = np.ones(prbs.shape[-2])
-    on = prbs > 0
-    n = _per_period(on, ones)
-    per = 1.0 / np.maximum(n, 1)
-    bits = _per_period(served_bits, ones)
-    iters = np.where(decoded, 1.0 + np.exp2(-np.maximum(margin_db, 0.0)), MAX_TURBO_ITERS)
-    return {
-        "ul_mcs": _per_period(on * mcs, ones) * per,
-        "ul_n_samples": n,
-        "ul_buffer [bytes]": buffer_bits / 8.0,
-        "rx_brate uplink [Mbps]": bits / period_s / 1e6,
-        "rx_pkts uplink": np.round(bits / 8.0 / np.maximum(packet_bytes, 1.0)),
-        "rx_errors uplink (%)": 100.0 * (n - _per_period(on & decoded, ones)) * per,
-        "ul_sinr": _per_period(on * sinr_db, ones) * per,
-        "phr": np.where(n > 0, phr_db, 0.0),
-        "ul_turbo_iters": _per_period(on * iters, ones) * per,
-    }
+@njit(cache=True)
+def downlink_columns(sums, buffer_bits, packet_bytes, n_tti, period_s, out):
+    """Downlink columns of one report into the report matrix ``out`` from the period's sums
+    per UE ``sums`` (:data:`~ran.slicing.period.DL_SUMS`: TTIs scheduled, of them decoded,
+    MCS over them, bits served, PRBs requested and granted, CQI over the ``n_tti`` TTIs), the
+    buffers at the period's end (bits) and the mean packet sizes (bytes, for packet counts).
+    Means are over the scheduled TTIs (0 when there were none, as srsLTE reports)."""
+    for u in range(buffer_bits.size):
+        n = float(sums[0, u])
+        per = 1.0 / max(n, 1.0)
+        bits = float(sums[3, u])
+        out[_DL_MCS, u] = float(sums[2, u]) * per
+        out[_DL_N, u] = n
+        out[_DL_BUF, u] = buffer_bits[u] / 8.0
+        out[_DL_RATE, u] = bits / period_s / 1e6
+        out[_DL_PKTS, u] = np.rint(bits / 8.0 / max(packet_bytes[u], 1.0))
+        out[_DL_ERR, u] = 100.0 * (n - float(sums[1, u])) * per
+        out[_REQ, u] = float(sums[4, u])
+        out[_GRANTED, u] = float(sums[5, u])
+        out[_DL_CQI, u] = float(sums[6, u]) / n_tti
 
 
-def _rows_of(report: dict[str, np.ndarray]) -> int:
-    return max(np.size(v) for v in report.values())
+def period_sums(x: np.ndarray) -> np.ndarray:
+    """Sums over the TTIs of ``(periods, TTIs, UEs)`` terms, ``(periods, UEs)``, as numpy's
+    ``einsum`` adds them (in time order for two or more UEs)."""
+    return np.einsum("t,ptu->pu", np.ones(x.shape[1]), x)
 
 
-def to_frame(reports: dict[str, np.ndarray] | list[dict[str, np.ndarray]]) -> pd.DataFrame:
+_UL = tuple(_R[c] for c in (
+    "ul_mcs", "ul_n_samples", "ul_buffer [bytes]", "rx_brate uplink [Mbps]", "rx_pkts uplink",
+    "rx_errors uplink (%)", "ul_sinr", "phr", "ul_turbo_iters",
+))  # fmt: skip
+
+
+@njit(cache=True)
+def uplink_columns(sums, buffer_bits, real_sums, phr_db, packet_bytes, period_s, out):
+    """Uplink columns of a chunk of reports into ``out`` ``(periods, columns, UEs)``: from
+    per-period sums ``sums`` ``(periods, >= 4, UEs)`` (TTIs granted, of them decoded, MCS over
+    them, bits served) and ``real_sums`` ``(periods, 2, UEs)`` (SINR in dB and decoder effort,
+    :func:`turbo_iterations`, over the granted TTIs), buffers at each period's end (bits),
+    power headroom (dB) and mean packet sizes (bytes), ``(periods, UEs)``.
+    Means are over the granted TTIs; 0 without one, as srsLTE reports."""
+    mcs, n_col, buf, rate, pkts, err, sinr, phr, turbo = _UL
+    for i in range(sums.shape[0]):
+        for u in range(sums.shape[2]):
+            n = float(sums[i, 0, u])
+            per = 1.0 / max(n, 1.0)
+            bits = float(sums[i, 3, u])
+            out[i, mcs, u] = float(sums[i, 2, u]) * per
+            out[i, n_col, u] = n
+            out[i, buf, u] = buffer_bits[i, u] / 8.0
+            out[i, rate, u] = bits / period_s / 1e6
+            out[i, pkts, u] = np.rint(bits / 8.0 / max(packet_bytes[i, u], 1.0))
+            out[i, err, u] = 100.0 * (n - float(sums[i, 1, u])) * per
+            out[i, sinr, u] = real_sums[i, 0, u] * per
+            out[i, phr, u] = phr_db[i, u] if n > 0 else 0.0
+            out[i, turbo, u] = real_sums[i, 1, u] * per
+
+
+def _matrix(report: Mapping) -> np.ndarray:
+    """A report as a ``(columns, UEs)`` matrix in :data:`KPM_COLUMNS` order (missing columns
+    0, scalars broadcast)."""
+    if isinstance(report, KpmReport):
+        return report.data
+    n = max(np.size(v) for v in report.values())
+    return np.stack([np.broadcast_to(np.asarray(report.get(c, 0.0), dtype=float), (n,))
+                     for c in KPM_COLUMNS])  # fmt: skip
+
+
+def to_frame(reports: Mapping | list[Mapping]) -> pd.DataFrame:
     """Reports (column -> per-UE array, or a list of them) as one DataFrame with
     :data:`KPM_COLUMNS`; missing columns are 0, scalars are broadcast."""
-    reports = [reports] if isinstance(reports, dict) else list(reports)
+    reports = [reports] if isinstance(reports, Mapping) else list(reports)
     if not reports:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in KPM_COLUMNS})
-    sizes = [_rows_of(r) for r in reports]
-    data = {
-        c: np.concatenate(
-            [
-                np.broadcast_to(np.asarray(r.get(c, 0.0), dtype=float), (n,))
-                for r, n in zip(reports, sizes, strict=True)
-            ]
-        )
-        for c in KPM_COLUMNS
-    }
-    return pd.DataFrame(data).astype({"Timestamp": np.int64, "IMSI": np.int64})
+    data = np.concatenate([_matrix(r) for r in reports], axis=1)
+    frame = pd.DataFrame(dict(zip(KPM_COLUMNS, data, strict=True)))
+    return frame.astype({"Timestamp": np.int64, "IMSI": np.int64})
 
 
 def _open_text(path: Path):

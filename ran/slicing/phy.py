@@ -21,6 +21,7 @@ import importlib.resources
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "N_PRB",
@@ -37,6 +38,7 @@ __all__ = [
     "tbs_table",
     "tbs_bits",
     "rbg_capacity_table",
+    "CQI_SINR_DB",
     "cqi_from_sinr_db",
     "mcs_from_cqi",
     "efficiency_from_sinr_db",
@@ -108,11 +110,42 @@ def efficiency_from_sinr_db(sinr_db) -> np.ndarray:
     return np.log2(1.0 + 10.0 ** ((np.asarray(sinr_db, dtype=float) - SNR_GAP_DB) / 10.0))
 
 
+#: SINR (dB) at which ``log2(1 + SINR/Γ)`` reaches the efficiency of CQI 1..15
+CQI_SINR_DB = SNR_GAP_DB + 10.0 * np.log10(2.0 ** CQI_EFFICIENCY[1:] - 1.0)
+#: band (dB) around a CQI threshold inside which the CQI is computed from the efficiency
+_NEAR_DB = 1e-9
+
+
+@njit(cache=True)
+def _cqi_by_threshold(sinr_db, out):
+    """CQI as the number of :data:`CQI_SINR_DB` thresholds below the SINR; -1 within
+    ``_NEAR_DB`` of a threshold (or NaN), where rounding could decide."""
+    for i in range(sinr_db.size):
+        s = sinr_db[i]
+        c = 0
+        near = False
+        for k in range(CQI_SINR_DB.size):
+            c += s > CQI_SINR_DB[k]
+            near |= not abs(s - CQI_SINR_DB[k]) > _NEAR_DB
+        out[i] = -1 if near else c
+
+
 def cqi_from_sinr_db(sinr_db) -> np.ndarray:
     """CQI 0..15: the highest index whose 36.213 efficiency is below ``log2(1 + SINR/Γ)``
-    (ns-3 LteAmc::CreateCqiFeedbacks); 0 means out of range (no transmission)."""
-    s = efficiency_from_sinr_db(sinr_db)
-    return np.searchsorted(CQI_EFFICIENCY[1:], s, side="left").astype(np.int64)
+    (ns-3 LteAmc::CreateCqiFeedbacks); 0 means out of range (no transmission).
+
+    Computed as the number of thresholds :data:`CQI_SINR_DB` below the SINR (the efficiency
+    is increasing in the SINR), and from the efficiency itself within 1e-9 dB of a
+    threshold, so that the result is that of the formula (up to its own one-ulp ambiguity at a
+    threshold)."""
+    s = np.asarray(sinr_db, dtype=float)
+    out = np.empty(s.shape, dtype=np.int64)
+    _cqi_by_threshold(np.ascontiguousarray(s.reshape(-1)), out.reshape(-1))
+    near = out < 0
+    if near.any():
+        eff = efficiency_from_sinr_db(s[near])
+        out[near] = np.searchsorted(CQI_EFFICIENCY[1:], eff, side="left")
+    return out
 
 
 def mcs_from_cqi(cqi) -> np.ndarray:

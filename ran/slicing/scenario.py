@@ -71,7 +71,8 @@ def build_gnb(
     """The gNB of ``cfg`` on ``sim`` (``users``/``rbgs`` override the config's)."""
     users = cfg.users if users is None else users
     rbgs = rbgs or cfg.rbgs or random_rbgs(sim.rng("ran.rbgs"))
-    ues = make_ues(users, cfg.distance, SPEED_MPS[cfg.mobility], sim.rng("ran.placement"))
+    placement = sim.rng("ran.placement") if cfg.distance == "mixed" else None
+    ues = make_ues(users, cfg.distance, SPEED_MPS[cfg.mobility], placement)
     params = ChannelParams(snr_ref_db=cfg.snr_at_20m_db, pathloss_exponent=cfg.pathloss_exponent)
     return SlicingGnb(
         sim, ues, rbgs=rbgs, policies=cfg.schedulers, traffic=cfg.traffic,

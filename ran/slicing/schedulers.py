@@ -1,4 +1,4 @@
-"""Per-TTI schedulers, computed for a whole block of TTIs at once (vectorised over TTIs and UEs).
+"""Per-TTI schedulers of the sliced gNB, compiled with numba: one loop over TTIs and UEs.
 
 Inter-slice: each slice owns a fixed number of RBGs for the block. Intra-slice, every TTI,
 the slice's RBGs go to its UEs, never more than a UE needs to empty its buffer
@@ -16,296 +16,239 @@ are ours):
 
 eMBB UEs size their need with ``3g - 1`` PRBs, so that a UE granted its need empties its
 buffer even when it holds the 2-PRB RBG (which goes to the eMBB UE with most RBGs when the
-slice is fully used).
+slice is fully used). A UE is served ``min(backlog, TBS(I_TBS, PRBs))`` bits when its block
+is decoded, nothing otherwise (the bits stay queued for the HARQ retransmission).
 
-How a block is solved exactly without a loop over TTIs (:func:`schedule_block`):
-
-1. Every UE is solved alone as if it could use its whole slice: it is served
-   ``min(demand, TBS(slice))``. Buffers follow Lindley's recursion
-   ``B_t = max(0, B_{t-1} + a_t - c_t)``, solved for all TTIs at once as
-   ``B_t = S_t - min(0, min_{k<=t} S_k)`` with ``S_t = B_0 + Σ_{k<=t} (a_k - c_k)``. This is
-   exact in every TTI in which the needs of a slice's UEs fit in its RBGs (each UE then gets
-   its need; a lone UE is capped at the slice).
-2. From the first TTI where a slice's needs do not fit, its UEs are coupled. Short coupled
-   stretches (a few TTIs until the buffers agree with step 1 again, after which step 1 is
-   exact again) are stepped TTI by TTI in plain Python; a stretch longer than
-   :data:`STEP_LIMIT` TTIs, or a slice overloaded in much of the block (:data:`HEAVY`), is
-   finished by a vectorised fixed-point iteration: allocate from
-   the buffers, recompute the buffers, until nothing changes. Its fixed point is the
-   sequential solution, and each pass makes at least one more TTI exact (the allocation up to
-   the first changed TTI came from exact buffers), so it ends within T + 1 passes; in
-   practice 2-4.
-
-The TTI-by-TTI reference in the tests reproduces every block bit for bit.
+:func:`schedule_slice` is the only implementation of one TTI of a slice (slices do not
+interact within a TTI); :func:`schedule_block` runs it over a block and keeps every per-TTI
+array (the tests hold it to a literal TTI-by-TTI reference), and the gNB's period kernel
+(:mod:`.period`) runs it and keeps only the sums a KPM report needs. Ties in WF/PF go to the
+lower UE index.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import add, sub, truediv
 
 import numpy as np
+from numba import njit
 
-from .phy import N_RBG, RBG_PRBS, RBG_SIZE, rbg_capacity_table, tbs_table
+from .phy import N_PRB, N_RBG, RBG_PRBS, RBG_SIZE, rbg_capacity_table, tbs_table
 
 __all__ = [
     "POLICIES",
-    "lindley",
+    "POLICY_CODE",
+    "UL_PRBS",
+    "need_table",
     "rbgs_needed",
-    "round_robin",
-    "priority_fill",
     "allocate",
+    "schedule_slice",
     "BlockResult",
     "schedule_block",
-    "uplink_block",
-    "UL_PRBS",
 ]
 
 POLICIES = ("rr", "wf", "pf")
+#: numeric code of each policy (as in SCOPE's ``scheduling_policy`` column)
+POLICY_CODE = {p: i for i, p in enumerate(POLICIES)}
+RR, WF, PF = 0, 1, 2
 #: PRBs available to PUSCH (50 minus 4 at the band edges for PUCCH)
 UL_PRBS = 46
-_KEY = 1 << 20  # > largest TBS of the table (36 696 bits)
 _SHORT = RBG_SIZE - int(RBG_PRBS[-1])  # PRBs missing from the short RBG
-_BIG = np.iinfo(np.int64).max // 4
-#: longest coupled stretch stepped TTI by TTI before the fixed-point iteration takes over
-STEP_LIMIT = 24
-#: a slice overloaded in more than 1/HEAVY of the remaining TTIs goes to the fixed point at once
-HEAVY = 8
-
-
-def lindley(arrivals: np.ndarray, capacity: np.ndarray, b0: np.ndarray):
-    """Queue ``B_t = max(0, B_{t-1} + a_t - c_t)`` from ``B_{-1} = b0`` for all t at once.
-
-    Returns ``(buffer, served)``, each shaped like ``arrivals`` (integers stay exact).
-    """
-    buffer, served, _ = _lindley(arrivals, capacity, b0)
-    return buffer, served
-
-
-def _lindley(arrivals, capacity, b0):
-    """:func:`lindley` plus the buffers before each TTI."""
-    s = b0 + np.cumsum(arrivals - capacity, axis=0)
-    buffer = s - np.minimum(np.minimum.accumulate(s, axis=0), 0)
-    prev = np.concatenate([b0[None], buffer[:-1]], axis=0)
-    return buffer, prev + arrivals - buffer, prev
+_EMBB = 2  # the slice that holds the short RBG
+_PF_FLOOR = 1e-9  # PF divides by max(average throughput, this)
 
 
 @lru_cache(maxsize=1)
-def _need_keys() -> tuple[np.ndarray, int]:
-    cap = rbg_capacity_table()[:27]  # rows I_TBS 0..26, columns g = 0..17 (3g PRBs)
-    g = np.arange(cap.shape[1])
-    short = tbs_table()[:27][:, np.maximum(RBG_SIZE * g - _SHORT, 0)]  # 3g - 1 PRBs
-    both = np.concatenate([cap, short])
-    flat = (np.arange(54)[:, None] * _KEY + both).ravel()
-    return flat, cap.shape[1]
+def need_table() -> np.ndarray:
+    """``[short, i_tbs, g]`` -> bits carried by ``g`` RBGs (g = 0..17) at TBS index 0..26:
+    ``TBS(I_TBS, min(3g, 50))``, or ``TBS(I_TBS, 3g - 1)`` for ``short`` (eMBB) UEs."""
+    g = np.arange(N_RBG + 1)
+    tbs = tbs_table()[:27]
+    full = tbs[:, np.minimum(RBG_SIZE * g, N_PRB)]
+    short = tbs[:, np.maximum(RBG_SIZE * g - _SHORT, 0)]
+    table = np.ascontiguousarray(np.stack([full, short]))
+    table.setflags(write=False)
+    return table
 
 
-def rbgs_needed(demand_bits: np.ndarray, i_tbs: np.ndarray, short=False) -> np.ndarray:
-    """Fewest RBGs ``g`` (0..17) whose transport block holds ``demand_bits``:
-    ``TBS(I_TBS, 3g)``, or ``TBS(I_TBS, 3g - 1)`` where ``short`` (eMBB UEs, which may hold
-    the 2-PRB RBG). 17 when even the whole carrier cannot, 0 for no demand or no MCS."""
-    flat, width = _need_keys()
-    cap_max = int(rbg_capacity_table()[26, -1])
-    row = np.maximum(i_tbs, 0) + 27 * np.asarray(short, dtype=np.int64)
-    key = row * _KEY + np.minimum(demand_bits, cap_max + 1)
-    g = np.searchsorted(flat, key, side="left") - row * width
-    return np.where(i_tbs >= 0, np.minimum(g, N_RBG), 0)
+# constants compiled into the kernels
+_TBS = np.ascontiguousarray(tbs_table())  # row -1: no transmission
+_NEED = need_table()
+_RATE = np.ascontiguousarray(rbg_capacity_table()[:, 1]).astype(np.float64)  # bits per RBG
 
 
-def round_robin(need: np.ndarray, k: int, start: np.ndarray) -> np.ndarray:
-    """Deal ``k`` RBGs one at a time to UEs in cyclic order from ``start[t]``, skipping UEs
-    whose need is met. Equals the integer max-min fair split: every UE gets ``min(need, L)``
-    and the ``R`` leftover RBGs go, one each, to the first unsatisfied UEs in cyclic order."""
-    t, n = need.shape
-    rows = np.arange(t)[:, None]
-    s = np.sort(need, axis=1)
-    csum = np.cumsum(s, axis=1)
-    i = np.arange(n)
-    total_at = csum + (n - 1 - i) * s  # RBGs used if the level were s_i
-    k_ok = (total_at <= k).sum(axis=1)  # needs fully served
-    done = k_ok == n
-    prefix = np.where(k_ok > 0, csum[rows[:, 0], np.maximum(k_ok - 1, 0)], 0)
-    level = np.where(done, _BIG, (k - prefix) // np.maximum(n - k_ok, 1))
-    base = np.minimum(need, level[:, None])
-    left = np.where(done, 0, k - base.sum(axis=1))
-    perm = (start[:, None] + i) % n
-    elig = need[rows, perm] > level[:, None]
-    rank = np.cumsum(elig, axis=1) - elig
-    extra = np.empty_like(elig)
-    extra[rows, perm] = elig & (rank < left[:, None])
-    return base + extra
+@njit(cache=True, inline="always")
+def _need(demand_bits, i_tbs, short):
+    """Fewest RBGs whose transport block holds ``demand_bits`` (17 when even the whole
+    carrier cannot, 0 for no demand or no MCS), by a scan of the capacities: backlogs are
+    mostly a packet or two, or more than the carrier."""
+    if i_tbs < 0 or demand_bits <= 0:
+        return 0
+    row = _NEED[short, i_tbs]
+    if row[N_RBG] < demand_bits:
+        return N_RBG
+    g = 1
+    while row[g] < demand_bits:
+        g += 1
+    return g
 
 
-def priority_fill(need: np.ndarray, k: int, priority: np.ndarray) -> np.ndarray:
-    """Fill UEs up to their need in decreasing ``priority`` (ties: lower index first) until
-    the ``k`` RBGs are used."""
-    rows = np.arange(need.shape[0])[:, None]
-    order = np.argsort(-priority, axis=1, kind="stable")
-    ns = need[rows, order]
-    before = np.cumsum(ns, axis=1) - ns
-    out = np.empty_like(need)
-    out[rows, order] = np.clip(k - before, 0, ns)
+@njit(cache=True)
+def _need_many(demand, i_tbs, short):
+    out = np.empty(demand.size, dtype=np.int64)
+    for j in range(demand.size):
+        out[j] = _need(demand[j], i_tbs[j], short[j])
     return out
 
 
-def allocate(policy: str, need: np.ndarray, k: int, t0: int, rate: np.ndarray, avg: np.ndarray):
-    """RBGs per (TTI, UE) of one slice with ``k`` RBGs under ``policy`` (rr, wf, pf).
+def rbgs_needed(demand_bits, i_tbs, short=False) -> np.ndarray:
+    """Fewest RBGs ``g`` (0..17) whose transport block holds ``demand_bits``:
+    ``TBS(I_TBS, 3g)``, or ``TBS(I_TBS, 3g - 1)`` where ``short`` (eMBB UEs, which may hold
+    the 2-PRB RBG). 17 when even the whole carrier cannot, 0 for no demand or no MCS."""
+    d, i, s = (np.array(x, dtype=np.int64) for x in np.broadcast_arrays(demand_bits, i_tbs, short))
+    return _need_many(d.ravel(), i.ravel(), s.ravel()).reshape(d.shape)
 
-    ``rate`` is the bits per RBG of each UE per TTI, ``avg`` its average throughput (PF) and
-    ``t0`` the index of the block's first TTI (RR pointer)."""
-    if policy == "rr":
-        return round_robin(need, k, (t0 + np.arange(need.shape[0])) % need.shape[1])
-    if policy == "wf":
-        return priority_fill(need, k, rate)
-    if policy == "pf":
-        return priority_fill(need, k, rate / np.maximum(avg, 1e-9))
-    raise ValueError(f"scheduler: unknown policy {policy!r} (allowed: {', '.join(POLICIES)})")
+
+@njit(cache=True)
+def _share(policy, want, members, s, m, k, start, prio, order, alloc):
+    """RBGs of slice ``s`` in a TTI where the wants of its ``m`` UEs ``members[s, :m]``
+    (each <= k) exceed its ``k`` RBGs: RR deals them one at a time from member ``start``,
+    WF/PF fill the UEs in decreasing ``prio``. Writes ``alloc``; ``order`` is scratch."""
+    for j in range(m):
+        alloc[members[s, j]] = 0
+    left = k
+    if policy == RR:  # every RBG finds a taker: the wants exceed k
+        j = start
+        while left > 0:
+            u = members[s, j]
+            if alloc[u] < want[u]:
+                alloc[u] += 1
+                left -= 1
+            j = j + 1 if j + 1 < m else 0
+        return
+    for j in range(m):  # stable insertion sort by decreasing priority
+        u = members[s, j]
+        i = j
+        while i > 0 and prio[order[i - 1]] < prio[u]:
+            order[i] = order[i - 1]
+            i -= 1
+        order[i] = u
+    for j in range(m):
+        u = order[j]
+        g = want[u] if want[u] < left else left
+        alloc[u] = g
+        left -= g
+
+
+@njit(cache=True, inline="always")
+def schedule_slice(t, s, members, m, k, policy, demand, i_tbs, decoded, avg, need, want, prio,
+                   order, alloc, prbs, served):  # fmt: skip
+    """One TTI of slice ``s`` (``k`` RBGs, its ``m`` UEs ``members[s, :m]``): needs,
+    allocation, PRBs and bits served. ``demand[u]`` is the UE's backlog plus this TTI's
+    arrivals (bits) and ``t`` the global TTI index (RR pointer ``t mod m``). Writes ``need``,
+    ``alloc``, ``prbs`` and ``served``; ``want``, ``prio`` and ``order`` are scratch."""
+    short = 1 if s == _EMBB else 0
+    total = 0
+    for j in range(m):
+        u = members[s, j]
+        q = _need(demand[u], i_tbs[u], short)
+        need[u] = q
+        w = q if q < k else k
+        want[u] = w
+        alloc[u] = w
+        total += w
+    if total > k:
+        for j in range(m):
+            u = members[s, j]
+            if policy == WF:
+                prio[u] = _RATE[i_tbs[u]]
+            elif policy == PF:
+                prio[u] = _RATE[i_tbs[u]] / max(avg[u], _PF_FLOOR)
+        _share(policy, want, members, s, m, k, t % m, prio, order, alloc)
+        total = k
+    top = members[s, 0]
+    for j in range(m):
+        u = members[s, j]
+        prbs[u] = RBG_SIZE * alloc[u]
+        if alloc[u] > alloc[top]:
+            top = u
+    if short and total == k:
+        prbs[top] -= _SHORT
+    for j in range(m):
+        u = members[s, j]
+        served[u] = min(demand[u], _TBS[i_tbs[u], prbs[u]]) if decoded[u] else 0
+
+
+def slice_members(slice_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(members, counts)``: the UEs of each slice in index order, ``members[s, :counts[s]]``."""
+    slice_of = np.asarray(slice_of, dtype=np.int64)
+    members = np.zeros((3, max(slice_of.size, 1)), dtype=np.int64)
+    counts = np.zeros(3, dtype=np.int64)
+    for s in range(3):
+        idx = np.flatnonzero(slice_of == s)
+        members[s, : idx.size] = idx
+        counts[s] = idx.size
+    return members, counts
+
+
+def policy_codes(policies) -> np.ndarray:
+    """Codes (0 rr, 1 wf, 2 pf) of per-slice policy names; ValueError for an unknown one."""
+    for p in policies:
+        if p not in POLICY_CODE:
+            raise ValueError(f"scheduler: unknown policy {p!r} (allowed: {', '.join(POLICIES)})")
+    return np.array([POLICY_CODE[p] for p in policies], dtype=np.int64)
+
+
+def allocate(policy: str, want, k: int, start: int = 0, priority=None) -> np.ndarray:
+    """RBGs of one slice in one TTI for UEs wanting ``want`` (each capped at ``k``) under
+    ``policy``: all wants when they fit in ``k``; otherwise ``rr`` deals the RBGs one at a time
+    in cyclic order from UE ``start``, ``wf``/``pf`` fill the UEs in decreasing
+    ``priority`` (ties: lower index first)."""
+    code = int(policy_codes([policy])[0])
+    want = np.minimum(np.asarray(want, dtype=np.int64), k)
+    if want.sum() <= k:
+        return want
+    m = want.size
+    prio = np.zeros(m) if priority is None else np.asarray(priority, dtype=np.float64)
+    alloc = np.zeros(m, dtype=np.int64)
+    _share(code, want, np.arange(m)[None], 0, m, int(k), int(start) % m, prio,
+           np.zeros(m, dtype=np.int64), alloc)  # fmt: skip
+    return alloc
 
 
 @dataclass
 class BlockResult:
-    """Downlink of one block, per (TTI, UE): RBGs and PRBs granted, RBGs needed, bits served,
-    buffer after the TTI (bits); ``passes``: most fixed-point passes of a slice (0 when
-    none was needed)."""
+    """Downlink of one block, per (TTI, UE): RBGs granted, PRBs granted, RBGs needed, bits
+    served, buffer after the TTI (bits)."""
 
     alloc: np.ndarray
     prbs: np.ndarray
     need: np.ndarray
     served: np.ndarray
     buffer: np.ndarray
-    passes: int
 
 
-def _prbs(alloc: np.ndarray, k: int, short: bool) -> np.ndarray:
-    """PRBs per UE: 3 per RBG, and when an eMBB slice is fully used its UE with most RBGs
-    (lowest index on ties) holds the 2-PRB RBG."""
-    prbs = RBG_SIZE * alloc
-    if short:
-        full = np.flatnonzero(alloc.sum(axis=1) == k)
-        prbs[full, np.argmax(alloc[full], axis=1)] -= _SHORT
-    return prbs
-
-
-def _solve_slice(arr, i_tbs, decoded, rate, avg, k, policy, b0, t0, short, prev):
-    """Exact downlink of one slice with several UEs over a stretch of TTIs, by the
-    fixed-point iteration of the module docstring, from the buffers guess ``prev``
-    (``prev[t]`` = buffer before TTI t; ``prev[0]`` must be exact).
-
-    Between passes a UE that got its whole need is given the capacity of the whole slice
-    (it may need more next pass); one that did not, the capacity of what it got. Either way
-    it is served ``min(demand, capacity)`` exactly when the allocation is right."""
-    tbs = tbs_table()
-    whole = RBG_SIZE * k - _SHORT * short
-    alloc = np.zeros_like(arr)
-    short_of = np.zeros(arr.shape, dtype=bool)  # UE got less than it needed
-    prbs, need, buffer, served = (np.zeros_like(arr) for _ in range(4))
-    prev = prev.copy()
-    prev[0] = b0
-    first, passes, guess = 0, 0, False
-    while True:
-        passes += 1
-        nd = rbgs_needed(arr[first:] + prev[first:], i_tbs[first:], short)
-        capped = np.minimum(nd, k)
-        new = allocate(policy, capped, k, t0 + first, rate[first:], avg)
-        lack = new < capped
-        need[first:] = nd
-        if guess:
-            diff = ((new != alloc[first:]) | (lack != short_of[first:])).any(axis=1)
-            if not diff.any():
-                return alloc, prbs, need, served, buffer, passes
-            m = int(diff.argmax())  # TTIs before it are final
-            first, new, lack = first + m, new[m:], lack[m:]
-        guess = True
-        alloc[first:] = new
-        short_of[first:] = lack
-        prbs[first:] = _prbs(new, k, short)
-        cap = np.where(decoded[first:], tbs[i_tbs[first:], np.where(lack, prbs[first:], whole)], 0)
-        start = b0 if first == 0 else buffer[first - 1]
-        buffer[first:], served[first:] = lindley(arr[first:], cap, start)
-        prev[first + 1 :] = buffer[first:-1]
-
-
-@lru_cache(maxsize=1)
-def _py_tables() -> tuple[list, list, list]:
-    """Plain-list tables for the TTI-by-TTI path: need thresholds per TBS index with full
-    and short RBGs (a last row for "no MCS" that no demand reaches), and TBS rows (row -1 =
-    no MCS)."""
-    flat, width = _need_keys()
-    rows = (flat.reshape(54, width) % _KEY).tolist()
-    never = [1 << 62] * width
-    return rows[:27] + [never], rows[27:] + [never], tbs_table().tolist()
-
-
-_CHUNK_ROWS = 8  # rows converted to lists at a time by the TTI-by-TTI path
-
-
-@lru_cache(maxsize=64)
-def _layout(slice_bytes: bytes):
-    """Per slice assignment (cached): eMBB mask and columns, UE-to-slice one-hot matrix and
-    the columns of each slice."""
-    slice_of = np.frombuffer(slice_bytes, dtype=np.int64)
-    short = slice_of == 2
-    onehot = (slice_of[:, None] == np.arange(3)).astype(np.int64)
-    members = [np.flatnonzero(slice_of == s) for s in range(3)]
-    return short, np.flatnonzero(short), onehot, members
-
-
-def _step_slice(x, avg, k, policy, b, t0, short, first, last):
-    """Step one slice TTI by TTI (plain Python) from buffers ``b`` over TTIs
-    ``first..last``, stopping after the first TTI whose buffers equal the step-1 buffers.
-
-    ``x[t]`` stacks (arrivals, TBS index, decoded, bits per RBG, step-1 buffers) of the
-    slice's UEs. Returns the stepped rows of (alloc, prbs, need, served, buffer), the last TTI
-    stepped, and whether the buffers met step 1."""
-    full_rows, short_rows, tbs = _py_tables()
-    need_rows = short_rows if short else full_rows
-    n = len(b)
-    idx = range(n)
-    zero, cap = [0] * n, [N_RBG] * n
-    out_alloc, out_prbs, out_need, out_served, out_buf = [], [], [], [], []
-    rows: list = []
-    rr = policy == "rr"
-    avg = [max(a, 1e-9) for a in avg]  # PF divides as allocate() does: bit-identical keys
-    for t in range(first, last + 1):
-        if (t - first) % _CHUNK_ROWS == 0:
-            rows = x[t : t + _CHUNK_ROWS].tolist()
-        arr, it, dec, rate, until = rows[(t - first) % _CHUNK_ROWS]
-        dem = list(map(add, b, arr))
-        need = list(map(bisect_left, map(need_rows.__getitem__, it), dem, zero, cap))
-        want = [q if q < k else k for q in need]
-        if sum(want) <= k:
-            alloc = want
-        elif rr:  # deal RBGs cyclically from the pointer; every RBG finds a taker
-            alloc = [0] * n
-            left, u = k, (t0 + t) % n
-            while left:
-                if alloc[u] < want[u]:
-                    alloc[u] += 1
-                    left -= 1
-                u = u + 1 if u + 1 < n else 0
-        else:
-            prio = rate if policy == "wf" else list(map(truediv, rate, avg))
-            alloc = [0] * n
-            left = k
-            for u in sorted(idx, key=prio.__getitem__, reverse=True):  # stable: ties by index
-                g = want[u] if want[u] < left else left
-                alloc[u] = g
-                left -= g
-        prbs = [RBG_SIZE * a for a in alloc]
-        if short and sum(alloc) == k:
-            prbs[alloc.index(max(alloc))] -= _SHORT
-        served = [(min(dem[u], tbs[it[u]][prbs[u]]) if dec[u] else 0) for u in idx]
-        b = list(map(sub, dem, served))
-        out_alloc.append(alloc)
-        out_prbs.append(prbs)
-        out_need.append(need)
-        out_served.append(served)
-        out_buf.append(b)
-        if b == until:
-            return (out_alloc, out_prbs, out_need, out_served, out_buf), t, True
-    return (out_alloc, out_prbs, out_need, out_served, out_buf), last, False
+@njit(cache=True)
+def _schedule_block(arrivals, i_tbs, decoded, members, counts, rbgs, policy, b0, avg, t0,
+                    alloc, prbs, need, served, buffer):  # fmt: skip
+    n_t, n = arrivals.shape
+    b = b0.copy()
+    demand = np.empty(n, dtype=np.int64)
+    want = np.zeros(n, dtype=np.int64)
+    order = np.zeros(n, dtype=np.int64)
+    prio = np.zeros(n)
+    for t in range(n_t):
+        for u in range(n):
+            demand[u] = b[u] + arrivals[t, u]
+        for s in range(3):
+            if counts[s]:
+                schedule_slice(t0 + t, s, members, counts[s], rbgs[s], policy[s], demand,
+                               i_tbs[t], decoded[t], avg, need[t], want, prio, order, alloc[t],
+                               prbs[t], served[t])  # fmt: skip
+        for u in range(n):
+            b[u] = demand[u] - served[t, u]
+            buffer[t, u] = b[u]
 
 
 def schedule_block(
@@ -319,7 +262,7 @@ def schedule_block(
     avg: np.ndarray,
     t0: int = 0,
 ) -> BlockResult:
-    """Schedule one block of TTIs on the downlink (see the module docstring).
+    """Schedule a block of TTIs on the downlink, keeping every per-TTI array.
 
     Args:
         arrivals: bits arriving per (TTI, UE).
@@ -331,78 +274,15 @@ def schedule_block(
         policies: intra-slice policy of each slice ("rr", "wf", "pf").
         b0: buffer of each UE before the block (bits).
         avg: average throughput of each UE (bits/TTI) for PF.
-        t0: global index of the block's first TTI.
+        t0: global index of the block's first TTI (RR pointer).
     """
-    rbgs = np.asarray(rbgs, dtype=np.int64)
-    n_t = arrivals.shape[0]
-    short, emb, onehot, members = _layout(np.asarray(slice_of, dtype=np.int64).tobytes())
-    k_of = rbgs[slice_of]
-    whole = np.where(decoded, tbs_table()[i_tbs, RBG_SIZE * k_of - _SHORT * short], 0)
-    buffer, served, prev = _lindley(arrivals, whole, b0)
-    need = rbgs_needed(arrivals + prev, i_tbs, short)
-    alloc = np.minimum(need, k_of)
-    used = alloc @ onehot  # RBGs used per (TTI, slice)
-    prbs = RBG_SIZE * alloc
-    if emb.size:
-        rows = np.flatnonzero(used[:, 2] == rbgs[2])
-        if rows.size:
-            prbs[rows, emb[np.argmax(alloc[rows][:, emb], axis=1)]] -= _SHORT
-    passes = 0
-    congested = (used > rbgs).any(axis=0)
-    if not congested.any():
-        return BlockResult(alloc, prbs, need, served, buffer, passes)
-    rate = rbg_capacity_table()[i_tbs, 1]
-    for s in np.flatnonzero(congested):
-        cols = members[s]
-        k, pol, sh = int(rbgs[s]), policies[s], bool(s == 2)
-        over = np.flatnonzero(used[:, s] > k).tolist()
-        x = np.stack([arrivals[:, cols], i_tbs[:, cols], decoded[:, cols], rate[:, cols],
-                      buffer[:, cols]], axis=1)  # fmt: skip
-        avg_s = avg[cols].tolist()
-        stepped: list[list] = [[], [], [], [], []]
-        got_rows: list[int] = []
-        f, tail = over[0], None
-        if len(over) * HEAVY > n_t - f:  # overloaded much of the time: fixed point at once
-            tail = (f, (b0[cols] if f == 0 else buffer[f - 1, cols]).tolist())
-        while tail is None:  # step coupled stretches while they stay short
-            b = b0[cols].tolist() if f == 0 else x[f - 1, 4].tolist()
-            last = min(f + STEP_LIMIT, n_t) - 1
-            got, last, synced = _step_slice(x, avg_s, k, pol, b, t0, sh, f, last)
-            for o, r in zip(stepped, got, strict=True):
-                o.extend(r)
-            got_rows.extend(range(f, last + 1))
-            f = last + 1
-            if f >= n_t:
-                break
-            if not synced:  # a long coupled stretch: finish the block by fixed point
-                tail = (f, got[4][-1])
-                break
-            i = bisect_left(over, f)  # step 1 is exact again until its next overload
-            if i == len(over):
-                break
-            f = over[i]
-        if got_rows:
-            r = np.array(got_rows)[:, None]
-            for o, v in zip((alloc, prbs, need, served, buffer), stepped, strict=True):
-                o[r, cols] = v
-        if tail is not None:
-            f = tail[0]
-            res = _solve_slice(
-                arrivals[f:, cols], i_tbs[f:, cols], decoded[f:, cols], rate[f:, cols],
-                avg[cols], k, pol, np.array(tail[1]), t0 + f, sh, prev[f:, cols],
-            )  # fmt: skip
-            for o, v in zip((alloc, prbs, need, served, buffer), res[:5], strict=True):
-                o[f:, cols] = v
-            passes = max(passes, res[5])
-    return BlockResult(alloc, prbs, need, served, buffer, passes)
-
-
-def uplink_block(arrivals, i_tbs, decoded, b0, n_ues: int):
-    """Uplink of one block: each UE holds a fixed ``UL_PRBS // n_ues`` PRBs (at least 1) in
-    every TTI it has data (the uplink is not sliced). Returns ``(buffer, served, prbs)``."""
-    share = max(UL_PRBS // max(n_ues, 1), 1)
-    capacity = np.where(decoded, tbs_table()[i_tbs, share], 0)
-    buffer, served = lindley(arrivals, capacity, b0)
-    prev = np.concatenate([b0[None], buffer[:-1]], axis=0)
-    prbs = np.where((prev + arrivals) > 0, share, 0)
-    return buffer, served, prbs
+    arrivals = np.ascontiguousarray(arrivals, dtype=np.int64)
+    shape = arrivals.shape
+    members, counts = slice_members(slice_of)
+    out = [np.zeros(shape, dtype=np.int64) for _ in range(5)]
+    _schedule_block(arrivals, np.ascontiguousarray(i_tbs, dtype=np.int64),
+                    np.ascontiguousarray(decoded, dtype=np.bool_), members, counts,
+                    np.asarray(rbgs, dtype=np.int64), policy_codes(policies),
+                    np.asarray(b0, dtype=np.int64), np.asarray(avg, dtype=np.float64), int(t0),
+                    *out)  # fmt: skip
+    return BlockResult(*out)

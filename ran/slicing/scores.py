@@ -16,50 +16,115 @@ mean, the CV (std/mean, ddof = 1) and a 90% normal interval ``mean ± 1.645·s/�
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+from numba import njit, vectorize
 
-__all__ = ["embb_score", "urllc_score", "mmtc_score", "ue_scores", "trial_statistics", "Z90"]
+from .kpm import COL, KPM_COLUMNS, KpmReport
+
+__all__ = [
+    "embb_score",
+    "urllc_score",
+    "mmtc_score",
+    "ue_scores",
+    "slice_means",
+    "trial_statistics",
+    "Z90",
+]
 
 Z90 = 1.645  # TRACTOR's 90% normal quantile
 
 
-def embb_score(tx_brate_mbps, dl_buffer_bytes) -> np.ndarray:
+@njit(cache=True, inline="always")
+def _embb(tx_mbps, buffer_bytes):
+    return min(max((1.5 + tx_mbps / 4.0 - buffer_bytes * 8.0 / 1e6) / 3.0, 0.0), 1.0)
+
+
+@njit(cache=True, inline="always")
+def _urllc(tx_mbps, buffer_bytes):
+    if buffer_bytes == 0:
+        return 1.0
+    if tx_mbps > 0:
+        return max(0.0, 1.0 - buffer_bytes * 8.0 / 1e6 / tx_mbps)
+    return 0.0
+
+
+@njit(cache=True, inline="always")
+def _mmtc(requested_prbs, granted_prbs, slice_prb):
+    if requested_prbs == 0:
+        return 1.0 / slice_prb if slice_prb > 0 else np.inf
+    return min(1.0, granted_prbs / requested_prbs)
+
+
+_F2 = ["float64(float64, float64)"]
+
+
+@vectorize(_F2, cache=True)
+def embb_score(tx_brate_mbps, dl_buffer_bytes):
     """``clip((1.5 + tx/4 - buffer·8/1e6)/3, 0, 1)``."""
-    tx = np.asarray(tx_brate_mbps, dtype=float)
-    buf = np.asarray(dl_buffer_bytes, dtype=float)
-    return np.clip((1.5 + tx / 4.0 - buf * 8.0 / 1e6) / 3.0, 0.0, 1.0)
+    return _embb(tx_brate_mbps, dl_buffer_bytes)
 
 
-def urllc_score(tx_brate_mbps, dl_buffer_bytes) -> np.ndarray:
+@vectorize(_F2, cache=True)
+def urllc_score(tx_brate_mbps, dl_buffer_bytes):
     """1 for an empty buffer; else 0 if nothing was sent; else ``max(0, 1 - buffer_Mb/tx)``."""
-    tx = np.asarray(tx_brate_mbps, dtype=float)
-    buf = np.asarray(dl_buffer_bytes, dtype=float)
-    drain = np.divide(buf * 8.0 / 1e6, tx, out=np.full(np.broadcast(tx, buf).shape, np.inf),
-                      where=tx > 0)  # fmt: skip
-    return np.where(buf == 0, 1.0, np.maximum(0.0, 1.0 - drain))
+    return _urllc(tx_brate_mbps, dl_buffer_bytes)
 
 
-def mmtc_score(requested_prbs, granted_prbs, slice_prb) -> np.ndarray:
+@vectorize(["float64(float64, float64, float64)"], cache=True)
+def mmtc_score(requested_prbs, granted_prbs, slice_prb):
     """``1/slice_prb`` if nothing was requested, else ``min(1, granted/requested)``."""
-    req = np.asarray(requested_prbs, dtype=float)
-    grant = np.asarray(granted_prbs, dtype=float)
-    prb = np.asarray(slice_prb, dtype=float)
-    shape = np.broadcast(req, grant, prb).shape
-    ratio = np.divide(grant, req, out=np.zeros(shape), where=req > 0)
-    idle = np.divide(1.0, prb, out=np.full(shape, np.inf), where=prb > 0)
-    return np.where(req == 0, idle, np.minimum(1.0, ratio))
+    return _mmtc(requested_prbs, granted_prbs, slice_prb)
 
 
-def ue_scores(report: dict[str, np.ndarray], slice_id) -> np.ndarray:
+@njit(cache=True)
+def _ue_scores(slice_id, tx, buf, req, granted, prb):
+    out = np.empty(slice_id.size)
+    for u in range(slice_id.size):
+        s = slice_id[u]
+        if s == 0:
+            out[u] = _mmtc(req[u], granted[u], prb[u])
+        elif s == 1:
+            out[u] = _urllc(tx[u], buf[u])
+        else:
+            out[u] = _embb(tx[u], buf[u])
+    return out
+
+
+_F = np.float64
+_ROWS = tuple(COL[c] for c in ("tx_brate downlink [Mbps]", "dl_buffer [bytes]",
+                               "sum_requested_prbs", "sum_granted_prbs", "slice_prb"))  # fmt: skip
+
+
+@njit(cache=True)
+def _report_scores(data, slice_id):
+    tx, buf, req, granted, prb = _ROWS
+    return _ue_scores(slice_id, data[tx], data[buf], data[req], data[granted], data[prb])
+
+
+def ue_scores(report: Mapping, slice_id) -> np.ndarray:
     """Score of every UE of a KPM report, by the slice it is served in (0 mMTC, 1 URLLC,
     2 eMBB), as TRACTOR's ``perf_func`` does."""
-    tx = report["tx_brate downlink [Mbps]"]
-    buf = report["dl_buffer [bytes]"]
-    mmtc = mmtc_score(report["sum_requested_prbs"], report["sum_granted_prbs"], report["slice_prb"])
-    return np.choose(np.asarray(slice_id, dtype=np.int64),
-                     (mmtc, urllc_score(tx, buf), embb_score(tx, buf)))  # fmt: skip
+    slice_id = np.asarray(slice_id, dtype=np.int64)
+    if isinstance(report, KpmReport):
+        return _report_scores(report.data, slice_id)
+    cols = [np.asarray(report[KPM_COLUMNS[r]], dtype=_F) for r in _ROWS]
+    return _ue_scores(slice_id, *cols)
+
+
+@njit(cache=True)
+def _slice_means(scores, slice_id):
+    total, count = np.zeros(3), np.zeros(3)
+    for u in range(scores.size):  # index order, as np.bincount adds
+        total[slice_id[u]] += scores[u]
+        count[slice_id[u]] += 1
+    return total / count
+
+
+def slice_means(scores, slice_id) -> np.ndarray:
+    """Mean score of the UEs of each slice (mMTC, URLLC, eMBB); NaN for an empty slice."""
+    return _slice_means(np.asarray(scores, dtype=_F), np.asarray(slice_id, dtype=np.int64))
 
 
 def trial_statistics(trial_means: Sequence[float]) -> dict[str, float]:

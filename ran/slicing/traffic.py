@@ -24,6 +24,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from .phy import TTI_S
 
@@ -37,7 +38,9 @@ __all__ = [
     "UE_TRAFFIC_KINDS",
     "Trace",
     "UeTraffic",
+    "Packets",
     "StepTraffic",
+    "dense_arrivals",
     "TrafficMix",
     "air_bytes",
     "load_trace",
@@ -177,6 +180,16 @@ def make_ue_traffic(
 
 
 @dataclass
+class Packets:
+    """Packets of one block, per direction: the cell ``tti·UEs + ue`` and the bytes of each."""
+
+    dl_cell: np.ndarray
+    dl_bytes: np.ndarray
+    ul_cell: np.ndarray
+    ul_bytes: np.ndarray
+
+
+@dataclass
 class StepTraffic:
     """Arrivals of one block: bytes and packets per (TTI, UE), downlink and uplink."""
 
@@ -186,36 +199,79 @@ class StepTraffic:
     ul_pkts: np.ndarray
 
 
+@cache
+def _all_twice(direction: str) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[int, int]]]:
+    """Packet times (s) and sizes of every trace in one direction, each trace written twice
+    in a row (so that a window never wraps), all traces one after another; and the
+    ``(first, end)`` positions of each trace in them."""
+    times, sizes, where, at = [], [], {}, 0
+    for name in (n for names in TRACES.values() for n in names):
+        tr = load_trace(name)
+        t = getattr(tr, f"{direction}_time_s")
+        times.append(np.concatenate([t, t + tr.duration_s]))
+        sizes.append(np.tile(getattr(tr, f"{direction}_bytes"), 2))
+        where[name] = (at, at + 2 * t.size)
+        at += 2 * t.size
+    return np.concatenate(times), np.concatenate(sizes), where
+
+
 class _PackedTraces:
-    """The trace packets of several UEs in one sorted key array (UE j's packets at
-    ``j·SPAN + time``, each trace written twice so that a window never wraps)."""
+    """The trace packets of several UEs as one sorted key array (UE ``j``'s packets at
+    ``j·SPAN + time``, each trace written twice so that a window never wraps); the keys are
+    computed on the fly from the shared per-trace arrays of :func:`_all_twice`."""
 
     def __init__(self, traces: list[Trace], direction: str):
-        keys, sizes = [], []
-        for j, tr in enumerate(traces):
-            t = getattr(tr, f"{direction}_time_s")
-            b = getattr(tr, f"{direction}_bytes")
-            keys.append(j * _SPAN_S + np.concatenate([t, t + tr.duration_s]))
-            sizes.append(np.concatenate([b, b]))
-        self.keys = np.concatenate(keys) if keys else np.zeros(0)
-        self.sizes = np.concatenate(sizes) if sizes else np.zeros(0, dtype=np.int64)
+        self.times, self.sizes, where = _all_twice(direction)
+        seg = np.array([where[tr.name] for tr in traces], dtype=np.int64).reshape(-1, 2)
+        self.first, self.end = seg[:, 0].copy(), seg[:, 1].copy()
 
-    def packets(self, pos_s: np.ndarray, n_tti: int):
-        """Packets of windows starting at ``pos_s`` (s into each trace): ``(tti, trace,
-        bytes)`` arrays, one entry per packet."""
-        k = pos_s.size
-        start = np.arange(k) * _SPAN_S + pos_s
-        lo = np.searchsorted(self.keys, start, side="left")
-        hi = np.searchsorted(self.keys, start + n_tti * TTI_S, side="left")
-        counts = hi - lo
-        idx = np.arange(int(counts.sum())) + np.repeat(lo - np.cumsum(counts) + counts, counts)
-        col = np.repeat(np.arange(k), counts)
-        tti = np.minimum(((self.keys[idx] - start[col]) / TTI_S).astype(np.int64), n_tti - 1)
-        return tti, col, self.sizes[idx]
+    def packets(self, pos_s: np.ndarray, n_tti: int, cols: np.ndarray, n_ues: int):
+        """Packets of the windows of ``n_tti`` TTIs starting at ``pos_s`` (s into each
+        trace), trace ``j`` feeding UE ``cols[j]`` of ``n_ues``: ``(cell, bytes)`` arrays, one
+        entry per packet, with cell ``tti·n_ues + UE``."""
+        return _window(self.times, self.sizes, self.first, self.end, pos_s, n_tti, cols, n_ues)
+
+
+@njit(cache=True, inline="always")
+def _lower_bound(times, first, end, base, value):
+    """First position ``q`` in ``first..end`` with ``base + times[q] >= value`` (``end`` if
+    none)."""
+    lo, hi = first, end
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if base + times[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _window(times, sizes, first, end, pos_s, n_tti, cols, n_ues):
+    k = pos_s.size
+    lo = np.empty(k, dtype=np.int64)
+    hi = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        base = j * _SPAN_S
+        start = base + pos_s[j]
+        lo[j] = _lower_bound(times, first[j], end[j], base, start)
+        hi[j] = _lower_bound(times, first[j], end[j], base, start + n_tti * TTI_S)
+    cell = np.empty((hi - lo).sum(), dtype=np.int64)
+    nbytes = np.empty(cell.size, dtype=np.int64)
+    i = 0
+    for j in range(k):
+        base = j * _SPAN_S
+        start = base + pos_s[j]
+        for q in range(lo[j], hi[j]):
+            cell[i] = min(int((base + times[q] - start) / TTI_S), n_tti - 1) * n_ues + cols[j]
+            nbytes[i] = sizes[q]
+            i += 1
+    return cell, nbytes
 
 
 class TrafficMix:
-    """Traffic of all UEs of a cell; :meth:`block` returns the next block of TTIs.
+    """Traffic of all UEs of a cell: :meth:`packets` (or :meth:`block`, per TTI and UE)
+    returns the next block of TTIs.
 
     Args:
         ues: one :class:`UeTraffic` per UE.
@@ -227,7 +283,8 @@ class TrafficMix:
         self.rng = rng
         self.n = len(self.ues)
         self.t_us = 0
-        self.trace_cols = np.array([i for i, u in enumerate(ues) if u.kind == "trace"], dtype=int)
+        self.trace_cols = np.array([i for i, u in enumerate(ues) if u.kind == "trace"],
+                                   dtype=np.int64)  # fmt: skip
         traces = [load_trace(ues[i].trace) for i in self.trace_cols]
         self.trace_dur = np.array([t.duration_s for t in traces])
         self.trace_pos = np.array([ues[i].offset_s for i in self.trace_cols], dtype=float)
@@ -260,36 +317,53 @@ class TrafficMix:
         src = np.repeat(np.arange(rate_per_tti.size), counts)
         return self.rng.integers(0, n_tti, src.size), src
 
-    def block(self, n_tti: int) -> StepTraffic:
-        """Arrivals in the next ``n_tti`` TTIs."""
+    def packets(self, n_tti: int) -> Packets:
+        """Packets arriving in the next ``n_tti`` TTIs."""
         dl: list[tuple] = []
         ul: list[tuple] = []
         if self.trace_cols.size:
-            tti, j, size = self._dl.packets(self.trace_pos, n_tti)
-            dl.append((tti, self.trace_cols[j], size))
-            tti, j, size = self._ul.packets(self.trace_pos, n_tti)
-            ul.append((tti, self.trace_cols[j], size))
+            dl.append(self._dl.packets(self.trace_pos, n_tti, self.trace_cols, self.n))
+            ul.append(self._ul.packets(self.trace_pos, n_tti, self.trace_cols, self.n))
             self.trace_pos = np.mod(self.trace_pos + n_tti * TTI_S, self.trace_dur)
         if self.cbr_cols.size:
             tti, j = cbr_arrivals(self.t_us, n_tti, self.cbr_interval_us, self.cbr_phase_us)
-            dl.append((tti, self.cbr_cols[j], self.cbr_size[j]))
+            dl.append((tti * self.n + self.cbr_cols[j], self.cbr_size[j]))
         if self.pois_cols.size:
             tti, j = self._poisson(self.pois_rate, n_tti)
-            dl.append((tti, self.pois_cols[j], self.pois_size[j]))
+            dl.append((tti * self.n + self.pois_cols[j], self.pois_size[j]))
         if self.ul_cols.size:
             tti, j = self._poisson(self.ul_rate, n_tti)
-            ul.append((tti, self.ul_cols[j], self.ul_size[j]))
+            ul.append((tti * self.n + self.ul_cols[j], self.ul_size[j]))
         self.t_us += n_tti * int(TTI_S * 1e6)
-        return StepTraffic(*self._dense(dl, n_tti), *self._dense(ul, n_tti))
+        return Packets(*_joined(dl), *_joined(ul))
 
-    def _dense(self, parts: list[tuple], n_tti: int) -> tuple[np.ndarray, np.ndarray]:
-        """Bytes and packets per (TTI, UE) from packet lists."""
-        size = n_tti * self.n
-        if not parts:
-            z = np.zeros((n_tti, self.n), dtype=np.int64)
-            return z, z.copy()
-        flat = np.concatenate([tti * self.n + col for tti, col, _ in parts])
-        nbytes = np.concatenate([b for *_, b in parts]).astype(float)
-        by = np.bincount(flat, weights=nbytes, minlength=size).astype(np.int64)
-        pk = np.bincount(flat, minlength=size)
-        return by.reshape(n_tti, self.n), pk.reshape(n_tti, self.n)
+    def block(self, n_tti: int) -> StepTraffic:
+        """Arrivals in the next ``n_tti`` TTIs, per (TTI, UE)."""
+        p = self.packets(n_tti)
+        return StepTraffic(*dense_arrivals(p.dl_cell, p.dl_bytes, n_tti, self.n),
+                           *dense_arrivals(p.ul_cell, p.ul_bytes, n_tti, self.n))  # fmt: skip
+
+
+def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+    """Cells and bytes of several ``(cell, bytes)`` packet lists, one after the other."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([c for c, _ in parts]), np.concatenate([b for _, b in parts])
+
+
+def dense_arrivals(cell, nbytes, n_tti: int, n_ues: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bytes and packets per (TTI, UE) of the packets in cells ``cell`` (``tti·UEs + ue``)."""
+    by = np.zeros((n_tti, n_ues), dtype=np.int64)
+    pk = np.zeros((n_tti, n_ues), dtype=np.int64)
+    _scatter(cell, nbytes, by.reshape(-1), pk.reshape(-1))
+    return by, pk
+
+
+@njit(cache=True)
+def _scatter(cell, nbytes, out_bytes, out_pkts):
+    """Add packet ``i`` (``nbytes[i]`` bytes) to cell ``cell[i]`` of the byte and packet counts."""
+    for i in range(cell.size):
+        out_bytes[cell[i]] += nbytes[i]
+        out_pkts[cell[i]] += 1

@@ -49,14 +49,14 @@ def test_bits_are_conserved():
     gnb = SlicingGnb(sim, make_ues((2, 2, 3), distance="mixed", rng=np.random.default_rng(0)),
                      rbgs=(1, 2, 14), traffic="trace", keep_reports=True)  # fmt: skip
     arrived = np.zeros(gnb.n)
-    orig = gnb.traffic.block
+    orig = gnb.traffic.packets
 
     def spy(n):
-        blk = orig(n)
-        arrived[:] += blk.dl_bytes.sum(axis=0) * 8
-        return blk
+        pk = orig(n)
+        arrived[:] += np.bincount(pk.dl_cell % gnb.n, weights=pk.dl_bytes, minlength=gnb.n) * 8
+        return pk
 
-    gnb.traffic.block = spy
+    gnb.traffic.packets = spy
     df = run(gnb, 4.0)  # exactly one 16-period chunk of traffic
     served = df.groupby("IMSI", sort=True)["tx_brate downlink [Mbps]"].sum().to_numpy() * 0.25e6
     np.testing.assert_allclose(served + gnb.dl_buffer, arrived)

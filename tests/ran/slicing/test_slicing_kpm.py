@@ -13,10 +13,12 @@ from ran.slicing.kpm import (
     COLOSSEUM_HEADER,
     FEATURES,
     KPM_COLUMNS,
-    downlink_kpis,
+    KpmReport,
+    downlink_columns,
     load_colosseum_csv,
     to_frame,
-    uplink_kpis,
+    turbo_iterations,
+    uplink_columns,
     write_colosseum_csv,
 )
 
@@ -74,48 +76,55 @@ def test_simulated_reports_round_trip_through_the_colosseum_format(tmp_path, suf
 
 
 def test_downlink_aggregation_by_hand():
-    """Two UEs, four TTIs: UE 0 scheduled twice (MCS 10 and 20, one block lost)."""
-    prbs = np.array([[3, 0], [0, 0], [6, 0], [0, 0]])
-    need = np.array([[3, 0], [3, 0], [6, 0], [0, 0]])
-    mcs = np.array([[10, 5], [12, 5], [20, 5], [20, 5]])
-    decoded = np.array([[False, True], [True, True], [True, True], [True, True]])
-    served = np.array([[0, 0], [0, 0], [2000, 0], [0, 0]])
-    out = downlink_kpis(
-        prbs, need, mcs, decoded, served, np.array([80, 0]), np.array([125.0, 1.0]), 0.004
-    )
-    np.testing.assert_allclose(out["dl_mcs"], [15.0, 0.0])
-    np.testing.assert_allclose(out["dl_n_samples"], [2, 0])
-    np.testing.assert_allclose(out["dl_buffer [bytes]"], [10, 0])
-    np.testing.assert_allclose(out["tx_brate downlink [Mbps]"], [0.5, 0.0])  # 2000 bit / 4 ms
-    np.testing.assert_allclose(out["tx_pkts downlink"], [2, 0])  # 250 B of 125 B packets
-    np.testing.assert_allclose(out["tx_errors downlink (%)"], [50.0, 0.0])
-    np.testing.assert_allclose(out["sum_requested_prbs"], [12, 0])
-    np.testing.assert_allclose(out["sum_granted_prbs"], [9, 0])
+    """Two UEs over a 4 ms period: UE 0 scheduled twice (MCS 10 and 20, one block lost, 3 and
+    6 PRBs granted of 3 + 3 + 6 requested, 2000 bits served), UE 1 never; CQI 9 and 5."""
+    sums = np.array([[2, 0], [1, 0], [30, 0], [2000, 0], [12, 0], [9, 0], [36, 20]])
+    out = np.zeros((len(KPM_COLUMNS), 2))
+    downlink_columns(sums, np.array([80, 0]), np.array([125.0, 1.0]), 4, 0.004, out)
+    got = KpmReport(out)
+    np.testing.assert_allclose(got["dl_mcs"], [15.0, 0.0])
+    np.testing.assert_allclose(got["dl_n_samples"], [2, 0])
+    np.testing.assert_allclose(got["dl_buffer [bytes]"], [10, 0])
+    np.testing.assert_allclose(got["tx_brate downlink [Mbps]"], [0.5, 0.0])  # 2000 bit / 4 ms
+    np.testing.assert_allclose(got["tx_pkts downlink"], [2, 0])  # 250 B of 125 B packets
+    np.testing.assert_allclose(got["tx_errors downlink (%)"], [50.0, 0.0])
+    np.testing.assert_allclose(got["sum_requested_prbs"], [12, 0])
+    np.testing.assert_allclose(got["sum_granted_prbs"], [9, 0])
+    np.testing.assert_allclose(got["dl_cqi"], [9.0, 5.0])
+    assert not got["ul_mcs"].any()  # the uplink columns are left alone
 
 
 def test_uplink_aggregation_by_hand():
-    """One period of three TTIs, one UE: granted twice, one failure (10 iterations)."""
-    shape = (1, 3, 1)
-    prbs = np.array([4, 4, 0]).reshape(shape)
-    ok = np.array([True, False, True]).reshape(shape)
-    margin = np.array([0.0, -1.0, 3.0]).reshape(shape)
-    out = uplink_kpis(
-        prbs,
-        np.full(shape, 8),
-        ok,
-        np.array([800, 0, 0]).reshape(shape),
-        np.array([10.0, 6.0, 9.0]).reshape(shape),
-        margin,
-        np.array([[16]]),
-        np.array([[31.0]]),
-        np.array([[100.0]]),
-        0.003,
-    )
-    np.testing.assert_allclose(out["ul_n_samples"], [[2]])
-    np.testing.assert_allclose(out["ul_sinr"], [[8.0]])
-    np.testing.assert_allclose(out["rx_errors uplink (%)"], [[50.0]])
-    np.testing.assert_allclose(out["ul_turbo_iters"], [[(2.0 + 10.0) / 2]])  # 1 + 2^0, then max
-    np.testing.assert_allclose(out["rx_brate uplink [Mbps]"], [[800 / 0.003 / 1e6]])
-    np.testing.assert_allclose(out["rx_pkts uplink"], [[1]])
-    np.testing.assert_allclose(out["ul_buffer [bytes]"], [[2]])
-    np.testing.assert_allclose(out["phr"], [[31.0]])
+    """One period, one UE: granted twice (SINR 10 and 6 dB, MCS 8), one failure (10
+    iterations) and one block decoded with a 0 dB margin (1 + 2^0), 800 bits in 3 ms."""
+    sums = np.array([[[2], [1], [16], [800]]])
+    iters = turbo_iterations([0.0, -1.0])
+    np.testing.assert_allclose(iters, [2.0, 10.0])
+    real = np.array([[[10.0 + 6.0], [iters.sum()]]])
+    out = np.zeros((1, len(KPM_COLUMNS), 1))
+    uplink_columns(sums, np.array([[16]]), real, np.array([[31.0]]), np.array([[100.0]]), 0.003,
+                   out)  # fmt: skip
+    got = KpmReport(out[0])
+    np.testing.assert_allclose(got["ul_n_samples"], [2])
+    np.testing.assert_allclose(got["ul_mcs"], [8.0])
+    np.testing.assert_allclose(got["ul_sinr"], [8.0])
+    np.testing.assert_allclose(got["rx_errors uplink (%)"], [50.0])
+    np.testing.assert_allclose(got["ul_turbo_iters"], [(2.0 + 10.0) / 2])
+    np.testing.assert_allclose(got["rx_brate uplink [Mbps]"], [800 / 0.003 / 1e6])
+    np.testing.assert_allclose(got["rx_pkts uplink"], [1])
+    np.testing.assert_allclose(got["ul_buffer [bytes]"], [2])
+    np.testing.assert_allclose(got["phr"], [31.0])
+    idle = np.zeros((1, len(KPM_COLUMNS), 1))
+    uplink_columns(np.zeros((1, 4, 1), dtype=np.int64), np.zeros((1, 1)), np.zeros((1, 2, 1)),
+                   np.array([[31.0]]), np.array([[100.0]]), 0.003, idle)  # fmt: skip
+    assert KpmReport(idle[0])["phr"][0] == 0.0  # no grant: srsLTE reports 0
+
+
+def test_report_mapping_and_frame():
+    data = np.arange(len(KPM_COLUMNS) * 2, dtype=float).reshape(-1, 2)
+    rep = KpmReport(data)
+    assert list(rep) == list(KPM_COLUMNS) and len(rep) == 31
+    np.testing.assert_array_equal(rep["dl_cqi"], data[KPM_COLUMNS.index("dl_cqi")])
+    assert rep.get("nope") is None
+    as_dict = {k: v.copy() for k, v in rep.items()}
+    pd.testing.assert_frame_equal(to_frame([rep, rep]), to_frame([as_dict, as_dict]))

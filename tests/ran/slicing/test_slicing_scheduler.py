@@ -7,17 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ran.slicing.phy import N_RBG, RBG_SIZE, tbs_table
-from ran.slicing.schedulers import (
-    STEP_LIMIT,
-    UL_PRBS,
-    allocate,
-    lindley,
-    priority_fill,
-    rbgs_needed,
-    round_robin,
-    schedule_block,
-    uplink_block,
-)
+from ran.slicing.schedulers import allocate, rbgs_needed, schedule_block
 
 
 def brute_need(demand, i_tbs, short):
@@ -112,28 +102,13 @@ def test_block_matches_tti_by_tti_reference(seed, n_t, n_u, load):
     check_block(random_case(np.random.default_rng(seed), n_t, n_u, load))
 
 
-def test_long_coupled_stretches_use_the_fixed_point_exactly():
-    """Heavy load keeps slices coupled beyond STEP_LIMIT TTIs: the fixed-point path runs."""
+def test_heavy_load_keeps_slices_coupled_for_long_stretches():
+    """Backlogs far above capacity: every slice is congested in most TTIs."""
     rng = np.random.default_rng(7)
-    passes = 0
     for _ in range(6):
-        case = random_case(rng, 3 * STEP_LIMIT, 6, 60_000)
-        passes = max(passes, check_block(case).passes)
-    assert passes >= 2
-
-
-def test_lindley_matches_the_recursion():
-    rng = np.random.default_rng(3)
-    a = rng.integers(0, 100, (50, 4))
-    c = rng.integers(0, 100, (50, 4))
-    b0 = np.array([0, 5, 500, 60])
-    buf, served = lindley(a, c, b0)
-    b = b0.copy()
-    for t in range(50):
-        nxt = np.maximum(0, b + a[t] - c[t])
-        np.testing.assert_array_equal(served[t], b + a[t] - nxt)
-        b = nxt
-        np.testing.assert_array_equal(buf[t], b)
+        case = random_case(rng, 80, 6, 60_000)
+        res = check_block(case)
+        assert (res.buffer[-1] > 0).any()
 
 
 @settings(max_examples=100, deadline=None)
@@ -148,7 +123,7 @@ def test_rbgs_needed_is_the_fewest_that_fit(itbs, demand, short):
 def test_round_robin_is_cyclic_dealing(need, k, start):
     need = np.minimum(np.array(need), k)
     n = need.size
-    got = round_robin(need[None], k, np.array([start % n]))[0]
+    got = allocate("rr", need, k, start)
     deal = np.zeros(n, dtype=int)
     left, i = k, start % n
     while left and (deal < need).any():
@@ -164,11 +139,12 @@ def test_round_robin_is_cyclic_dealing(need, k, start):
 @given(
     st.lists(st.tuples(st.integers(0, 17), st.floats(0, 10)), min_size=1, max_size=8),
     st.integers(1, 15),
+    st.sampled_from(["wf", "pf"]),
 )
-def test_priority_fill_serves_in_priority_order(pairs, k):
+def test_priority_fill_serves_in_priority_order(pairs, k, policy):
     need = np.minimum(np.array([p[0] for p in pairs]), k)
     prio = np.array([p[1] for p in pairs])
-    got = priority_fill(need[None], k, prio[None])[0]
+    got = allocate(policy, need, k, priority=prio)
     left = k
     for u in sorted(range(len(pairs)), key=lambda u: (-prio[u], u)):
         assert got[u] == min(need[u], left)
@@ -177,15 +153,4 @@ def test_priority_fill_serves_in_priority_order(pairs, k):
 
 def test_unknown_policy_is_rejected():
     with pytest.raises(ValueError, match="unknown policy 'edf'"):
-        allocate("edf", np.ones((2, 2), dtype=int), 3, 0, np.ones((2, 2)), np.ones(2))
-
-
-def test_uplink_gives_each_ue_an_equal_share():
-    arr = np.full((10, 3), 10_000, dtype=np.int64)
-    itbs = np.full((10, 3), 26)
-    buf, served, prbs = uplink_block(arr, itbs, np.ones((10, 3), bool), np.zeros(3, np.int64), 3)
-    share = UL_PRBS // 3
-    assert (prbs == share).all()
-    assert (
-        served == np.minimum(10_000 + np.vstack([np.zeros(3), buf[:-1]]), tbs_table()[26, share])
-    ).all()
+        allocate("edf", np.ones(2, dtype=int), 3)

@@ -7,6 +7,7 @@ from ran.slicing.scores import (
     Z90,
     embb_score,
     mmtc_score,
+    slice_means,
     trial_statistics,
     ue_scores,
     urllc_score,
@@ -60,6 +61,17 @@ def test_scores_follow_the_slice_of_each_ue():
     }
     got = ue_scores(report, [0, 1, 2])
     np.testing.assert_allclose(got, [0.4, 0.5, (1.5 + 0.25 - 0.5) / 3])
+
+
+def test_scores_on_arrays_and_slice_means():
+    tx = np.array([0.0, 1.0, 6.0])
+    buf = np.array([0.0, 62_500.0, 0.0])
+    np.testing.assert_allclose(embb_score(tx, buf), [0.5, (1.75 - 0.5) / 3, 1.0])
+    np.testing.assert_allclose(urllc_score(tx, buf), [1.0, 0.5, 1.0])
+    np.testing.assert_allclose(mmtc_score([0, 10, 10], [0, 5, 20], 9), [1 / 9, 0.5, 1.0])
+    means = slice_means([0.2, 0.4, 0.9], [0, 0, 2])
+    np.testing.assert_allclose(means[[0, 2]], [0.3, 0.9])
+    assert np.isnan(means[1])  # no UE in the URLLC slice
 
 
 def test_trial_statistics():

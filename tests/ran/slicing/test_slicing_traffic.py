@@ -75,6 +75,29 @@ def test_trace_replay_loops_the_capture():
     assert dl.sum() > 1.9 * tr.dl_bytes.sum()  # and again on the next loop
 
 
+def test_trace_windows_hold_the_captured_packets():
+    """Three trace UEs from different offsets: each window holds exactly the captured packets
+    in [offset, offset + 250 ms) of the looped capture, in the TTI of their time."""
+    names = ["embb_youtube_04_10", "urllc_meet_04_10_first200s", "mmtc_idle_04_10"]
+    ues = [UeTraffic(load_trace(nm).traffic_class, kind="trace", trace=nm, offset_s=off)
+           for nm, off in zip(names, (3.0, 99.9, 12.5), strict=True)]  # fmt: skip
+    mix = TrafficMix(ues, np.random.default_rng(0))
+    pos = mix.trace_pos.copy()
+    pk = mix.packets(250)
+    for u, nm in enumerate(names):
+        tr = load_trace(nm)
+        t = np.concatenate([tr.dl_time_s, tr.dl_time_s + tr.duration_s])
+        b = np.concatenate([tr.dl_bytes, tr.dl_bytes])
+        sel = (t >= pos[u]) & (t < pos[u] + 0.25)
+        mine = pk.dl_cell % 3 == u
+        np.testing.assert_array_equal(pk.dl_bytes[mine], b[sel])
+        tti = pk.dl_cell[mine] // 3
+        assert np.abs(tti - np.floor((t[sel] - pos[u]) / 1e-3)).max(initial=0) <= 1
+    blk = TrafficMix(ues, np.random.default_rng(0)).block(250)
+    np.testing.assert_array_equal(blk.dl_bytes.reshape(-1), np.bincount(
+        pk.dl_cell, weights=pk.dl_bytes, minlength=750).astype(int))  # fmt: skip
+
+
 def test_bad_traffic_arguments():
     rng = np.random.default_rng(0)
     with pytest.raises(ValueError, match="embb_rate_mbps"):
