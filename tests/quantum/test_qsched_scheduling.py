@@ -79,15 +79,22 @@ task_lists = st.tuples(
     st.sampled_from(["H", "star", "line"]),
     st.lists(st.tuples(st.integers(0, 20), st.sampled_from([1, 2, 4])), min_size=1, max_size=6),
 )
+
+
+def _task_lists(multipliers, extras, min_size, max_size):
+    """(topology, [(plan index, multiplier, extra slots), ...]) draws for ``tasks_from``."""
+    return st.tuples(
+        st.sampled_from(["H", "star", "line"]),
+        st.lists(
+            st.tuples(st.integers(0, 20), st.sampled_from(multipliers), st.sampled_from(extras)),
+            min_size=min_size,
+            max_size=max_size,
+        ),
+    )
+
+
 # periods such as 24, 40, 56: hyperperiods larger than every period
-nonharmonic_task_lists = st.tuples(
-    st.sampled_from(["H", "star", "line"]),
-    st.lists(
-        st.tuples(st.integers(0, 20), st.sampled_from([1, 2, 4]), st.sampled_from([0, 8, 24])),
-        min_size=1,
-        max_size=5,
-    ),
-)
+nonharmonic_task_lists = _task_lists([1, 2, 4], [0, 8, 24], 1, 5)
 
 
 def _bbpssw(f1, f2):
@@ -200,14 +207,7 @@ def test_every_scheduler_produces_valid_schedules(spec, scheduler, budget):
         assert all(j.release <= j.start and j.finish <= j.deadline for j in jobs)
 
 
-tight_task_lists = st.tuples(
-    st.sampled_from(["H", "star", "line"]),
-    st.lists(
-        st.tuples(st.integers(0, 20), st.sampled_from([1, 2, 3]), st.sampled_from([0, 1, 3])),
-        min_size=2,
-        max_size=5,
-    ),
-)
+tight_task_lists = _task_lists([1, 2, 3], [0, 1, 3], 2, 5)
 
 
 @settings(max_examples=25, deadline=None)
