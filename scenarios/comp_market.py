@@ -7,7 +7,9 @@ evaluates every allocation policy on the same channel and handover trajectory. I
   floor (all UEs and UEs in trouble), epoch welfare, revenue and Jain index, the rates before,
   during and after the handover gap of blockage events, and the market's efficiency
   (welfare / LP optimum), distance from the Eisenberg-Gale equilibrium, rounds, messages and
-  allocation time against the handover execution delay;
+  allocation time against the handover execution delay; and (``policy = "worst_case"``) the
+  equilibrium efficiency of the Θ(1/√m) family of :mod:`ran.comp.worst_case` for
+  m = 2..256 UEs and its log-log slope (a reported bound, not the 3/4 of small games);
 * ``kind = "sample"`` rows: per allocation epoch (``metric = epoch_*``), per blockage event
   (``event_*``, with ``event`` and ``policy``) and event-aligned rate traces (``trace_rate``
   with ``rel_time`` in s from the blockage onset and ``phase`` before/gap/after).
@@ -29,6 +31,7 @@ from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
 from ran.comp.model import EPOCH_METRICS
 from ran.comp.scenario import CompConfig, build
+from ran.comp.worst_case import report_rows
 
 __all__ = ["SCENARIO", "run", "plot", "summarize"]
 
@@ -97,7 +100,8 @@ def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
             ),
         ]
     )
-    scalars = pd.concat([summary, extra], ignore_index=True).assign(kind="scalar")
+    # the Θ(1/√m) worst-case family of the fixed-budget game (reported, not asserted)
+    scalars = pd.concat([summary, extra, report_rows()], ignore_index=True).assign(kind="scalar")
     epochs = net.epoch_frame()
     ep_rows = []
     for col in EPOCH_METRICS:

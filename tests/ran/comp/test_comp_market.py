@@ -290,32 +290,6 @@ def test_envy_bound_nearly_attained_by_a_closed_form_family(c):
     assert 2 * np.sqrt(2) - 2 <= measured < {2: 0.9, 5: 0.867, 12: 0.847, 50: 0.834}[c]
 
 
-def _sqrt_m_family(r):
-    """Efficiency-degradation construction for the balanced game with m = r² UEs (linear
-    utilities normalised to U_i(all) = 1): r BSs; UE j < r values only BS j; the other
-    r² - r UEs value every BS at 1/r. At the Nash equilibrium the single-minded UEs bid 1 on
-    their BS and the others spread 1/r per BS, so a single-minded UE keeps 1/(1 + (r-1)) = r/m
-    of its BS: welfare r·(r/m) + (1 - r/m) against the optimum r, efficiency
-    (2 - 1/r)/r = Θ(1/√m)."""
-    m = r * r
-    w = np.full((m, r), 1.0 / r)
-    w[:r] = np.eye(r)
-    return w, (2.0 - 1.0 / r) / r
-
-
-@pytest.mark.parametrize("r", [2, 3, 5])
-def test_efficiency_degrades_like_one_over_sqrt_m_on_the_closed_form_family(r):
-    """The market's equilibrium on the Θ(1/√m) family matches its closed form (reported for
-    larger m by benchmarks/comp_market.py; not a bound assertion)."""
-    w, eff = _sqrt_m_family(r)
-    m = r * r
-    inst = _dense(w, np.ones(m), reserve=1e-12)
-    res = _equilibrium(inst)
-    expect = np.vstack([np.eye(r), np.full((m - r, r), 1.0 / r)])
-    assert np.allclose(res.bids, expect, atol=1e-6)
-    assert welfare(inst, res.allocation.prbs) / w.max(axis=0).sum() == pytest.approx(eff, abs=1e-6)
-
-
 def test_unequal_budgets_break_the_bound():
     """The 3/4 bound needs the balanced game: a poor UE with the high value loses it."""
     w = np.array([[1.0, 1e-9], [0.01, 0.99]])
