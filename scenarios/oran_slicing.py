@@ -75,7 +75,7 @@ class OranSlicingStudy(Config):
     learned_timesteps: int = Field(100_000, ge=1_000, le=10_000_000)
     learned_envs: int = Field(4, ge=1, le=64, description="vectorised training envs")
     classify: bool = Field(True, description="run the classification study too")
-    classify_train_runs: int = Field(12, ge=2, le=200, description="simulated cells for training")
+    classify_train_runs: int = Field(32, ge=2, le=200, description="simulated cells for training")
     classify_test_runs: int = Field(4, ge=2, le=200, description="held-out simulated cells")
     classify_duration_s: float = Field(120.0, ge=10, le=3600, description="seconds per cell")
     classify_stride: int = Field(4, ge=1, le=32, description="reports between training windows")
