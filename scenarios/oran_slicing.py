@@ -3,7 +3,8 @@
 1. Traffic classification: KPM windows (32 reports × 17 KPIs) of simulated UEs of every
    class train a scikit-learn random forest on window statistics and a small Transformer.
    Reported: offline accuracy and confusion matrix on held-out simulated cells (other seeds),
-   online accuracy with the classifier steering UEs to slices inside the simulation, and
+   accuracy on phone captures never seen in training (leave-one-capture-out folds), online
+   accuracy with the classifier steering UEs to slices inside the simulation, and
    accuracy on the real TRACTOR and Colosseum KPM logs shipped in ``ran/slicing/data``.
 2. RBG allocation (``netsim/OranSlicing-v0``): for each user combination (mMTC, URLLC, eMBB),
    ``trials`` episodes per policy - random, expert (3, 5, 9), tabular Q-learning and a learned
@@ -37,6 +38,7 @@ from ran.slicing.classify import (
     CLASS_NAMES,
     StatsClassifier,
     accuracy,
+    capture_holdout,
     confusion,
     dataset,
     online_evaluation,
@@ -79,6 +81,9 @@ class OranSlicingStudy(Config):
     classify_test_runs: int = Field(4, ge=2, le=200, description="held-out simulated cells")
     classify_duration_s: float = Field(120.0, ge=10, le=3600, description="seconds per cell")
     classify_stride: int = Field(4, ge=1, le=32, description="reports between training windows")
+    classify_holdout_cells: int = Field(
+        16, ge=0, le=200, description="training cells per leave-one-capture-out fold (0 skips)"
+    )
     transformer_epochs: int = Field(20, ge=0, le=200, description="0 skips the Transformer")
     online_duration_s: float = Field(120.0, ge=10, le=3600)
 
@@ -154,6 +159,18 @@ def _classification(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Pat
                 rows.append(dict(part="classify", model=name, data=f"real_{source}",
                                  metric="confusion", true=CLASS_NAMES[i],
                                  predicted=CLASS_NAMES[j], value=float(cm[i, j])))  # fmt: skip
+    if cfg.classify_holdout_cells:
+        folds = capture_holdout(lambda: StatsClassifier(seed=ctx.seed % (2**31)),
+                                derive_seed(ctx.seed, "cls", "holdout"),
+                                cfg.classify_holdout_cells, cfg.classify_test_runs,
+                                cfg.classify_duration_s, cfg.classify_stride)  # fmt: skip
+        for f in folds:
+            rows.append(dict(part="classify", model="forest", data="unseen_capture",
+                             file=f["held_out"], metric="accuracy", value=f["accuracy"],
+                             n=f["n"]))  # fmt: skip
+        rows.append(dict(part="classify", model="forest", data="unseen_capture", file="all",
+                         metric="accuracy", value=float(np.mean([f["accuracy"] for f in folds])),
+                         n=sum(f["n"] for f in folds)))  # fmt: skip
     ctx.progress(0.4)
 
 

@@ -28,7 +28,7 @@ from netsim import Simulation
 from .gnb import CLASS_SLICE, SlicingGnb, UeSpec
 from .kpm import FEATURES, load_colosseum_csv, to_frame
 from .scenario import random_rbgs
-from .traffic import CLASSES
+from .traffic import CLASSES, TRACES, make_ue_traffic
 
 __all__ = [
     "WINDOW",
@@ -45,6 +45,8 @@ __all__ = [
     "SimRun",
     "simulate_runs",
     "dataset",
+    "capture_folds",
+    "capture_holdout",
     "real_samples",
     "accuracy",
     "confusion",
@@ -146,28 +148,42 @@ class SimRun:
     labels: list[int]
 
 
-def _random_ues(rng: np.random.Generator, n_per_class: int) -> list[UeSpec]:
+def _random_ues(
+    rng: np.random.Generator, n_per_class: int, traces: dict[str, tuple[str, ...]] | None = None
+) -> list[UeSpec]:
+    """UEs of every class at random placements and speeds; with ``traces``, each non-control
+    UE replays one of ``traces[class]`` (drawn here) instead of the gNB's default choice."""
     ues = []
     for cls in ("embb", "mmtc", "urllc", "ctrl"):
         for _ in range(n_per_class if cls != "ctrl" else max(n_per_class // 2, 1)):
             d = ("close", "medium", "far")[int(rng.integers(3))]
-            ues.append(UeSpec(cls, d, float(rng.choice([0.0, 3.0]))))
+            speed = float(rng.choice([0.0, 3.0]))
+            own = make_ue_traffic(cls, "trace", rng, traces=traces) if traces else None
+            ues.append(UeSpec(cls, d, speed, own if cls != "ctrl" else None))
     return ues
 
 
 def simulate_runs(
-    seed: int, runs: int, duration_s: float, n_per_class: int = 3, traffic: str = "mixed"
+    seed: int,
+    runs: int,
+    duration_s: float,
+    n_per_class: int = 3,
+    traffic: str = "mixed",
+    traces: dict[str, tuple[str, ...]] | None = None,
 ) -> list[SimRun]:
     """Simulated KPM reports for the classifier: each run draws UEs of every class (placement
     and mobility at random), a random RBG split and schedulers, and the traffic ("trace",
-    "commag" or "mixed": alternating) and a CBR rate in 0.5..4 Mbps."""
+    "commag" or "mixed": alternating) and a CBR rate in 0.5..4 Mbps. ``traces`` restricts the
+    replayed captures per class (trace traffic only)."""
+    if traces is not None and traffic != "trace":
+        raise ValueError(f"traces: a capture subset needs traffic='trace' (got {traffic!r})")
     out = []
     for r in range(runs):
         sim = Simulation(seed=seed * 1000 + r)
         rng = sim.rng("dataset")
         mode = traffic if traffic != "mixed" else ("trace", "commag")[r % 2]
         gnb = SlicingGnb(
-            sim, _random_ues(rng, n_per_class), rbgs=random_rbgs(rng),
+            sim, _random_ues(rng, n_per_class, traces), rbgs=random_rbgs(rng),
             policies=tuple(rng.choice(["rr", "wf", "pf"], 3)), traffic=mode,
             embb_rate_mbps=float(rng.uniform(0.5, 4.0)), keep_reports=True,
         )  # fmt: skip
@@ -188,6 +204,38 @@ def dataset(runs: list[SimRun], stride: int = 1) -> tuple[np.ndarray, np.ndarray
             ws.append(w)
             ys.append(y)
     return np.concatenate(ws), np.concatenate(ys)
+
+
+def capture_folds() -> list[tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]]:
+    """Leave-one-capture-out folds ``(train traces, held-out traces)``: fold k holds out
+    capture ``k mod n`` of every class with n phone captures (3 folds: 3 eMBB and 3 URLLC
+    apps, 2 idle mMTC captures)."""
+    n = max(len(v) for v in TRACES.values())
+    folds = []
+    for k in range(n):
+        test = {c: (names[k % len(names)],) for c, names in TRACES.items()}
+        train = {c: tuple(x for x in names if x not in test[c]) for c, names in TRACES.items()}
+        folds.append((train, test))
+    return folds
+
+
+def capture_holdout(
+    make_model, seed: int, train_runs: int, test_runs: int, duration_s: float, stride: int = 4
+) -> list[dict]:
+    """Accuracy on phone captures the classifier never saw: per :func:`capture_folds` fold,
+    train ``make_model()`` on cells replaying the other captures and test on cells replaying
+    only the held-out ones. Rows: ``fold``, ``held_out`` (capture names), ``accuracy``, ``n``."""
+    rows = []
+    for k, (train, test) in enumerate(capture_folds()):
+        tr = simulate_runs(seed + 2 * k, train_runs, duration_s, traffic="trace", traces=train)
+        te = simulate_runs(seed + 2 * k + 1, test_runs, duration_s, traffic="trace", traces=test)
+        x, y = dataset(tr, stride)
+        model = make_model().fit(x, y)
+        xt, yt = dataset(te, 1)
+        held = "+".join(v[0] for v in test.values())
+        rows.append(dict(fold=k, held_out=held, accuracy=accuracy(yt, model.predict(xt)),
+                         n=len(yt)))  # fmt: skip
+    return rows
 
 
 # -- real data ---------------------------------------------------------------------------------

@@ -153,10 +153,15 @@ class UeTraffic:
 
 
 def make_ue_traffic(
-    traffic_class: str, mode: str, rng: np.random.Generator, embb_rate_mbps: float = 1.0
+    traffic_class: str,
+    mode: str,
+    rng: np.random.Generator,
+    embb_rate_mbps: float = 1.0,
+    traces: dict[str, tuple[str, ...]] | None = None,
 ) -> UeTraffic:
     """The traffic of a UE of ``traffic_class`` under ``mode`` ("commag" or "trace"); the
-    trace, its start offset and the CBR phase are drawn from ``rng``."""
+    trace (one of ``traces[traffic_class]``, default :data:`TRACES`), its start offset and
+    the CBR phase are drawn from ``rng``."""
     if traffic_class not in CLASSES:
         raise ValueError(f"traffic_class: unknown class {traffic_class!r} (allowed: {CLASSES})")
     if mode not in UE_TRAFFIC_KINDS:
@@ -166,7 +171,10 @@ def make_ue_traffic(
     if traffic_class == "ctrl":
         return UeTraffic("ctrl")
     if mode == "trace":
-        names = TRACES[traffic_class]
+        names = (traces or TRACES)[traffic_class]
+        if not names or any(n not in TRACES[traffic_class] for n in names):
+            raise ValueError(f"traces: {traffic_class} needs captures from "
+                             f"{', '.join(TRACES[traffic_class])} (got {list(names)})")  # fmt: skip
         name = names[int(rng.integers(len(names)))]
         offset = float(rng.uniform(0.0, load_trace(name).duration_s))
         return UeTraffic(traffic_class, kind="trace", trace=name, offset_s=offset)

@@ -10,7 +10,10 @@ from ran.slicing.classify import (
     WINDOW,
     MinMax,
     StatsClassifier,
+    _random_ues,
     accuracy,
+    capture_folds,
+    capture_holdout,
     confusion,
     dataset,
     feature_matrix,
@@ -23,6 +26,7 @@ from ran.slicing.classify import (
     windows,
 )
 from ran.slicing.kpm import FEATURES
+from ran.slicing.traffic import TRACES, make_ue_traffic
 
 
 def test_windows_slide_over_reports():
@@ -107,3 +111,46 @@ def test_online_evaluation_with_a_silent_classifier():
                             n_per_class=1, traffic="trace")  # fmt: skip
     assert res["decisions"] == (48 - WINDOW + 1) * 4  # 4 UEs (one per class) from report 32
     assert 0.0 <= res["online_accuracy"] <= 1.0 and 0.0 <= res["in_correct_slice"] <= 1.0
+
+
+def test_capture_folds_hold_out_every_capture_and_never_train_on_it():
+    folds = capture_folds()
+    assert len(folds) == max(len(v) for v in TRACES.values())
+    for cls, names in TRACES.items():
+        held = [test[cls][0] for _, test in folds]
+        assert set(held) == set(names)  # every capture is held out at least once
+        for train, test in folds:
+            assert train[cls] and not set(train[cls]) & set(test[cls])
+            assert set(train[cls]) | set(test[cls]) == set(names)
+
+
+def test_trace_subsets_replay_only_the_given_captures():
+    rng = np.random.default_rng(0)
+    train, test = capture_folds()[0]
+    ues = _random_ues(rng, 4, test)
+    for ue in ues:
+        if ue.traffic_class == "ctrl":
+            assert ue.traffic is None
+        else:
+            assert ue.traffic.trace == test[ue.traffic_class][0]
+    with pytest.raises(ValueError, match="traces"):
+        make_ue_traffic("embb", "trace", rng, traces={"embb": ("urllc_meet_04_10_first200s",)})
+    with pytest.raises(ValueError, match="traces"):
+        simulate_runs(1, 1, 1.0, traffic="commag", traces=test)
+
+
+def test_capture_holdout_rows_and_a_blind_model():
+    """A model that always answers eMBB scores the share of eMBB windows on every fold."""
+
+    class AlwaysEmbb:
+        def fit(self, x, y):
+            return self
+
+        def predict(self, w):
+            return np.zeros(len(w), dtype=int)
+
+    rows = capture_holdout(AlwaysEmbb, seed=3, train_runs=1, test_runs=1, duration_s=10.0)
+    assert [r["fold"] for r in rows] == [0, 1, 2]
+    for r, (_, test) in zip(rows, capture_folds(), strict=True):
+        assert r["held_out"] == "+".join(v[0] for v in test.values())
+        assert r["n"] > 0 and 0.0 < r["accuracy"] < 0.5  # eMBB is 3 of 11 UEs; some silent

@@ -53,7 +53,7 @@ def test_full_pipeline_tiny(tmp_path):
         "trials=2", "trial_s=2", "combos=[[1,1,1]]", "tabular_episodes=3",
         "learned_timesteps=1024", "learned_envs=2", "classify_train_runs=2",
         "classify_test_runs=2", "classify_duration_s=12", "transformer_epochs=1",
-        "online_duration_s=12",
+        "online_duration_s=12", "classify_holdout_cells=2",
     ])  # fmt: skip
     results, summary = run_scenario(res, tmp_path / "out", progress=False)
     out = tmp_path / "out"
@@ -67,4 +67,4 @@ def test_full_pipeline_tiny(tmp_path):
         "learned",
     }
     data = set(results.loc[results["part"] == "classify", "data"])
-    assert {"offline_all", "online_trace", "real_colosseum_commag"} <= data
+    assert {"offline_all", "online_trace", "real_colosseum_commag", "unseen_capture"} <= data
