@@ -7,6 +7,8 @@ t + h, gradient boosting against persistence, evaluated on held-out flights.
 * Features (all known at time t): the Es/N0 history (levels, rolling means/min/max and slopes
   over 5-60 s), satellite elevation and its trend, azimuth relative to the track, antenna
   off-boresight angle and what it becomes banked into the next planned turn and after it,
+  the off-boresight angle and scan margin at t + h (and over t + h ± 5 s) at the attitude the
+  autopilot will fly along the plan (:func:`satellite.features.autopilot_attitude`),
   off-axis angle to the beam centre and its trend, altitude, speeds, roll, phase, flight-plan
   look-ahead (time to and size of the next turn), the forward weather radar, and the time
   since the link was last blocked.
@@ -29,9 +31,9 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
+from .features import autopilot_attitude
 from .linkbudget import TerminalParams, off_boresight_deg, scan_loss_db
 from .links import BLOCKED_DB
-from .platforms import planned_attitude
 
 __all__ = [
     "CLASSES",
@@ -51,6 +53,8 @@ __all__ = [
 ]
 
 CLASSES = ("outage", "degraded", "good")
+#: half-width (s) of the window around t + h over which the planned scan margin is bracketed
+_ATT_WINDOW_S = 5
 DEFAULT_EDGES_DB = (-2.35, 5.50)
 FEATURES = (
     "esn0",
@@ -87,6 +91,8 @@ FEATURES = (
     "el_h",
     "bore_h",
     "margin_h",
+    "margin_h_lo",
+    "margin_h_hi",
     "roll_h",
     "radar_level",
     "radar_column",
@@ -155,8 +161,10 @@ def link_features(
     arrays of :func:`satellite.dataset.radar_features`. The ``*_h`` features look
     ``horizon_s`` ahead with what is known now: the satellite's elevation and azimuth then
     (``el_future``/``az_future``, from the ephemeris and the flight plan; default: the
-    series shifted by the horizon) and the attitude the flight plan implies
-    (:func:`satellite.platforms.planned_attitude`).
+    series shifted by the horizon) and the attitude the autopilot will fly along the plan
+    (:func:`satellite.features.autopilot_attitude`, with roll-in/roll-out), at t + h and
+    bracketed over t + h ± 5 s (``margin_h_lo``/``margin_h_hi``: scan margin at the worse and
+    better end).
     """
     e = np.where(np.isfinite(esn0), esn0, BLOCKED_DB)
     n_t, n_c = e.shape
@@ -205,18 +213,19 @@ def link_features(
     out["scan_margin"] = max_scan_deg - out["bore"]
     el_h = _lead(el_f, horizon_s) if el_future is None else np.nan_to_num(el_future)
     az_h = _lead(np.nan_to_num(az), horizon_s) if az_future is None else np.nan_to_num(az_future)
-    hdg_h, roll_h = planned_attitude(
-        plat["heading_deg"],
-        plat["speed_mps"],
-        plat["heading_to_go_deg"],
-        plat["time_to_turn_s"],
-        plat["next_turn_deg"],
-        horizon_s,
-    )
+    # attitude at t + h - w, t + h, t + h + w from the autopilot run along the flight plan
+    w = min(_ATT_WINDOW_S, horizon_s)
+    hdg_w, roll_w = autopilot_attitude(plat, [horizon_s - w, horizon_s, horizon_s + w])
+    bore_w = [
+        off_boresight_deg(el_h, az_h, hdg_w[i][:, None], pitch, roll_w[i][:, None])
+        for i in range(3)
+    ]
     out["el_h"] = el_h
-    out["bore_h"] = off_boresight_deg(el_h, az_h, hdg_h[:, None], pitch, roll_h[:, None])
+    out["bore_h"] = bore_w[1]
     out["margin_h"] = max_scan_deg - out["bore_h"]
-    out["roll_h"] = col(roll_h)
+    out["margin_h_lo"] = max_scan_deg - np.maximum(bore_w[0], bore_w[2])
+    out["margin_h_hi"] = max_scan_deg - np.minimum(bore_w[0], bore_w[2])
+    out["roll_h"] = col(roll_w[1])
     # geometry forecast: the Es/N0 the antenna would see without scan loss (last unblocked
     # value carried through blockages, 5-s mean), minus the scan loss at the planned attitude
     term = TerminalParams(scan_exponent=scan_exponent, max_scan_deg=max_scan_deg)
