@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from .model import Instance
 from .utility import distance_km
 
-__all__ = ["Hierarchy", "build_hierarchy", "assign_requests", "clusters_per_type"]
+__all__ = ["Hierarchy", "build_hierarchy", "assign_requests", "clusters_per_type", "kmeans"]
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,7 @@ def build_hierarchy(
 ) -> Hierarchy:
     """Cluster ``inst``'s resources (type, then k-means on location) and assign requests.
 
-    k-means is scikit-learn's Lloyd algorithm with k-means++ seeding, one initialisation and
-    ``random_state`` derived from ``seed``, so the hierarchy is deterministic.
+    Clustering is :func:`kmeans` (deterministic for a given ``seed``).
     """
     if neighbours < 0:
         raise ValueError(f"neighbours must be >= 0, got {neighbours}")
@@ -123,10 +122,7 @@ def build_hierarchy(
                 R.location[idx].mean(axis=0, keepdims=True),
             )
         else:
-            km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=seed % (2**31))
-            with threadpool_limits(1):  # one core; OpenMP threads only contend on small inputs
-                labels = km.fit_predict(R.location[idx]).astype(np.int64)
-            cent = km.cluster_centers_
+            labels, cent = kmeans(R.location[idx], k, seed)
         res_cluster[idx] = labels + len(ctype)
         cents.append(cent)
         ctype.extend([t] * k)
@@ -150,6 +146,59 @@ def build_hierarchy(
         tuple(near),
         members,
     )
+
+
+#: above this many clusters k-means runs in two levels (see :func:`kmeans`)
+TWO_LEVEL_K = 64
+
+
+def _lloyd(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=seed % (2**31))
+    with threadpool_limits(1):  # one core; OpenMP threads only contend on small inputs
+        labels = km.fit_predict(x).astype(np.int64)
+    return labels, km.cluster_centers_
+
+
+def _shares(sizes: np.ndarray, k: int) -> np.ndarray:
+    """``k`` split over groups in proportion to ``sizes`` (largest remainder), each share in
+    ``[1, size]``; requires ``len(sizes) <= k <= sizes.sum()``."""
+    raw = k * sizes / sizes.sum()
+    out = np.clip(np.floor(raw).astype(np.int64), 1, sizes)
+    order = np.argsort(-(raw - np.floor(raw)), kind="stable")
+    while out.sum() != k:
+        step = 1 if out.sum() < k else -1
+        for g in order:
+            if out.sum() == k:
+                break
+            if 1 <= out[g] + step <= sizes[g]:
+                out[g] += step
+    return out
+
+
+def kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` clusters of the points ``x``: ``(labels, centroids)``.
+
+    scikit-learn's Lloyd k-means (k-means++ seeding, one initialisation, ``random_state`` from
+    ``seed``: deterministic). Lloyd costs O(M·k) per iteration, quadratic in M when k ∝ M, so
+    above :data:`TWO_LEVEL_K` clusters it runs in two levels (hierarchical k-means, Nistér &
+    Stewénius 2006): ⌈√k⌉ coarse clusters, then each coarse cluster is split into its share
+    of the k clusters (in proportion to its points), O(M·√k) per iteration."""
+    if k <= TWO_LEVEL_K:
+        return _lloyd(x, k, seed)
+    coarse, _ = _lloyd(x, math.ceil(math.sqrt(k)), seed)
+    sizes = np.bincount(coarse)
+    present = np.flatnonzero(sizes)
+    shares = _shares(sizes[present], k)
+    labels = np.empty(x.shape[0], dtype=np.int64)
+    cents, base = [], 0
+    for g, kg in zip(present.tolist(), shares.tolist(), strict=True):
+        idx = np.flatnonzero(coarse == g)
+        sub, cent = _lloyd(x[idx], kg, seed + 1 + g) if kg > 1 else (
+            np.zeros(idx.size, dtype=np.int64), x[idx].mean(axis=0, keepdims=True))  # fmt: skip
+        labels[idx] = sub + base
+        cents.append(cent)
+        base += kg
+    return labels, np.vstack(cents)
 
 
 def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -> np.ndarray:
