@@ -12,6 +12,7 @@ level). Pitch is the flight-path angle plus 2.5° angle of attack. No wind (grou
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 from dataclasses import dataclass
@@ -129,21 +130,7 @@ class Trajectory:
 
     def slice(self, mask) -> Trajectory:
         """The samples selected by a boolean mask or index array."""
-        keys = [
-            "t_s",
-            "lat_deg",
-            "lon_deg",
-            "alt_m",
-            "speed_mps",
-            "heading_deg",
-            "vs_mps",
-            "roll_deg",
-            "pitch_deg",
-            "phase",
-            "time_to_turn_s",
-            "next_turn_deg",
-            "heading_to_go_deg",
-        ]
+        keys = [f.name for f in dataclasses.fields(self) if f.name not in ("name", "kind")]
         return Trajectory(self.name, self.kind, **{k: getattr(self, k)[mask] for k in keys})
 
 
@@ -374,7 +361,7 @@ def fly(
     for k in range(steps):
         v = _speed_for_alt(alt, cruise_alt, cruise_v, perf)
         tlat, tlon = wlat[idx, wp], wlon[idx, wp]
-        d = _haversine_m(lat, lon, tlat, tlon)
+        d = _dist_m(lat, lon, tlat, tlon)
         turn = np.abs(wturn[idx, wp])
         radius = v * v / (G_M_S2 * tan_bank)
         anticipate = radius * np.where(
@@ -384,7 +371,7 @@ def fly(
         if advance.any():
             wp = wp + advance
             tlat, tlon = wlat[idx, wp], wlon[idx, wp]
-            d = _haversine_m(lat, lon, tlat, tlon)
+            d = _dist_m(lat, lon, tlat, tlon)
             turn = np.abs(wturn[idx, wp])
             anticipate = radius * np.where(
                 turn < 120.0, np.tan(np.radians(np.minimum(turn, 120.0)) * 0.5), 1.0
@@ -465,16 +452,6 @@ def fly(
             )
         )
     return out
-
-
-def _haversine_m(lat1, lon1, lat2, lon2):
-    """Great-circle distance (m) on the mean-radius sphere (inputs in degrees)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) * 0.5) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) * 0.5) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def planned_attitude(

@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numba import njit, vectorize
 
+from netsim.stats import coefficient_of_variation
+
 from .kpm import COL, KPM_COLUMNS, KpmReport
 
 __all__ = [
@@ -135,6 +137,6 @@ def trial_statistics(trial_means: Sequence[float]) -> dict[str, float]:
     mean = float(x.mean())
     std = float(x.std(ddof=1)) if x.size > 1 else float("nan")
     half = Z90 * std / np.sqrt(x.size) if x.size > 1 else float("nan")
-    cv = std / mean if mean != 0 else float("nan")
+    cv = coefficient_of_variation(x)  # scores are >= 0, so |mean| = mean
     return {"n": int(x.size), "mean": mean, "std": std, "cv": cv,
             "ci90_low": mean - half, "ci90_high": mean + half}  # fmt: skip
