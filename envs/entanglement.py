@@ -104,8 +104,9 @@ class EntanglementChainEnv(SimEnv):
         chain = self.chain
         for m, a in enumerate(act, start=1):
             if a == 1:
-                while chain.swap_at(m):
-                    pass
+                swapped = True
+                while swapped:  # swap every pair of links ready at repeater m
+                    swapped = chain.swap_at(m)
             elif a == 2:
                 chain.discard_at(m)
 

@@ -170,10 +170,10 @@ def check(env_id: Annotated[str, typer.Argument(help="Env id to check.")]) -> No
 _PARSER_ERRORS: tuple[type[Exception], ...] = (typer.TyperException,)
 try:  # pragma: no cover - depends on the typer release
     import click
-
+except ImportError:  # pragma: no cover - this typer vendors click and has no separate one
+    click = None
+if click is not None:
     _PARSER_ERRORS += (click.ClickException,)
-except ImportError:  # pragma: no cover
-    pass
 
 
 def _parser_error_line(exc: Exception) -> str:

@@ -22,6 +22,7 @@ to *subflows*: ``(parent, path, fraction)`` where ``path`` indexes the pair's eq
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from math import gcd
 
@@ -205,7 +206,7 @@ def minimal_split(net: Network, src, dst, nbytes) -> Assignment:
 
 
 # -- balancers -----------------------------------------------------------------------------
-class Balancer:
+class Balancer(abc.ABC):
     """Base class: ``assign(net, src, dst, nbytes, conn, load_bytes) -> Assignment``.
 
     ``conn`` is a connection id per transfer (fixes the ECMP source port); ``load_bytes`` the
@@ -219,8 +220,9 @@ class Balancer:
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
+    @abc.abstractmethod
     def assign(self, net: Network, src, dst, nbytes, conn, load_bytes) -> Assignment:
-        raise NotImplementedError
+        """Paths and byte shares of a batch of transfers."""
 
 
 class ECMP(Balancer):
