@@ -34,14 +34,13 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 import argparse  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 from auction.bruteforce import greedy_ratios  # noqa: E402
 from auction.mohaf import MohafParams, run_mohaf  # noqa: E402
 from auction.scenario import fit_slope  # noqa: E402
 from auction.traces import load_sample, synthetic_trace  # noqa: E402
 from auction.workload import make_instance, trace_instance  # noqa: E402
 from netsim.rng import stream  # noqa: E402
+from netsim.timing import best_of  # noqa: E402
 
 
 def _synthetic(n: int, seed: int = 0):
@@ -54,12 +53,7 @@ def _synthetic(n: int, seed: int = 0):
 def _time(inst, params: MohafParams, repeat: int = 1) -> tuple[float, float, object]:
     """Best wall time and best CPU time (``process_time``: what this process itself used, the
     better measure on a shared, loaded machine) of ``repeat`` runs."""
-    wall, cpu, res = np.inf, np.inf, None
-    for _ in range(repeat):
-        w0, c0 = time.perf_counter(), time.process_time()
-        res = run_mohaf(inst, params, seed=0)
-        wall = min(wall, time.perf_counter() - w0)
-        cpu = min(cpu, time.process_time() - c0)
+    res, wall, cpu = best_of(lambda: run_mohaf(inst, params, seed=0), repeat)
     return wall, cpu, res
 
 

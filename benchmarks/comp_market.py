@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 
 from netsim import Simulation, validate  # noqa: E402
 from netsim.rng import stream  # noqa: E402
+from netsim.timing import timed  # noqa: E402
 from ran.comp import market  # noqa: E402
 from ran.comp.baselines import eisenberg_gale, welfare_optimum  # noqa: E402
 from ran.comp.market import (  # noqa: E402
@@ -141,12 +142,8 @@ def bench_city(horizon: float, policies: list[str]) -> None:
         {"blocks_x": 9, "blocks_y": 10, "n_ues": 1000, "horizon": horizon, "policies": policies},
     )
     sim = Simulation(1)
-    t0 = time.perf_counter()
-    net = build(sim, cfg)
-    t_build = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    sim.run(until=cfg.horizon)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    net, t_build, _ = timed(lambda: build(sim, cfg))
+    _, wall, cpu = timed(lambda: sim.run(until=cfg.horizon))
     ep = net.epoch_frame()
     extra = f", efficiency {ep['efficiency'].mean():.3f}" if "efficiency" in ep else ""
     print(

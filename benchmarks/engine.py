@@ -13,13 +13,13 @@ second for each and the ratio (target: netsim/bare wall time <= 1.15).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import simpy
 
 from netsim import EventCounter, Simulation
 from netsim.rng import stream
+from netsim.timing import timed
 
 N_TIMERS = 200
 TIMER_MEAN_S = 20.0
@@ -124,15 +124,6 @@ def with_netsim(horizon: float, seed: int = 1, trace=None) -> dict:
     }
 
 
-def best_of(fn, horizon: float, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(horizon)
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--horizon", type=float, default=20_000.0, help="simulated seconds")
@@ -148,8 +139,8 @@ def main() -> None:
     # interleave to share machine noise fairly
     t_bare, t_net = [], []
     for _ in range(args.repeat):
-        t_bare.append(best_of(bare, args.horizon, 1))
-        t_net.append(best_of(with_netsim, args.horizon, 1))
+        t_bare.append(timed(lambda: bare(args.horizon))[1])
+        t_net.append(timed(lambda: with_netsim(args.horizon))[1])
     tb, tn = min(t_bare), min(t_net)
     print(
         f"model: {N_TIMERS} timer processes + M/M/1 (rho={LAM / MU}), {args.horizon:g} s simulated"

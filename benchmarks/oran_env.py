@@ -17,13 +17,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401
+from netsim.timing import timed
 
 MOBILE_ENV_PYTHON = os.environ.get("MOBILE_ENV_PYTHON", "/work/venvs/mobileenv/bin/python")
 _MOBILE_SNIPPET = """
@@ -53,16 +53,20 @@ def measure_oran(steps: int, policy: str, traffic: str, users=(3, 3, 4)) -> dict
     obs, _ = env.reset(seed=0)
     for _ in range(20):  # warm-up (caches, first traffic chunk)
         obs, *_ = env.step(act(obs))
-    n, episodes = 0, 0
-    t0, c0 = time.perf_counter(), time.process_time()
-    obs, _ = env.reset(seed=1)
-    while n < steps:
-        obs, _, term, trunc, _ = env.step(act(obs))
-        n += 1
-        if term or trunc:
-            episodes += 1
-            obs, _ = env.reset(seed=1 + episodes)
-    return {"steps": n, "wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0}
+
+    def run() -> int:
+        n, episodes = 0, 0
+        obs, _ = env.reset(seed=1)
+        while n < steps:
+            obs, _, term, trunc, _ = env.step(act(obs))
+            n += 1
+            if term or trunc:
+                episodes += 1
+                obs, _ = env.reset(seed=1 + episodes)
+        return n
+
+    n, wall, cpu = timed(run)
+    return {"steps": n, "wall_s": wall, "cpu_s": cpu}
 
 
 def measure_mobile_env(steps: int) -> dict | None:

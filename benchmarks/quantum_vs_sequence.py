@@ -45,6 +45,7 @@ import numpy as np
 
 from netsim import EventCounter
 from netsim.stats import t_interval
+from netsim.timing import timed
 from quantum.chain import ChainConfig, link_physics, simulate_chain
 from quantum.physics import C_FIBER_M_S
 
@@ -166,10 +167,9 @@ def run_netsim(p: dict, reps: int) -> dict:
     cfg = netsim_config(p)
     rates, fids, walls, cpus = [], [], [], []
     for r in range(reps):
-        w0, c0 = time.perf_counter(), time.process_time()
-        res = simulate_chain(cfg, seed=1000 + r, horizon_s=p["sim_s"])
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
+        res, wall, cpu = timed(lambda r=r: simulate_chain(cfg, seed=1000 + r, horizon_s=p["sim_s"]))
+        walls.append(wall)
+        cpus.append(cpu)
         rates.append(res.rate_hz)
         fids.append(res.fidelities[res.fidelities >= p["f_min"]])
     counter = EventCounter()
@@ -211,9 +211,7 @@ def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
     cfg = netsim_config(p, n_links=nodes - 1)
     counter = EventCounter()
     simulate_chain(cfg, seed=7, horizon_s=sim_s, trace=counter)
-    w0, c0 = time.perf_counter(), time.process_time()
-    res = simulate_chain(cfg, seed=7, horizon_s=sim_s)
-    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    res, wall, cpu = timed(lambda: simulate_chain(cfg, seed=7, horizon_s=sim_s))
     return {
         "events": counter.count,
         "wall_s": wall,

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from netsim.timing import best_of
+
 # this file is named like the package it measures: keep its folder off the import path
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
@@ -32,16 +34,6 @@ from satellite.tle import bundled_tle, satrec_array  # noqa: E402
 from satellite.visibility import visible_pairs  # noqa: E402
 
 EPOCH = datetime(2021, 8, 5, tzinfo=UTC)
-
-
-def _best_of(fn, repeat=3):
-    best = np.inf
-    out = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def positions_per_second(n_sat: int, n_t: int, sky_sats: int, sky_t: int) -> dict:
@@ -64,9 +56,9 @@ def positions_per_second(n_sat: int, n_t: int, sky_sats: int, sky_t: int) -> dic
     def raw():
         return arr.sgp4(jd, fr)
 
-    dt_ours, (el, _, _) = _best_of(ours)
-    dt_exact, (el2, _, _) = _best_of(ours_exact, 2)
-    dt_raw, _ = _best_of(raw, 2)
+    (el, _, _), dt_ours, _ = best_of(ours)
+    (el2, _, _), dt_exact, _ = best_of(ours_exact, 2)
+    _, dt_raw, _ = best_of(raw, 2)
     err = np.nanmax(np.abs(el - el2))
     from skyfield.api import EarthSatellite, load, wgs84
 

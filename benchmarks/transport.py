@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 # this file is benchmarks/transport.py: drop its folder from the path so that ``transport``
 # names the package, not this script
@@ -30,17 +29,12 @@ import scipy.sparse as sp  # noqa: E402
 import simpy  # noqa: E402
 
 from netsim import Simulation  # noqa: E402
+from netsim.timing import timed  # noqa: E402
 from transport.collectives import alltoall, ring_allreduce  # noqa: E402
 from transport.maxmin import max_min_rates_coo, max_min_rates_reference  # noqa: E402
 from transport.network import leaf_spine_network  # noqa: E402
 from transport.packetsim import PacketTransport  # noqa: E402
 from transport.simulate import simulate_collective  # noqa: E402
-
-
-def _timed(fn):
-    t0, c0 = time.perf_counter(), time.process_time()
-    out = fn()
-    return out, time.perf_counter() - t0, time.process_time() - c0
 
 
 def _reference_solver(rows, cols, coef, n, cap):
@@ -52,8 +46,8 @@ def bench_ring(quick: bool) -> None:
     net = leaf_spine_network(leaves, spines, hosts)
     coll = ring_allreduce(leaves * hosts, 1e9)
     kw = {"balancing": "ecmp", "placement": "packed", "seed": 1}
-    res, wall, cpu = _timed(lambda: simulate_collective(net, coll, **kw))
-    base, bwall, bcpu = _timed(
+    res, wall, cpu = timed(lambda: simulate_collective(net, coll, **kw))
+    base, bwall, bcpu = timed(
         lambda: simulate_collective(net, coll, solver=_reference_solver, cache=False, **kw)
     )
     assert abs(base.cct_s - res.cct_s) <= 1e-9 * res.cct_s
@@ -63,7 +57,7 @@ def bench_ring(quick: bool) -> None:
         f"{res.events} events | baseline (textbook solver, no reuse): {bwall:.2f} s wall "
         f"({bcpu:.2f} s CPU) | target < 5 s | speed-up x{bwall / wall:.1f}"
     )
-    rnd, rwall, rcpu = _timed(
+    rnd, rwall, rcpu = timed(
         lambda: simulate_collective(net, coll, **{**kw, "placement": "random"})
     )
     print(
@@ -93,10 +87,10 @@ def bench_maxmin(quick: bool) -> None:
     cap = rng.uniform(10e9, 100e9, links)
     best = (np.inf, np.inf)
     for _ in range(3):
-        rates, wall, cpu = _timed(lambda: max_min_rates_coo(rows, cols, coef, n, cap))
+        rates, wall, cpu = timed(lambda: max_min_rates_coo(rows, cols, coef, n, cap))
         best = min(best, (wall, cpu))
     a = sp.csr_matrix((coef, (rows, cols)), shape=(n, links))
-    ref, bwall, bcpu = _timed(lambda: max_min_rates_reference(a, cap))
+    ref, bwall, bcpu = timed(lambda: max_min_rates_reference(a, cap))
     err = float(np.max(np.abs(rates - ref) / ref))
     print(
         f"max-min solve {n} flows x {k} links ({links} links): {best[0]:.3f} s wall "
@@ -144,9 +138,9 @@ def bench_packets(quick: bool) -> None:
         sim.run()
         return tr, sim.now
 
-    (tr, t_end), wall, cpu = _timed(mine)
+    (tr, t_end), wall, cpu = timed(mine)
     hops = int(tr.link_bytes.sum() // mtu)
-    (bhops, b_end), bwall, bcpu = _timed(
+    (bhops, b_end), bwall, bcpu = timed(
         lambda: _naive_packets(net, st.src, st.dst, path, st.nbytes, mtu)
     )
     print(

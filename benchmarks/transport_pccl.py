@@ -13,13 +13,20 @@ Prints each measurement, the baseline, and the ratio last.
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import time
 
-import numpy as np
+# benchmarks/transport.py would shadow the ``transport`` package: drop this folder from the path
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
-from netsim import validate
-from transport.pccl import exact_ring, run_metrics, simulate, two_opt_ring
-from transport.pccl.scenario import PcclConfig
+import numpy as np  # noqa: E402
+
+from netsim import validate  # noqa: E402
+from netsim.timing import best_of  # noqa: E402
+from transport.pccl import exact_ring, run_metrics, simulate, two_opt_ring  # noqa: E402
+from transport.pccl.scenario import PcclConfig  # noqa: E402
 
 
 def _textbook_held_karp(c: np.ndarray) -> float:
@@ -36,25 +43,16 @@ def _textbook_held_karp(c: np.ndarray) -> float:
     return min(max(dp[(full, j)], c[j, 0]) for j in range(1, n))
 
 
-def _best_of(fn, repeat: int) -> float:
-    best = np.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def main() -> None:
     rng = np.random.default_rng(0)
     c = rng.uniform(0.1, 10.0, (10, 10))
     np.fill_diagonal(c, 0.0)
     assert exact_ring(c)[1][0] == _textbook_held_karp(np.where(np.eye(10) > 0, np.inf, c))
-    t_fast = _best_of(lambda: exact_ring(c), 20)
-    t_base = _best_of(lambda: _textbook_held_karp(c), 3)
+    t_fast = best_of(lambda: exact_ring(c), 20)[1]
+    t_base = best_of(lambda: _textbook_held_karp(c), 3)[1]
     for n in (12, 32):
         cc = rng.uniform(0.1, 10.0, (n, n))
-        t = _best_of(lambda cc=cc: two_opt_ring(cc, seed=0), 3)
+        t = best_of(lambda cc=cc: two_opt_ring(cc, seed=0), 3)[1]
         print(f"2-opt/Or-opt, n = {n:2d}, 8 starts:            {t * 1e3:9.2f} ms")
     cfg = validate(PcclConfig, {"churn": {"failure_rate_per_h": 10.0}, "horizon_s": 14_400.0})
     t0 = time.perf_counter()
