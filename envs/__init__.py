@@ -9,7 +9,9 @@ module is imported only when the env is made. netsim's CLI finds this package th
 
 from gymnasium.envs.registration import register, registry
 
-__all__ = ["ENVS", "register_all"]
+from netsim.baselines import register_baselines
+
+__all__ = ["ENVS", "BASELINES", "register_all"]
 
 #: env id -> "module:class"; one line per env
 ENVS: dict[str, str] = {
@@ -23,12 +25,19 @@ ENVS: dict[str, str] = {
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
 }
 
+#: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
+BASELINES: dict[str, str] = {
+    "netsim/QueueAdmission-v0": "envs.queue:baselines",
+}
+
 
 def register_all() -> None:
-    """Register every id in :data:`ENVS` that is not registered yet."""
+    """Register every id in :data:`ENVS` that is not registered yet, and its baselines."""
     for env_id, entry_point in ENVS.items():
         if env_id not in registry:
             register(id=env_id, entry_point=entry_point)
+    for env_id, source in BASELINES.items():
+        register_baselines(env_id, source)
 
 
 register_all()

@@ -29,8 +29,10 @@ Truncated when the simulated clock reaches ``horizon`` seconds; never terminated
 ``revenue``, ``holding_cost`` (per customer-second), ``horizon`` (s).
 
 ## Baselines
-``threshold``: accept while n < T*, T* maximising the M/M/1/T reward rate (single server)
-or ``servers + 1`` otherwise; ``accept_all``; ``random``.
+``threshold`` (oracle): accept while n < T*, T* maximising the M/M/1/T reward rate (Naor 1969;
+single server) or ``servers + 1`` otherwise; ``selfish`` (heuristic): Naor's individually
+optimal rule, accept while ``revenue >= holding_cost · (n + 1) / (servers · service_rate)``;
+``accept_all``; ``random``. See :func:`baselines`.
 
 ## Version History
 v0: initial version.
@@ -42,6 +44,7 @@ import gymnasium as gym
 from pydantic import Field
 
 from netsim import Config, SimEnv, Simulation
+from netsim.baselines import Baseline
 from queueing.admission import AdmissionQueue, best_threshold
 
 
@@ -63,7 +66,6 @@ class QueueAdmissionEnv(SimEnv):
         self.action_space = gym.spaces.Discrete(2)
         self.observation_space = gym.spaces.Discrete(self.config.capacity)
         self.model: AdmissionQueue | None = None
-        self._reward_mark = 0.0
 
     def _setup(self, sim: Simulation, options) -> None:
         c = self.config
@@ -71,7 +73,6 @@ class QueueAdmissionEnv(SimEnv):
             sim, c.arrival_rate, c.service_rate, c.servers, c.capacity,
             c.revenue, c.holding_cost, decisions=self.decisions,
         )  # fmt: skip
-        self._reward_mark = 0.0
 
     def _apply(self, action) -> None:
         self.decisions.respond(bool(action))
@@ -79,10 +80,8 @@ class QueueAdmissionEnv(SimEnv):
     def _observe(self) -> int:
         return min(self.model.n, self.config.capacity - 1)
 
-    def _reward(self) -> float:
-        total = self.model.reward_so_far()
-        r, self._reward_mark = total - self._reward_mark, total
-        return r
+    def _reward_total(self) -> float:
+        return self.model.reward_so_far()
 
     def _info(self) -> dict:
         m = self.model
@@ -101,10 +100,36 @@ class QueueAdmissionEnv(SimEnv):
             )
         return min(c.servers + 1, c.capacity)
 
+    def selfish_threshold(self) -> int:
+        """Naor's individually optimal threshold: join while the expected cost of one's own
+        sojourn, ``holding_cost · (n + 1) / (servers · service_rate)``, is at most the revenue."""
+        c = self.config
+        if c.holding_cost == 0:
+            return c.capacity
+        return int(c.revenue * c.servers * c.service_rate / c.holding_cost)
+
     def baseline_policies(self):
-        t = self.threshold()
+        t, s = self.threshold(), self.selfish_threshold()
         return {
             "threshold": lambda obs: int(obs < t),
+            "selfish": lambda obs: int(obs < s),
             "accept_all": lambda obs: 1,
             **super().baseline_policies(),
         }
+
+
+def _bound(name: str):
+    return lambda env: env.baseline_policies()[name]
+
+
+def baselines() -> list[Baseline]:
+    """The QueueAdmission-v0 policies scored by ``netsim bench``."""
+    return [
+        Baseline("accept_all", "heuristic", policy=_bound("accept_all"),
+                 description="accept every arrival that finds room"),
+        Baseline("selfish", "heuristic", policy=_bound("selfish"),
+                 description="Naor's individually optimal threshold"),
+        Baseline("threshold", "oracle", policy=_bound("threshold"),
+                 description="socially optimal threshold, M/M/1/T closed form (Naor 1969)"),
+        Baseline("dqn", "learned", algo="DQN", timesteps=50_000),
+    ]  # fmt: skip

@@ -11,9 +11,16 @@ whichever mode the subclass chooses, but never past the horizon (simulated secon
 episode is ``terminated`` when ``_terminated()`` says so or the model calls
 ``DecisionPoint.finish()``, else ``truncated`` at the horizon.
 
+One step is: ``_apply(action)``, advance the engine, ``_end_epoch()`` (the model closes the
+epoch's statistics), then ``_observe()`` and ``_reward()``, so the observation and the reward
+always describe the same epoch.
+
 Subclasses set ``config_cls`` (a :class:`netsim.Config` schema of the env's arguments) and the
-spaces, and implement ``_setup``, ``_apply``, ``_observe`` and ``_reward`` (``_info``,
-``_terminated``, ``_draw``, ``baseline_policies`` and ``action_masks`` are optional).
+spaces, and implement ``_setup``, ``_apply``, ``_observe`` and either ``_reward`` or
+``_reward_total`` (a running total whose change is the step's reward). ``_info``,
+``_end_epoch``, ``_terminated``, ``_draw``, ``baseline_policies`` and ``action_masks`` are
+optional. An episode with no decision epoch before the horizon is over at ``reset``; its one
+``step`` ignores the action and returns ``truncated=True``.
 """
 
 from __future__ import annotations
@@ -61,6 +68,8 @@ class SimEnv(gym.Env):
         self._last_reward = 0.0
         self._last_info: dict[str, Any] = {}
         self._reward_trace: list[float] = []
+        self._total_mark = 0.0
+        self._empty_episode = False
 
     # -- to implement ---------------------------------------------------------------------------
     @property
@@ -80,7 +89,19 @@ class SimEnv(gym.Env):
         raise NotImplementedError
 
     def _reward(self) -> float:
+        """The step's reward; by default the change of ``_reward_total()`` since the last step."""
+        total = float(self._reward_total())
+        reward, self._total_mark = total - self._total_mark, total
+        return reward
+
+    def _reward_total(self) -> float:
+        """Running total of the episode's reward so far (used by the default ``_reward``)."""
         raise NotImplementedError
+
+    def _end_epoch(self) -> None:
+        """Called after the engine reached the decision epoch and before ``_observe`` and
+        ``_reward``: let the model close the epoch's statistics here."""
+        return None
 
     def _info(self) -> dict[str, Any]:
         """KPIs of the last step."""
@@ -103,19 +124,38 @@ class SimEnv(gym.Env):
         self._horizon_event = sim.timeout(self.horizon)
         self._last_reward = 0.0
         self._reward_trace = []
+        self._total_mark = 0.0
         self._setup(sim, options)
         if self.decision_interval is None:
             self._advance()
+        self._empty_episode = self._episode_over()
+        self._end_epoch()
         self._last_info = self._info()
         return self._observe(), dict(self._last_info)
+
+    def _episode_over(self) -> bool:
+        return self.sim.now >= self.horizon or self.decisions.finished
+
+    def _empty_step(self):
+        """The one step of an episode that ended before its first decision epoch."""
+        self._empty_episode = False
+        obs, reward = self._observe(), float(self._reward())
+        terminated = bool(self._terminated()) or self.decisions.finished
+        self._last_reward = reward
+        self._reward_trace.append(reward)
+        self._last_info = self._info()
+        return obs, reward, terminated, not terminated, dict(self._last_info)
 
     def step(self, action: Any):
         if self.sim is None:
             raise gym.error.ResetNeeded("call reset() before step()")
-        if self.sim.now >= self.horizon or self.decisions.finished:
+        if self._empty_episode:
+            return self._empty_step()
+        if self._episode_over():
             raise gym.error.ResetNeeded("the episode is over; call reset()")
         self._apply(action)
         self._advance()
+        self._end_epoch()
         obs = self._observe()
         reward = float(self._reward())
         terminated = bool(self._terminated()) or self.decisions.finished

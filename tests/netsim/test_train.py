@@ -21,7 +21,7 @@ def test_train_small_a2c(tmp_path):
         "model.zip", "evaluation.csv", "summary.csv", "learning_curve.png", "manifest.json",
     }  # fmt: skip
     ev = pd.read_csv(out / "evaluation.csv")
-    assert set(ev["policy"]) == {"learned", "threshold", "accept_all", "random"}
+    assert set(ev["policy"]) == {"learned", "threshold", "selfish", "accept_all", "random"}
     # common random numbers: every policy saw the same episode seeds
     assert ev.groupby("policy")["seed"].apply(tuple).nunique() == 1
     man = json.loads((out / "manifest.json").read_text())
