@@ -5,7 +5,7 @@ its ``neighbours`` nearest clusters (Agrawal et al. 2025, §IV-A).
 The number of clusters per type is set by one rule:
 
 * ``n_clusters``: a total, shared among types in proportion to their resources;
-* ``cluster_size``: about that many resources per cluster (k = ⌈M_t/size⌉); with a constant
+* ``resources_per_cluster``: about that many resources per cluster (k = ⌈M_t/size⌉); with a constant
   size the candidate pairs grow linearly in N (the scalable choice);
 * neither: the √M_t rule, which makes candidate pairs grow like N·√M.
 
@@ -72,18 +72,18 @@ class Hierarchy:
 
 
 def clusters_per_type(
-    sizes: dict[int, int], n_clusters: int | None, cluster_size: int | None
+    sizes: dict[int, int], n_clusters: int | None, resources_per_cluster: int | None
 ) -> dict[int, int]:
     """Clusters for each type given the resources per type (see the module docstring)."""
     if n_clusters is not None and n_clusters < 1:
         raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
-    if cluster_size is not None and cluster_size < 1:
-        raise ValueError(f"cluster_size must be >= 1, got {cluster_size}")
+    if resources_per_cluster is not None and resources_per_cluster < 1:
+        raise ValueError(f"resources_per_cluster must be >= 1, got {resources_per_cluster}")
     total = sum(sizes.values())
     out = {}
     for t, m in sizes.items():
-        if cluster_size is not None:
-            k = math.ceil(m / cluster_size)
+        if resources_per_cluster is not None:
+            k = math.ceil(m / resources_per_cluster)
         elif n_clusters is not None:
             k = round(n_clusters * m / total)
         else:
@@ -95,7 +95,7 @@ def clusters_per_type(
 def build_hierarchy(
     inst: Instance,
     n_clusters: int | None = None,
-    cluster_size: int | None = None,
+    resources_per_cluster: int | None = None,
     neighbours: int = 2,
     seed: int = 0,
     flat: bool = False,
@@ -109,7 +109,9 @@ def build_hierarchy(
     R, Q = inst.resources, inst.requests
     types, type_sizes = np.unique(R.type, return_counts=True)
     ks = clusters_per_type(
-        dict(zip(types.tolist(), type_sizes.tolist(), strict=True)), n_clusters, cluster_size
+        dict(zip(types.tolist(), type_sizes.tolist(), strict=True)),
+        n_clusters,
+        resources_per_cluster,
     )
     res_cluster = np.empty(len(R), dtype=np.int64)
     cents, ctype = [], []

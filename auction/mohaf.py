@@ -44,7 +44,7 @@ class MohafParams:
     pricing: PriceRule = field(default_factory=PriceRule)
     mode: Mode = "shared"
     n_clusters: int | None = None
-    cluster_size: int | None = 32
+    resources_per_cluster: int | None = 32
     neighbours: int = 1
     flat: bool = False  # no clustering: every type-matching pair is a candidate
 
@@ -154,7 +154,12 @@ def run_mohaf(
     t0 = time.perf_counter()
     if hierarchy is None:
         hierarchy = build_hierarchy(
-            inst, params.n_clusters, params.cluster_size, params.neighbours, seed, params.flat
+            inst,
+            params.n_clusters,
+            params.resources_per_cluster,
+            params.neighbours,
+            seed,
+            params.flat,
         )
     t_cluster = time.perf_counter() - t0
     cands = Candidates(inst, hierarchy, params.weights, params.utility)

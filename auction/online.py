@@ -101,7 +101,7 @@ class OnlineAuction:
         if hierarchy is None:  # k-means seeded from the run's own named stream
             km_seed = int(sim.rng("auction.kmeans").integers(2**31))
             hierarchy = build_hierarchy(
-                inst, mp.n_clusters, mp.cluster_size, mp.neighbours, km_seed, mp.flat
+                inst, mp.n_clusters, mp.resources_per_cluster, mp.neighbours, km_seed, mp.flat
             )
         self.h = hierarchy
         self.decisions, self.policy = decisions, policy

@@ -6,7 +6,7 @@ Measures, on one core (BLAS/OpenMP threads pinned to 1):
    3,553 requests × 888 machines drawn from the real trace sample (target < 1 s);
 2. the same on 100,000 × 25,000 synthetic (target < 60 s);
 3. runtime against N from 1,000 to 100,000 (M = N/4) and the fitted log-log slope (≤ 1.2);
-   with ``cluster_size`` fixed (linear candidate pairs) and the √M rule (N·√M pairs), each
+   with ``resources_per_cluster`` fixed (linear candidate pairs) and the √M rule (N·√M pairs), each
    also against the number of candidate pairs;
 4. greedy against the brute-force optimum: worst and mean ratios per constraint family.
 
@@ -35,8 +35,8 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 from auction.bruteforce import greedy_ratios  # noqa: E402
+from auction.metrics import fit_slope  # noqa: E402
 from auction.mohaf import MohafParams, run_mohaf  # noqa: E402
-from auction.scenario import fit_slope  # noqa: E402
 from auction.traces import load_sample, synthetic_trace  # noqa: E402
 from auction.workload import make_instance, trace_instance  # noqa: E402
 from netsim.rng import stream  # noqa: E402
@@ -101,14 +101,14 @@ def main() -> None:
             f"rounds {r.rounds}  pairs {r.n_candidate_pairs:,}  load {os.getloadavg()[0]:.1f}"
         )
     print(
-        f"fitted log-log slope (cluster_size=32): CPU {fit_slope(sizes, cpus)[0]:.3f}, "
+        f"fitted log-log slope (resources_per_cluster=32): CPU {fit_slope(sizes, cpus)[0]:.3f}, "
         f"wall {fit_slope(sizes, walls)[0]:.3f}  target <= 1.2; "
         f"CPU against candidate pairs {fit_slope(pairs, cpus)[0]:.3f}"
     )
     if not args.quick:
         print(f"100000 x 25000: wall {walls[-1]:.1f} s, CPU {cpus[-1]:.1f} s  target < 60 s")
     sq_sizes = [1000, 3162, 10000] if args.quick else [1000, 3162, 10000, 31623]
-    sq = [_time(_synthetic(n), MohafParams(cluster_size=None), repeat=3) for n in sq_sizes]
+    sq = [_time(_synthetic(n), MohafParams(resources_per_cluster=None), repeat=3) for n in sq_sizes]
     sq_cpu = [c for _, c, _ in sq]
     sq_pairs = [r.n_candidate_pairs for _, _, r in sq]
     print(

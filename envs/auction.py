@@ -112,7 +112,7 @@ class AuctionPricingEnv(SimEnv):
             patience_s=c.patience_s,
             max_multiplier=c.max_multiplier,
             eta=c.eta,
-            mohaf=MohafParams(n_clusters=c.n_clusters, cluster_size=None, neighbours=1),
+            mohaf=MohafParams(n_clusters=c.n_clusters, resources_per_cluster=None, neighbours=1),
         )
         self.model = OnlineAuction(sim, inst, params, decisions=self.decisions)
         self._arrivals_per_round = rate * c.round_interval_s

@@ -19,7 +19,7 @@ from auction.utility import reference_matrix
 
 
 def _all(inst, mode, seed, rounds=3):
-    p = MohafParams(mode=mode, pricing=PriceRule(max_rounds=rounds), cluster_size=2)
+    p = MohafParams(mode=mode, pricing=PriceRule(max_rounds=rounds), resources_per_cluster=2)
     ref = initial_prices(inst, p.pricing)
     res = run_mohaf(inst, p, seed=seed)
     out = {"mohaf": (res.allocation, res.prices)}

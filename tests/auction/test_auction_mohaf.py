@@ -22,7 +22,7 @@ def inst():
 
 
 def test_clustering_cuts_candidate_pairs(inst):
-    h = build_hierarchy(inst, cluster_size=32, neighbours=1, seed=0)
+    h = build_hierarchy(inst, resources_per_cluster=32, neighbours=1, seed=0)
     full = type_pairs(inst)
     assert h.n_candidate_pairs() < 0.35 * full  # 2 of ~8 clusters in the big type
     flat = build_hierarchy(inst, flat=True)
@@ -40,7 +40,7 @@ def test_cluster_rules():
     assert clusters_per_type({0: 100, 1: 400}, None, None) == {0: 10, 1: 20}
     assert clusters_per_type({0: 100, 1: 400}, None, 32) == {0: 4, 1: 13}
     assert clusters_per_type({0: 100, 1: 300}, 8, None) == {0: 2, 1: 6}
-    with pytest.raises(ValueError, match="cluster_size must be >= 1"):
+    with pytest.raises(ValueError, match="resources_per_cluster must be >= 1"):
         clusters_per_type({0: 5}, None, 0)
 
 

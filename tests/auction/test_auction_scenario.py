@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from auction.scenario import MohafStudyConfig, fit_slope, run, summarize, tables
+from auction.metrics import fit_slope
+from auction.scenario import MohafStudyConfig
 from netsim import ConfigError, RunContext, validate
-from scenarios.mohaf import SCENARIO
+from scenarios.mohaf import SCENARIO, run, summarize, tables
 
 
 def test_study_runs_end_to_end(tmp_path):
