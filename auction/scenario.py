@@ -21,14 +21,19 @@ from .pricing import PriceRule
 from .traces import load_sample, synthetic_trace
 from .workload import WorkloadSpec, make_instance, trace_instance
 
-__all__ = ["MohafStudyConfig", "build"]
+__all__ = ["MohafStudyConfig", "build", "TRACE_REQUESTS"]
+
+#: distinct requests in the shipped trace sample (3,827 SUBMITs less 287 resubmissions)
+TRACE_REQUESTS = 3540
 
 
 class MohafStudyConfig(Config):
     source: Literal["trace", "synthetic"] = Field(
         "trace", description="rows from the real sample or synthetic"
     )
-    n_requests: int = Field(3553, ge=1, le=1_000_000)
+    n_requests: int = Field(
+        3540, ge=1, le=1_000_000, description="requests (the trace sample has 3540)"
+    )
     n_resources: int = Field(888, ge=1, le=250_000)
     spare_fraction: float = Field(0.2, gt=0, le=1, description="machine CPU offered to the auction")
     mode: Literal["shared", "exclusive"] = "shared"
@@ -73,9 +78,10 @@ class MohafStudyConfig(Config):
             raise ValueError(f"rho_min ({self.rho_min}) must be <= rho_max ({self.rho_max})")
         if any(s < 1 for s in self.scaling_sizes):
             raise ValueError("scaling_sizes must be >= 1")
-        if self.source == "trace" and self.n_requests > 3827:
+        if self.source == "trace" and self.n_requests > TRACE_REQUESTS:
             raise ValueError(
-                "source=trace has 3827 SUBMIT events; use source=synthetic for more requests"
+                f"source=trace has {TRACE_REQUESTS} requests (SUBMIT events without "
+                "resubmissions); use source=synthetic for more requests"
             )
         return self
 

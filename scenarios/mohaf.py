@@ -354,7 +354,9 @@ def plot(results: pd.DataFrame, cfg: MohafStudyConfig, out: Path) -> None:
         "mohaf_one_round",
         "greedy_priority",
         "first_price",
-        "vickrey",
+        "gsp",
+        "uniform_price",
+        "posted_price",
         "random",
         "upper_bound",
     ]
