@@ -154,7 +154,36 @@ def build_hierarchy(
 TWO_LEVEL_K = 64
 
 
+#: up to this many points, k-means runs in plain numpy (scikit-learn's fixed cost is ~10 ms)
+SMALL_KMEANS = 64
+
+
+def _lloyd_small(x: np.ndarray, k: int, seed: int, iters: int = 100):
+    """Lloyd's k-means with k-means++ seeding (Arthur & Vassilvitskii 2007) in numpy, for a
+    few points; deterministic for a given ``seed``."""
+    rng = np.random.default_rng(seed % (2**31))
+    cent = [x[rng.integers(x.shape[0])]]
+    for _ in range(1, k):
+        d2 = np.min(((x[:, None, :] - np.asarray(cent)[None]) ** 2).sum(-1), axis=1)
+        p = d2 / d2.sum() if d2.sum() > 0 else np.full(x.shape[0], 1.0 / x.shape[0])
+        cent.append(x[rng.choice(x.shape[0], p=p)])
+    cent = np.asarray(cent, float)
+    labels = np.full(x.shape[0], -1, np.int64)
+    for _ in range(iters):
+        new = np.argmin(((x[:, None, :] - cent[None]) ** 2).sum(-1), axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        for c in range(k):
+            members = x[labels == c]
+            if members.size:
+                cent[c] = members.mean(axis=0)
+    return labels, cent
+
+
 def _lloyd(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if x.shape[0] <= SMALL_KMEANS:
+        return _lloyd_small(x, k, seed)
     km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=seed % (2**31))
     with threadpool_limits(1):  # one core; OpenMP threads only contend on small inputs
         labels = km.fit_predict(x).astype(np.int64)

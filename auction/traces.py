@@ -4,7 +4,10 @@ real sample's marginals.
 Both loaders return a :class:`Trace` of two tidy frames:
 
 * ``requests``: one row per SUBMIT event - ``time_s, collection_id, instance_index, user,
-  priority, scheduling_class, cpu, memory``;
+  priority, scheduling_class, cpu, memory, run_s``; ``run_s`` is the task's run time in the
+  excerpt, from its first SCHEDULE after the SUBMIT to its first end event (EVICT, FAIL,
+  FINISH, KILL, LOST) after that, and NaN when it does not end within the excerpt (censored:
+  it still ran at the excerpt's end);
 * ``machines``: one row per machine alive at the end of the file, with its last ADD/UPDATE
   capacities - ``machine_id, platform, cpus, memory``.
 
@@ -82,6 +85,7 @@ REQUEST_COLUMNS = (
     "scheduling_class",
     "cpu",
     "memory",
+    "run_s",
 )
 MACHINE_COLUMNS = ("machine_id", "platform", "cpus", "memory")
 SUBMIT = 0  # the SUBMIT event type in both formats (2011 task_events, 2019 instance_events)
@@ -90,6 +94,11 @@ _MACHINE_TYPES = {
     "2019": {"add": 1, "remove": 2, "update": 3},
 }
 FORMATS = ("2011", "2019")
+#: task event codes of SCHEDULE and of the events that end a run (EVICT, FAIL, FINISH, KILL, LOST)
+_TASK_TYPES = {
+    "2011": {"schedule": 1, "end": (2, 3, 4, 5, 6)},
+    "2019": {"schedule": 3, "end": (4, 5, 6, 7, 8)},
+}
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,33 @@ def _machines(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     return out.loc[:, list(MACHINE_COLUMNS)].reset_index(drop=True)
 
 
-def _requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
+def _run_times(df: pd.DataFrame, fmt: str, key: pd.DataFrame) -> np.ndarray:
+    """Run time of each task in ``key`` (columns collection_id, instance_index, time_s of
+    its SUBMIT): first end event after its first SCHEDULE after the SUBMIT; NaN if none."""
+    codes = _TASK_TYPES[fmt]
+    ev = pd.DataFrame(
+        {
+            "collection_id": df["collection_id"].astype(str),
+            "instance_index": _num(df["instance_index"]).fillna(-1).astype(np.int64),
+            "t": _num(df["time"]) / 1e6,
+            "e": _num(df["event_type"]),
+        }
+    )
+    k = key.reset_index().rename(columns={"index": "row"})
+    sch = ev[ev["e"] == codes["schedule"]].merge(k, on=["collection_id", "instance_index"])
+    sch = sch[sch["t"] >= sch["time_s"]].groupby("row")["t"].min().rename("start")
+    end = ev[ev["e"].isin(codes["end"])].merge(sch.reset_index().merge(k, on="row"))
+    end = (
+        end[end["t"] >= end["start"]]
+        .groupby("row")
+        .agg(stop=("t", "min"), start=("start", "first"))
+    )
+    out = np.full(len(key), np.nan)
+    out[end.index.to_numpy()] = (end["stop"] - end["start"]).to_numpy()
+    return out
+
+
+def _requests(df: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, int, int]:
     """SUBMIT rows as requests, sorted by time; drops rows without a CPU request and the
     resubmissions (the first SUBMIT of each (collection_id, instance_index) stays)."""
     sub = df[_num(df["event_type"]) == SUBMIT]
@@ -157,6 +192,7 @@ def _requests(df: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
     out = out[keep].sort_values("time_s", kind="stable")
     again = out.duplicated(["collection_id", "instance_index"], keep="first").to_numpy()
     out = out[~again].reset_index(drop=True)
+    out["run_s"] = _run_times(df, fmt, out.loc[:, ["collection_id", "instance_index", "time_s"]])
     return out, int((~keep).sum()), int(again.sum())
 
 
@@ -171,7 +207,7 @@ def load_2011(task_events: str | Path, machine_events: str | Path) -> Trace:
             "memory_request": "memory",
         }
     )
-    req, dropped, again = _requests(t)
+    req, dropped, again = _requests(t, "2011")
     m = _read_headerless(machine_events, MACHINE_EVENTS_2011, "machine_events")
     m = m.rename(columns={"platform_id": "platform"})
     return Trace(req, _machines(m, "2011"), "2011", dropped, again)
@@ -247,7 +283,7 @@ def load_2019(instance_events: str | Path, machine_events: str | Path) -> Trace:
             "memory": ie["resource_request.memory"],
         }
     )
-    req, dropped, again = _requests(t)
+    req, dropped, again = _requests(t, "2019")
     me = _read_2019(machine_events)
     _require(
         me,
