@@ -90,22 +90,35 @@ def test_common_random_numbers_and_seeds():
     assert set(listed) == {"random", "one", "fixed", "clairvoyant", "bound"}
 
 
-def test_same_leaderboard_on_a_process_pool(tmp_path):
-    """Serial and two spawned workers give bit-identical episodes (QueueAdmission: the pool
-    workers must register the envs themselves)."""
+@pytest.mark.slow
+def test_same_leaderboard_on_a_process_pool_and_dask(tmp_path):
+    """Serial, two spawned workers and a Dask cluster give bit-identical episodes
+    (QueueAdmission: the workers must register the envs themselves)."""
+    from distributed import LocalCluster
+
     env = "netsim/QueueAdmission-v0"
     kw = {"seeds": 3, "skip_learned": True, "progress": False, "env_config": {"horizon": 20.0}}
     B.bench([env], out=tmp_path / "serial", workers=1, **kw)
     B.bench([env], out=tmp_path / "pool", workers=2, **kw)
-    a = pd.read_parquet(tmp_path / "serial" / "episodes.parquet")
-    b = pd.read_parquet(tmp_path / "pool" / "episodes.parquet")
-    pd.testing.assert_frame_equal(a.drop(columns="wall_s"), b.drop(columns="wall_s"))
-    files = {p.name for p in (tmp_path / "serial").iterdir()}
-    assert {"leaderboard.parquet", "leaderboard.md", "leaderboard.png", "manifest.json"} <= files
-    lb = pd.read_parquet(tmp_path / "serial" / "leaderboard.parquet")
-    assert {"env", "policy", "kind", "mean", "ci_low", "ci_high", "n_seeds", "normalised"} <= set(
-        lb.columns
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as c:
+        B.bench([env], out=tmp_path / "dask", scheduler=c.scheduler_address, **kw)
+    a, b, d = (
+        pd.read_parquet(tmp_path / name / "episodes.parquet").drop(columns="wall_s")
+        for name in ("serial", "pool", "dask")
     )
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, d)
+
+
+def test_outputs_are_written(tmp_path):
+    B.bench([TOY], seeds=3, out=tmp_path / "b", progress=False)
+    files = {p.name for p in (tmp_path / "b").iterdir()}
+    assert {"leaderboard.parquet", "leaderboard.md", "leaderboard.png", "manifest.json",
+            "episodes.parquet", "contested.csv"} <= files  # fmt: skip
+    lb = pd.read_parquet(tmp_path / "b" / "leaderboard.parquet")
+    assert list(lb.columns) == B.LEADERBOARD_COLUMNS
 
 
 def test_learned_agent_is_trained_and_scored():
