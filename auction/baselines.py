@@ -156,15 +156,17 @@ def first_price(
     rng=None,
 ) -> Allocation:
     """Pay-as-bid sealed-bid auction with the k-unit equilibrium shading (n − k)/(n − k + 1)
-    per type; without competition (k ≥ n) a request bids its type's lowest reserve."""
-    Q, R = inst.requests, inst.resources
+    per type, never below the reserve of the resource the request values most (so that it
+    can still win that one; without competition, k ≥ n, it bids exactly that reserve)."""
+    Q = inst.requests
     n, k = units_per_type(inst, mode)
     v = value_per_unit(Q.demand, Q.budget)
-    low = np.full(n.size, np.inf)
-    np.minimum.at(low, R.type, np.asarray(prices, float))
+    w, feas = utility_matrix(inst, prices, weights, params)
+    best = np.argmax(np.where(feas, w, -np.inf), axis=1)
+    reserve = np.where(feas.any(axis=1), np.asarray(prices, float)[best], np.inf)
     with np.errstate(invalid="ignore"):  # zero demand: v = inf, bids inf (served first, pays 0)
         shaded = np.where(np.isfinite(v), v * first_price_shading(n, k)[Q.type], np.inf)
-    bid = np.where(k[Q.type] < n[Q.type], shaded, np.minimum(v, low[Q.type]))
+    bid = np.minimum(v, np.maximum(shaded, reserve))
     i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, 1.0, bid=bid)
     return _alloc(i, j, _pay(bid[i], Q.demand[i], Q.budget[i]))
 

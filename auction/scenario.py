@@ -54,6 +54,8 @@ class MohafStudyConfig(Config):
     max_rounds: int = Field(20, ge=1, le=1000)
     rho_min: float = Field(0.1, ge=0)
     rho_max: float = Field(10.0, gt=0)
+    bound_iterations: int = Field(200, ge=1, le=10_000, description="Lagrangian bound steps")
+    bound_time_s: float = Field(60.0, gt=0, description="time limit of the Lagrangian bound")
     ablation: bool = True
     flat_comparison: bool = Field(True, description="also run MOHAF without clustering")
     small_instances: int = Field(

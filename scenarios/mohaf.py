@@ -27,11 +27,13 @@ import numpy as np
 import pandas as pd
 
 from auction.baselines import BASELINES, optimum, upper_bound
+from auction.capacity import density_greedy, feasible_pairs, lagrangian_bound
 from auction.greedy import warm_up
 from auction.metrics import evaluate, fit_slope, score
 from auction.model import Weights
 from auction.mohaf import initial_prices, price_floor, run_mohaf
 from auction.scenario import MohafStudyConfig, build
+from auction.truthful import vcg
 from netsim import RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
@@ -86,14 +88,42 @@ def _mechanisms(cfg, inst, seed, ref) -> tuple[list[dict], object]:
         kf = evaluate(inst, flat.allocation, w, u, ref, flat.runtime_s)
         kf.update(rounds=flat.rounds, candidate_pairs=flat.n_candidate_pairs)
         rows += _rows("mechanisms", "mohaf_flat", kf)
+    # MOHAF without pricing below the reserve (prices floored at unit cost), and with prices
+    # that clear (tâtonnement on excess demand) and the same floor
+    for name, extra in (
+        ("mohaf_cost_floor", dict(cost_floor=True)),
+        ("mohaf_clearing", dict(cost_floor=True, price_update="excess")),
+    ):
+        r = run_mohaf(inst, replace(p, **extra), seed=seed)
+        rows += _rows("mechanisms", name, evaluate(inst, r.allocation, w, u, ref, r.runtime_s))
     for name, fn in BASELINES.items():
         t0 = time.perf_counter()
         a = fn(inst, ref, w, u, cfg.mode, stream(seed, f"auction.baseline.{name}"))
         rows += _rows("mechanisms", name, evaluate(inst, a, w, u, ref, time.perf_counter() - t0))
     n, floor = inst.shape[0], price_floor(inst, p.pricing)
+    delta = w.normalised()[3]
+    if cfg.mode == "shared":
+        t0 = time.perf_counter()
+        dg = density_greedy(inst, feasible_pairs(inst, ref, w, u), delta)  # at the reserve
+        rows += _rows(
+            "mechanisms", "density_greedy", evaluate(inst, dg, w, u, ref, time.perf_counter() - t0)
+        )
+        t0 = time.perf_counter()
+        lb, _ = lagrangian_bound(
+            inst, feasible_pairs(inst, ref, w, u, floor), delta, score(inst, dg, w, u, ref),
+            cfg.bound_iterations, cfg.bound_time_s,
+        )  # fmt: skip
+        rows += _rows(
+            "mechanisms", "lagrangian_bound",
+            {"efficiency": lb / n, "runtime_s": time.perf_counter() - t0},
+        )  # fmt: skip
     rows += _rows(
         "mechanisms", "upper_bound", {"efficiency": upper_bound(inst, ref, w, u, floor) / n}
     )
+    eff = {r["mechanism"]: r["value"] for r in rows if r["metric"] == "efficiency"}
+    bound = eff.get("lagrangian_bound", eff["upper_bound"])
+    for name, e in eff.items():  # every mechanism's gap to the tightest bound
+        rows += _rows("mechanisms", name, {"gap_to_bound": 1.0 - e / bound if bound else 0.0})
     return rows, res
 
 
@@ -128,6 +158,10 @@ def _small(cfg, seed) -> list[dict]:
         }
         for name, fn in BASELINES.items():
             found[name] = fn(inst, ref, w, u, cfg.mode, stream(seed, f"auction.small.{s}.{name}"))
+        found["vcg"] = vcg(inst, ref, w, u, cfg.mode)  # welfare-maximising, truthful
+        if cfg.mode == "shared":
+            pairs = feasible_pairs(inst, ref, w, u)
+            found["density_greedy"] = density_greedy(inst, pairs, w.normalised()[3])
         for name, a in found.items():
             rows += _rows(
                 "small", name, {"objective": score(inst, a, w, u, ref)}, instance=float(s)
@@ -235,7 +269,10 @@ def tables(results: pd.DataFrame) -> dict[str, str]:
     t["cell"] = [
         _fmt(a, b, c) for a, b, c in zip(t["mean"], t["ci_low"], t["ci_high"], strict=True)
     ]
-    metrics = ["efficiency", "satisfaction", "jain", "cost", "revenue", "energy", "runtime_s"]
+    metrics = [
+        "efficiency", "gap_to_bound", "satisfaction", "jain", "cost", "revenue",
+        "below_reserve", "energy", "runtime_s",
+    ]  # fmt: skip
     wide = t.pivot(index="mechanism", columns="metric", values="cell").reindex(columns=metrics)
     out["mechanisms"] = markdown_table(wide.fillna(""), index=True)
     a = results[results["section"] == "ablation"]
@@ -352,12 +389,16 @@ def plot(results: pd.DataFrame, cfg: MohafStudyConfig, out: Path) -> None:
         "mohaf",
         "mohaf_flat",
         "mohaf_one_round",
+        "mohaf_cost_floor",
+        "mohaf_clearing",
+        "density_greedy",
         "greedy_priority",
         "first_price",
         "gsp",
         "uniform_price",
         "posted_price",
         "random",
+        "lagrangian_bound",
         "upper_bound",
     ]
     for ax, metric in zip(axes, ["efficiency", "satisfaction", "jain", "revenue"], strict=True):
