@@ -236,7 +236,8 @@ def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -
     """Nearest cluster of the request's type for every request (-1: no cluster of its type);
     ties go to the lowest cluster index (``argmin`` over all clusters of the type).
 
-    A k-d tree proposes the 4 nearest centroids (O(N log K) rather than all N·K distances),
+    With at most 4 centroids of a type every distance is compared; otherwise a k-d tree
+    proposes the 4 nearest centroids (O(N log K) rather than all N·K distances),
     re-ranked with :func:`distance_km`. Where the 4th is within rounding of the nearest (exact
     ties, e.g. duplicate points), the request is compared with every centroid instead.
     """
@@ -247,6 +248,9 @@ def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -
         if qi.size == 0:
             continue
         loc, cent = requests.location[qi], centroids[cl]
+        if cl.size <= 4:  # few centroids: every distance, argmin picks the lowest on ties
+            out[qi] = cl[np.argmin(distance_km(loc[:, None, :], cent[None]), axis=1)]
+            continue
         k = min(4, cl.size)
         _, near = cKDTree(cent).query(loc, k=k)
         near = np.reshape(near, (qi.size, k))

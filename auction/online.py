@@ -303,14 +303,17 @@ class OnlineAuction:
             w, _ = base_from_static(
                 s[rows], ok[rows], prices[res][None, :], c.value[r][:, None], c.weights
             )
-            blocks.append((r, res, w))
+            # requests renumbered 0..len(q)-1 (their position in q): the greedy's work
+            # scales with the queue, not with every request of the episode
+            blocks.append((np.arange(bounds[b], bounds[b + 1]), res, w))
         if not blocks:
             e = np.zeros(0, np.int64)
             return e, e, np.zeros(0), np.zeros(0)
         i, j, g = lazy_greedy(
-            blocks, len(Q), len(self.residual), Q.demand, Q.requester, self.residual,
+            blocks, q.size, len(self.residual), Q.demand[q], Q.requester[q], self.residual,
             self._delta, "shared", None, self.held,
         )  # fmt: skip
+        i = q[i]
         return i, j, g, payment(prices[j], Q.demand[i], g, Q.budget[i])
 
     def _hold(self, i: int, j: int) -> None:
