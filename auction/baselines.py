@@ -6,15 +6,16 @@ floors), at fixed reserve prices ρ (no price dynamics):
 
 * ``greedy_priority``: highest priority first (ties: earlier submission), cheapest feasible
   resource; pays the posted price ρ_j·d_i.
-* ``first_price``: sealed bids per unit demand ``b_i = v_i·(n − k)/(n − k + 1)`` per resource
-  type: the risk-neutral symmetric equilibrium of the pay-as-bid auction of k identical units
-  among n unit-demand bidders with i.i.d. uniform values (v_i = B_i/d_i; Krishna, *Auction
-  Theory*, 2nd ed. 2010, §13.5: the bid is the expected (k+1)-th highest value given a win,
-  v(n − k)/(n − k + 1); k = 1 gives the single-item v(n − 1)/n). Per type n = its requests
-  and k = the requests its capacity holds at the mean demand (``shared``) or its resources
-  (``exclusive``). With k ≥ n there is no competition and everyone bids the type's lowest
-  reserve (capped at v). Highest bid first; the winner takes the feasible resource it values
-  most (largest w_ij) among those with ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
+* ``first_price``: sealed bids per unit demand ``b_i = v_i·(n − k)/(n − k + 1)``: the
+  risk-neutral symmetric equilibrium of the pay-as-bid auction of k identical units among n
+  unit-demand bidders with i.i.d. uniform values (v_i = B_i/d_i; Krishna, *Auction Theory*,
+  2nd ed. 2010, §13.5: the bid is the expected (k+1)-th highest value given a win,
+  v(n − k)/(n − k + 1); k = 1 gives the single-item v(n − 1)/n). Competition is counted per
+  resource: n = the requests that prefer it (largest w_ij), k = how many of their mean demand
+  its capacity holds (1 in ``exclusive`` mode). A bid never goes below the reserve of the
+  preferred resource (with k ≥ n, no competition, it is that reserve) and never above v.
+  Highest bid first; the winner takes the feasible resource it values most among those with
+  ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
 * ``gsp`` (generalised second price): truthful bids ``b_i = v_i``, same order and choice; the
   winner pays the next highest bid per unit among the requests of its type, at least the
   reserve, at most its budget. **Not** Vickrey for several units and not truthful (2 units,
@@ -124,18 +125,21 @@ def _bid_auction(inst, prices, weights, params, mode, shading: float, bid=None):
     return i, j, bid, order
 
 
-def units_per_type(inst: Instance, mode: Mode = "shared") -> tuple[np.ndarray, np.ndarray]:
-    """Per request type: bidders n (its requests) and units k (requests of mean demand its
-    capacity holds, or its resources in ``exclusive`` mode), as float arrays over types."""
-    Q, R = inst.requests, inst.resources
-    nt = int(max(Q.type.max(initial=-1), R.type.max(initial=-1))) + 1
-    n = np.bincount(Q.type, minlength=nt).astype(float)
+def units_per_resource(
+    inst: Instance, best: np.ndarray, servable: np.ndarray, mode: Mode = "shared"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per resource j: bidders n_j (the servable requests whose preferred resource is j) and
+    units k_j (how many of their mean demand its capacity holds; 1 in ``exclusive`` mode)."""
+    R = inst.resources
+    m = len(R)
+    b = best[servable]
+    n = np.bincount(b, minlength=m).astype(float)
     if mode == "exclusive":
-        return n, np.bincount(R.type, minlength=nt).astype(float)
-    cap = np.bincount(R.type, weights=R.capacity, minlength=nt)
-    mean_d = np.bincount(Q.type, weights=Q.demand, minlength=nt) / np.maximum(n, 1.0)
+        return n, np.ones(m)
+    mean_d = np.bincount(b, weights=inst.requests.demand[servable], minlength=m)
+    mean_d = mean_d / np.maximum(n, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.where(mean_d > 0, np.floor(cap / mean_d), np.inf)
+        k = np.where(mean_d > 0, np.floor(R.capacity / mean_d), np.inf)
     return n, k
 
 
@@ -159,13 +163,13 @@ def first_price(
     per type, never below the reserve of the resource the request values most (so that it
     can still win that one; without competition, k ≥ n, it bids exactly that reserve)."""
     Q = inst.requests
-    n, k = units_per_type(inst, mode)
     v = value_per_unit(Q.demand, Q.budget)
     w, feas = utility_matrix(inst, prices, weights, params)
     best = np.argmax(np.where(feas, w, -np.inf), axis=1)
     reserve = np.where(feas.any(axis=1), np.asarray(prices, float)[best], np.inf)
+    n, k = units_per_resource(inst, best, feas.any(axis=1), mode)
     with np.errstate(invalid="ignore"):  # zero demand: v = inf, bids inf (served first, pays 0)
-        shaded = np.where(np.isfinite(v), v * first_price_shading(n, k)[Q.type], np.inf)
+        shaded = np.where(np.isfinite(v), v * first_price_shading(n, k)[best], np.inf)
     bid = np.minimum(v, np.maximum(shaded, reserve))
     i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, 1.0, bid=bid)
     return _alloc(i, j, _pay(bid[i], Q.demand[i], Q.budget[i]))
