@@ -105,6 +105,7 @@ def _mechanisms(cfg, inst, seed, ref) -> tuple[list[dict], object]:
     if cfg.mode == "shared":
         t0 = time.perf_counter()
         dg = density_greedy(inst, feasible_pairs(inst, ref, w, u), delta)  # at the reserve
+        dg.payment = ref[dg.resource] * inst.requests.demand[dg.request]  # posted reserve
         rows += _rows(
             "mechanisms", "density_greedy", evaluate(inst, dg, w, u, ref, time.perf_counter() - t0)
         )
