@@ -31,6 +31,10 @@ SetOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Root seed (default: preset's).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+]
 
 
 def _echo_table(df, max_rows: int = 30) -> None:
@@ -76,10 +80,8 @@ def sweep(
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per point.")] = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-    ] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Run only missing or failed runs.")
     ] = False,
@@ -146,10 +148,8 @@ def bench_(
         int | None, typer.Option("--timesteps", help="Training budget (default: each env's).")
     ] = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-    ] = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
     force: Annotated[
         bool, typer.Option("--force", help="Replace an output folder of another kind.")
     ] = False,
