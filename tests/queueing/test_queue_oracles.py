@@ -5,7 +5,7 @@ Seed-robust criterion. Each test runs ``REPS`` = 30 independent replications and
 simulated mean (wait, sojourn, queue length, number in system, utilisation, per station),
 computes the Student-t statistic ``t = (mean - theory) / (s / √REPS)`` across replications.
 The test fails when ``|t| > t_{1-α/2, REPS-1}`` with ``α = 1e-4`` per comparison (critical
-value 4.85). With 36 comparisons in this file, the Bonferroni bound puts the probability of a
+value 4.51). With 36 comparisons in this file, the Bonferroni bound puts the probability of a
 false alarm below 36 · 1e-4 = 0.36 % per full run for any seed base (the real rate is lower:
 the metrics of one station are strongly correlated). Every test also asserts that its
 acceptance band ``t_crit · s/√REPS`` is narrow (a few % of the closed form), so a model error
