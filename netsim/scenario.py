@@ -3,7 +3,7 @@
 A package registers scenarios under the entry-point group ``netsim.scenarios``::
 
     [project.entry-points."netsim.scenarios"]
-    mm1 = "queueing.scenario:MM1"
+    mm1 = "scenarios.queues:MM1"
 
 Each entry is a :class:`Scenario`. Its ``run(config, ctx)`` performs one replication and
 returns a tidy ``DataFrame`` with at least ``metric`` and ``value`` columns. Its ``preset``

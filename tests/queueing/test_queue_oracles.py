@@ -23,7 +23,8 @@ from scipy import stats
 from netsim import ConfigError, validate
 from netsim.rng import derive_seed
 from netsim.scenario import run_replication
-from queueing.scenario import MM1, QueueConfig
+from queueing.scenario import QueueConfig
+from scenarios.queues import MM1
 
 METRICS = ["wait", "sojourn", "queue_length", "number_in_system", "utilisation"]
 REPS = 30
