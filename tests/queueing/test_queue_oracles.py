@@ -8,9 +8,12 @@ The test fails when ``|t| > t_{1-α/2, REPS-1}`` with ``α = 1e-4`` per comparis
 value 4.51). With 36 comparisons in this file, the Bonferroni bound puts the probability of a
 false alarm below 36 · 1e-4 = 0.36 % per full run for any seed base (the real rate is lower:
 the metrics of one station are strongly correlated). Every test also asserts that its
-acceptance band ``t_crit · s/√REPS`` is narrow (a few % of the closed form), so a model error
-of that size is caught. ``NETSIM_ORACLE_SEED`` changes the seed base (default 2024);
-``queueing/README.md`` lists the largest ``|t|`` seen over 20 seed bases.
+acceptance band ``t_crit · s/√REPS`` stays narrow relative to the closed form (the widest is
+the mean wait: about 10 % at ρ = 0.5 and 15-24 % at ρ = 0.9; utilisation is within 2 %; the
+limits are 1.5 times the widest band seen over the seed bases), and
+``test_criterion_catches_a_wrong_closed_form`` shows that a 10 % error fails.
+``NETSIM_ORACLE_SEED`` changes the seed base (default 2024); ``queueing/README.md`` lists the
+largest ``|t|`` seen over the seed bases of ``seed_robustness.py``.
 """
 
 import os
@@ -57,8 +60,8 @@ def assert_matches_theory(s: pd.DataFrame, band: float) -> None:
     assert s["band"].max() < band, f"uninformative: band {s['band'].max():.3f} >= {band}"
 
 
-@pytest.mark.parametrize(("rho", "horizon", "band"), [(0.5, 6_000, 0.05), (0.8, 8_000, 0.10),
-                                                      (0.9, 14_000, 0.16)])  # fmt: skip
+@pytest.mark.parametrize(("rho", "horizon", "band"), [(0.5, 6_000, 0.20), (0.8, 8_000, 0.28),
+                                                      (0.9, 14_000, 0.35)])  # fmt: skip
 def test_mm1_matches_closed_form(rho, horizon, band):
     s = simulate(f"mm1-{rho}", arrival_rate=rho, horizon=horizon, warmup=2_000)
     assert set(s["metric"]) == set(METRICS)
@@ -68,12 +71,12 @@ def test_mm1_matches_closed_form(rho, horizon, band):
 def test_mmc_erlang_c_at_rho_09():
     s = simulate("mmc", arrival_rate=2.7, stations=[{"servers": 3, "service_rate": 1.0}],
                  horizon=7_000, warmup=1_000)  # fmt: skip
-    assert_matches_theory(s, 0.16)
+    assert_matches_theory(s, 0.32)
 
 
 def test_md1_pollaczek_khinchine():
     s = simulate("md1", arrival_rate=0.8, service="deterministic", horizon=7_000, warmup=1_000)
-    assert_matches_theory(s, 0.08)
+    assert_matches_theory(s, 0.18)
 
 
 def test_tandem_jackson():
@@ -83,7 +86,7 @@ def test_tandem_jackson():
         horizon=7_000, warmup=1_000,
     )  # fmt: skip
     assert len(s) == 2 * len(METRICS) + 1
-    assert_matches_theory(s, 0.12)
+    assert_matches_theory(s, 0.20)
 
 
 def test_criterion_catches_a_wrong_closed_form():
