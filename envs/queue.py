@@ -43,9 +43,11 @@ optimal rule, accept while ``revenue >= holding_cost · (n + 1) / (servers · se
 Contested at the default (200 episodes, seeds 0..199, common random numbers; returns with 95 %
 CIs): random 3690 ± 24, accept_all 2684 ± 191, selfish 4616 ± 68 (normalised 0.44),
 threshold 5791 ± 32; paired gaps selfish − random 926 ± 70 and threshold − selfish 1175 ± 53.
-With 10 episodes the CIs are still disjoint (selfish 4369 ± 244, random 3732 ± 110). Under
-the ``rho1`` preset (the old default) selfish scored 0.30 but its gap to random (125 ± 33 over
-200 episodes) was inside the CIs at 10 episodes, hence the new default.
+``netsim bench netsim/QueueAdmission-v0 --seeds 10 --skip-learned``: selfish 0.48
+normalised, gap to random 1005 [516, 1494], gap to the oracle 1090 [677, 1503]: contested.
+Under the ``rho1`` preset (the old default) the same bench gives selfish 0.14 with its gap to
+random, 55 [−112, 223], inside the CI (not contested), hence the new default. The learned
+agent (DQN, 50k steps) has not been benchmarked against these here.
 
 ## Version History
 v0: initial version. Issue 12 changed the default ``arrival_rate`` from 1.0 to 0.9 and

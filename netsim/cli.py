@@ -31,10 +31,6 @@ SetOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Root seed (default: preset's).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")]
-SchedulerOpt = Annotated[
-    str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-]
 ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Replace an output folder holding results of another kind."),
@@ -42,6 +38,10 @@ ForceOpt = Annotated[
 PresetOpt = Annotated[
     str | None,
     typer.Option("--preset", "-p", help="Named preset (see 'netsim show NAME')."),
+]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
 ]
 
 

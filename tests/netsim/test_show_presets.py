@@ -113,3 +113,11 @@ def test_env_presets(monkeypatch):
     assert (env.config.capacity, env.config.horizon) == (3, 5.0)
     with pytest.raises(ConfigError, match="unknown preset 'big'"):
         QueueAdmissionEnv(preset="big")
+
+
+def test_sweep_takes_a_preset():
+    from netsim.sweep import plan_sweep
+
+    plan = plan_sweep("mm1", ["arrival_rate=0.5,0.6"], preset="quick")
+    assert plan.reps == 3 and len(plan.specs) == 6
+    assert plan.base_config["horizon"] == resolve("mm1", preset="quick").config.horizon
