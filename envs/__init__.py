@@ -11,12 +11,13 @@ from gymnasium.envs.registration import register, registry
 
 from netsim.baselines import register_baselines
 
-__all__ = ["ENVS", "BASELINES", "register_all"]
+__all__ = ["ENVS", "BASELINES", "VECTOR_ENVS", "register_all"]
 
 #: env id -> "module:class"; one line per env
 ENVS: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:QueueAdmissionEnv",
     "netsim/OranSlicing-v0": "envs.oran:OranSlicingEnv",
+    "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:OranSlicingTractorEnv",
     "netsim/CompMarket-v0": "envs.comp_market:CompMarketEnv",
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
@@ -28,6 +29,13 @@ ENVS: dict[str, str] = {
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/OranSlicing-v0": "envs.oran:baselines",
+    "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:baselines",
+}
+
+#: env id -> "module:class" of a native batched ``gymnasium.vector.VectorEnv`` (optional)
+VECTOR_ENVS: dict[str, str] = {
+    "netsim/OranSlicing-v0": "envs.oran_vector:OranSlicingVectorEnv",
 }
 
 
@@ -35,7 +43,8 @@ def register_all() -> None:
     """Register every id in :data:`ENVS` that is not registered yet, and its baselines."""
     for env_id, entry_point in ENVS.items():
         if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+            register(id=env_id, entry_point=entry_point,
+                     vector_entry_point=VECTOR_ENVS.get(env_id))  # fmt: skip
     for env_id, source in BASELINES.items():
         register_baselines(env_id, source)
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-import envs  # noqa: F401 - registers netsim/OranSlicing-v0
+import envs  # noqa: F401 - registers the OranSlicing ids
 from netsim import Config, RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
 from netsim.rng import derive_seed
@@ -52,7 +52,7 @@ from ran.slicing.scores import trial_statistics
 
 __all__ = ["OranSlicingStudy", "run", "summarize", "plot", "SCENARIO"]
 
-ENV_ID = "netsim/OranSlicing-v0"
+ENV_ID = "netsim/OranSlicing-TRACTOR-v0"
 Policy = Literal["random", "expert", "tabular", "learned"]
 Combo = tuple[UserCount, UserCount, UserCount]
 
