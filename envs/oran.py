@@ -86,7 +86,8 @@ class OranSlicingConfig(CellConfig):
 
     @model_validator(mode="after")
     def _periods(self):
-        split_index(self.rbgs)
+        if sum(self.rbgs) != N_RBG:
+            raise ValueError(f"rbgs: the split must sum to {N_RBG} RBGs (got {sum(self.rbgs)})")
         n = self.horizon / DECISION_S
         if abs(n - round(n)) > 1e-9 or round(n) < 1:
             raise ValueError(f"horizon: must be a whole number of {DECISION_S} s periods")
