@@ -310,6 +310,11 @@ def _contested_episode(env: gym.Env, act, seed: int) -> dict:
     return {"reward": float(np.mean(rewards)), **{k: float(np.mean(v)) for k, v in kpis.items()}}
 
 
+def _masked_predict(model, masks):
+    """``obs -> action`` of a MaskablePPO model, deterministic, with the env's masks."""
+    return lambda obs: int(model.predict(obs, deterministic=True, action_masks=masks())[0])
+
+
 def _fixed_splits(cfg: OranSlicingStudy, seeds: list[int]) -> dict[int, list[dict]]:
     """Every fixed split on every seed, in one batched env (bit-identical to single envs):
     split index -> per-seed episode KPIs (reward and slice scores)."""
@@ -355,9 +360,7 @@ def _contested(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) ->
                   eval_episodes=2, progress=False)  # fmt: skip
             model = load_algo("maskable_ppo").load(out / "contested_learned" / "model.zip",
                                                    device="cpu")  # fmt: skip
-            masks = env.unwrapped.action_masks
-            act = lambda obs: int(model.predict(obs, deterministic=True,  # noqa: E731
-                                                action_masks=masks())[0])
+            act = _masked_predict(model, env.unwrapped.action_masks)
             episodes = [_contested_episode(env, act, s) for s in seeds]
         else:
             act = b.policy(env.unwrapped)

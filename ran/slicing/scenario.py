@@ -72,6 +72,7 @@ class RanConfig(Config):
 
 Placement = Literal["close", "medium", "far"]
 Rate = Annotated[float, Field(ge=0, le=100)]
+PacketRate = Annotated[float, Field(ge=0, le=1e5)]
 Sojourn = Annotated[float, Field(gt=0, le=3600)]
 
 
@@ -93,14 +94,14 @@ class CellConfig(Config):
     )
     embb_on_s: Sojourn = Field(2.0, description="mean eMBB session length (s)")
     embb_off_s: Sojourn = Field(2.0, description="mean gap between eMBB sessions (s)")
-    urllc_rate_pps: tuple[Annotated[float, Field(ge=0, le=1e5)], Annotated[float, Field(ge=0, le=1e5)]] = Field(
+    urllc_rate_pps: tuple[PacketRate, PacketRate] = Field(
         (50.0, 2000.0), description="URLLC packets/s (300 B) when calm and in a burst"
-    )  # fmt: skip
+    )
     urllc_burst_s: Sojourn = Field(0.5, description="mean URLLC burst length (s)")
     urllc_calm_s: Sojourn = Field(3.0, description="mean time between URLLC bursts (s)")
-    mmtc_rate_pps: tuple[Annotated[float, Field(ge=0, le=1e5)], Annotated[float, Field(ge=0, le=1e5)]] = Field(
+    mmtc_rate_pps: tuple[PacketRate, PacketRate] = Field(
         (10.0, 800.0), description="mMTC packets/s per device (100 B), normal and in a storm"
-    )  # fmt: skip
+    )
     mmtc_storm_s: Sojourn = Field(0.5, description="mean alarm-storm length (s)")
     mmtc_calm_s: Sojourn = Field(5.0, description="mean time between alarm storms (s)")
     weights: tuple[float, float, float] = Field(

@@ -1,4 +1,5 @@
-"""``netsim/OranSlicing-TRACTOR-v0``: Gymnasium/SB3 contracts, masks, invariants, determinism, configs."""
+"""``netsim/OranSlicing-TRACTOR-v0``: Gymnasium/SB3 contracts, masks, invariants, determinism,
+configs."""
 
 import gymnasium as gym
 import numpy as np

@@ -20,8 +20,8 @@ from ran.slicing.period import (
     uplink_chunk,
 )
 from ran.slicing.phy import (
-    NS3_CQI_EFFICIENCY,
     CQI_SINR_DB,
+    NS3_CQI_EFFICIENCY,
     RBG_SIZE,
     cqi_from_sinr_db,
     efficiency_from_sinr_db,
