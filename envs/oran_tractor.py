@@ -67,6 +67,7 @@ from pydantic import Field, model_validator
 
 from netsim import SimEnv, Simulation
 from netsim.baselines import Baseline
+from ran.slicing.fluid import SPLITS
 from ran.slicing.gnb import SlicingGnb
 from ran.slicing.kpm import REPORT_S
 from ran.slicing.phy import N_RBG
@@ -79,7 +80,6 @@ from ran.slicing.policies import (
     expert_action,
     tractor_random_rbgs,
 )
-from ran.slicing.fluid import SPLITS
 from ran.slicing.scenario import MAX_UES_PER_SLICE, RanConfig, Rbg, UserCount, build_gnb
 from ran.slicing.scores import slice_means, ue_scores
 

@@ -15,8 +15,8 @@ import envs  # noqa: F401 - registers the netsim envs
 from envs.oran import proportional_split
 from netsim import Simulation
 from ran.slicing import SlicingGnb, UeSpec, ue_scores
-from ran.slicing.scores import slice_means
 from ran.slicing.fluid import split_index
+from ran.slicing.scores import slice_means
 from ran.slicing.traffic import UeTraffic
 
 QUICK = os.environ.get("NETSIM_EXAMPLE_QUICK") == "1"
