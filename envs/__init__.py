@@ -17,6 +17,7 @@ __all__ = ["ENVS", "VECTOR_ENVS", "BASELINES", "register_all"]
 ENVS: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:QueueAdmissionEnv",
     "netsim/OranSlicing-v0": "envs.oran:OranSlicingEnv",
+    "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:OranSlicingTractorEnv",
     "netsim/CompMarket-v0": "envs.comp_market:CompMarketEnv",
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
@@ -29,11 +30,14 @@ ENVS: dict[str, str] = {
 #: ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``
 VECTOR_ENVS: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue_vector:QueueAdmissionVectorEnv",
+    "netsim/OranSlicing-v0": "envs.oran_vector:OranSlicingVectorEnv",
 }
 
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/OranSlicing-v0": "envs.oran:baselines",
+    "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:baselines",
 }
 
 
