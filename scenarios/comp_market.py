@@ -26,14 +26,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pydantic import Field
+
 from netsim import RunContext, Scenario, Simulation
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
 from ran.comp.model import EPOCH_METRICS
+from ran.comp.events import EventProbe, EventWindows, below_floor_share
 from ran.comp.scenario import CompConfig, build
 from ran.comp.worst_case import report_rows
 
-__all__ = ["SCENARIO", "run", "plot", "summarize"]
+__all__ = ["SCENARIO", "CompStudyConfig", "run", "plot", "summarize"]
+
+
+class CompStudyConfig(CompConfig):
+    """The network's config plus the study's blockage-event windows."""
+
+    events: EventWindows = Field(default_factory=EventWindows)
 
 _COLORS = {
     "market": "C0",
@@ -59,7 +68,7 @@ def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
             (
                 p,
                 "event_min_rate_handover_below_floor",
-                float((g["min_rate_handover"] < cfg.rate_floor_mbps).mean()),
+                below_floor_share(g["min_rate_handover"], cfg.rate_floor_mbps),
             ),
         ]
     if not ep.empty:
@@ -77,23 +86,24 @@ def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
     return rows
 
 
-def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
+def run(cfg: CompStudyConfig, ctx: RunContext) -> pd.DataFrame:
     """One replication; see the module docstring for the rows."""
     sim = Simulation(seed=ctx.seed)
     net = build(sim, cfg)
+    probe = EventProbe(net, cfg.events)
     chunks = 20
     for k in range(1, chunks + 1):
         sim.run(until=cfg.horizon * k / chunks)
         ctx.progress(k / chunks)
     summary = net.summary()
-    ep = net.episode_frame()
+    ep = probe.episode_frame()
     extra = pd.DataFrame(_event_scalars(ep, cfg), columns=["policy", "metric", "value"])
     extra = pd.concat(
         [
             extra,
             pd.DataFrame(
                 [
-                    ("market", "execution_delay_s", cfg.execution_s),
+                    ("market", "execution_delay_s", cfg.handover.execution_s),
                     ("all", "n_bs", float(net.n_bs)),
                 ],
                 columns=extra.columns,
@@ -141,7 +151,7 @@ def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
                 }
             )
         )
-    tr = net.trace_frame()
+    tr = probe.trace_frame()
     traces = pd.DataFrame(
         {
             "policy": tr["policy"],
@@ -255,7 +265,7 @@ def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
     axes[1].set_xlabel("market vs Eisenberg-Gale equilibrium")
     axes[1].legend(fontsize=7)
     _ecdf(axes[2], 1e3 * samp.loc[samp["metric"] == "epoch_alloc_time_s", "value"], color="C0")
-    axes[2].axvline(1e3 * cfg.execution_s, color="r", ls="--", lw=0.8, label="handover execution")
+    axes[2].axvline(1e3 * cfg.handover.execution_s, color="r", ls="--", lw=0.8, label="handover execution")
     axes[2].set_xlabel("time to allocate (ms)")
     axes[2].legend(fontsize=7)
     for ax in axes:
@@ -287,7 +297,7 @@ def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
 
 SCENARIO = Scenario(
     name="comp_market",
-    schema=CompConfig,
+    schema=CompStudyConfig,
     run=run,
     preset="scenarios:comp_market.yaml",
     plot=plot,

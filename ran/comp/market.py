@@ -28,6 +28,7 @@ __all__ = [
     "MarketResult",
     "best_response",
     "respond_to_totals",
+    "response_slope",
     "allocate",
     "run_market",
     "initial_bids",
@@ -205,7 +206,7 @@ def _within_budget(b: np.ndarray, budget: np.ndarray) -> np.ndarray:
     return b
 
 
-def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray:
+def respond_to_totals(w, totals, budget, money_value: float = 0.0, with_bound: bool = False):
     """Bids consistent with posted totals ``T_j`` (all bids plus reserve at BS ``j``).
 
     The best response's KKT condition ``w_j·y_j/(b_j + y_j)² = λ`` with ``b_j + y_j = T_j``
@@ -213,7 +214,8 @@ def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray
     sort BSs by ``w_j/T_j``; with the ``k`` best active,
     ``λ_k = (Σ_{l<=k} T_l - B) / Σ_{l<=k} T_l²/w_l``, valid when it lies between the k-th and
     (k+1)-th ratio; ``λ = max(μ, λ_B)``. At a fixed point ``T_j = Σ_i b_ij + r_j`` these bids
-    are mutual best responses (a Nash equilibrium).
+    are mutual best responses (a Nash equilibrium). With ``with_bound`` it also returns the
+    ``(N,)`` mask of UEs whose budget binds (``λ_B > μ``).
     """
     w, t, budget, act, (r, ws, ts) = _sorted_by_ratio(w, totals, budget)
     acts = ws > 0
@@ -230,7 +232,10 @@ def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray
     lam = np.maximum(money_value, lam_b)
     b = t * (1.0 - lam[:, None] * t / np.where(act, w, 1.0))
     b = np.where(act & (n_act > 0)[:, None], np.maximum(b, 0.0), 0.0)
-    return _within_budget(np.where(budget[:, None] > 0, b, 0.0), budget)
+    b = _within_budget(np.where(budget[:, None] > 0, b, 0.0), budget)
+    if with_bound:
+        return b, (lam_b > money_value) & (budget > 0)
+    return b
 
 
 def allocate(inst: MarketInstance, bids) -> Allocation:
@@ -264,15 +269,17 @@ def _payoff(inst: MarketInstance, bids, y) -> np.ndarray:
 
 
 def nash_gap(inst: MarketInstance, bids) -> float:
-    """Largest gain any UE gets from a unilateral best response, relative to the value of its
-    best-response payoff (0 at a Nash equilibrium)."""
+    """Largest gain any UE gets from a unilateral best response, relative to the larger of
+    its best-response and current payoff magnitudes (0 at a Nash equilibrium)."""
     bids = np.asarray(bids, dtype=float)
     y = (inst.per_bs(bids) + inst.reserve)[inst.cluster] - bids
     br = best_response(inst.weights, y, inst.budget, inst.money_value)
     y_f = np.maximum(y, Y_FLOOR)
     best, now = _payoff(inst, br, y_f), _payoff(inst, bids, y_f)
-    scale = np.maximum(np.abs(best), 1e-300)
-    gap = np.where(best > 0, (best - now) / scale, 0.0)
+    # relative to the larger payoff magnitude: a UE whose best reply is "bid nothing"
+    # (payoff 0) but who pays for a loss now is far from equilibrium
+    scale = np.maximum(np.maximum(np.abs(best), np.abs(now)), 1e-300)
+    gap = np.where(best > now, (best - now) / scale, 0.0)
     return float(gap.max(initial=0.0))
 
 
@@ -306,8 +313,10 @@ def run_market(
         * ``"newton"`` (default): BSs post totals ``T_j``; UEs answer with
           :func:`respond_to_totals`; each BS then moves ``T_j`` by a Newton step on
           ``T_j = Σ_i b_ij + r_j`` computed from the bids it received
-          (``dF/dT = Σ_i (2·b_ij/T_j - 1)``), halving its step whenever the residual changes
-          sign. Converged also requires ``|Σ_i b_ij + r_j - T_j| < eps·T_j``.
+          (``dF/dT`` from :func:`response_slope`, which accounts for budget-bound UEs),
+          halving its step whenever the residual changes sign. Converged when the bids stop
+          moving with ``|Σ_i b_ij + r_j - T_j| < eps·T_j``, or when the Nash gap
+          (:func:`nash_gap`, second order in the bid error) is below ``eps²``.
         * ``"best_response"``: simultaneous price-anticipating best responses to the others'
           bids (:func:`best_response`), damped by ``2/n`` with ``n`` the largest number of
           bidders at the UE's BSs (without damping, n >= 4 symmetric bidders oscillate).
@@ -362,9 +371,9 @@ def _newton(inst: MarketInstance, bids, eps, max_rounds, scale):
     wanted = inst.per_bs((w > 0).astype(float)) > 0  # BSs nobody values have no price to find
     for rnd in range(1, max_rounds + 1):
         tc = totals[cl]
-        new = respond_to_totals(w, tc, budget, mu)
+        new, bound = respond_to_totals(w, tc, budget, mu, with_bound=True)
         f = inst.per_bs(new)
-        slope = inst.per_bs(np.where(new > 0, 2.0 * new / tc - 1.0, 0.0))
+        slope = inst.per_bs(response_slope(w, tc, new, bound))
         g = f + inst.reserve - totals
         step = np.where(g * g_prev < 0, 0.5 * step, np.minimum(1.0, 1.25 * step))
         g_prev = g
@@ -373,11 +382,29 @@ def _newton(inst: MarketInstance, bids, eps, max_rounds, scale):
         change = np.max(np.abs(new - bids) / scale)
         residual = np.max(np.abs(g) / totals, where=wanted, initial=0.0)
         bids = new
-        if change < eps and residual < eps:
+        # the payoff gap is second order in the bid error, hence eps² (bids good to ~eps)
+        if (change < eps and residual < eps) or nash_gap(inst, bids) < eps * eps:
             return rnd, True, bids
         totals = np.clip(totals + step * newton, totals / 4.0, totals * 4.0)
         totals = np.maximum(totals, Y_FLOOR)
     return max_rounds, False, bids
+
+
+def response_slope(w, totals, bids, bound) -> np.ndarray:
+    """``∂b_ij/∂T_j`` of :func:`respond_to_totals` (own total only), ``(N, K)``.
+
+    With ``b_j = T_j·(1 - λ·T_j/w_j)`` and λ fixed (money binds, λ = μ):
+    ``∂b_j/∂T_j = 1 - 2λT_j/w_j = 2b_j/T_j - 1``. When the budget binds, λ moves with
+    ``T_j`` so that the spend stays ``B``: ``Σ_l b_l = Σ_l T_l - λ·Σ_l q_l = B`` with
+    ``q_l = T_l²/w_l`` over the active BSs gives ``∂λ/∂T_j = (1 - 2λT_j/w_j)/Σ_l q_l`` and
+    ``∂b_j/∂T_j = (2b_j/T_j - 1)·(1 - q_j/Σ_l q_l)`` (0 for a UE with a single active BS:
+    it bids its budget whatever the total)."""
+    act = bids > 0
+    base = np.where(act, 2.0 * bids / totals - 1.0, 0.0)
+    q = np.where(act, totals**2 / np.where(w > 0, w, 1.0), 0.0)
+    sq = q.sum(axis=1, keepdims=True)
+    shrink = np.where(sq > 0, 1.0 - q / np.where(sq > 0, sq, 1.0), 0.0)
+    return np.where(np.asarray(bound)[:, None], base * shrink, base)
 
 
 def symmetric_equilibrium(

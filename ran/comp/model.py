@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from netsim.stats import jain_index
 
 from .baselines import equal_share, no_comp, proportional_response, second_price, welfare_optimum
 from .geometry import StreetGrid, line_of_sight, sites
-from .handover import HandoverParams, HandoverState, handover_step
+from .handover import HandoverState, handover_step
 from .market import MarketInstance, initial_bids, run_market, utilities, welfare
 from .mobility import blockage_step, manhattan_step, place_walkers, positions, segment_index
 from .pathloss import (
@@ -55,7 +55,6 @@ __all__ = [
     "PolicyOutcome",
     "CompNetwork",
     "eg_distance",
-    "handover_params",
     "los_table",
 ]
 
@@ -91,21 +90,6 @@ class PolicyOutcome:
 
 
 Policy = Callable[[MarketInstance, np.ndarray], PolicyOutcome]
-
-
-def handover_params(cfg) -> HandoverParams:
-    """The handover/RLF parameters of a :class:`~ran.comp.scenario.CompConfig`."""
-    return HandoverParams(
-        a3_offset_db=cfg.a3_offset_db,
-        hysteresis_db=cfg.hysteresis_db,
-        ttt_s=cfg.ttt_s,
-        execution_s=cfg.execution_s,
-        interruption_s=cfg.interruption_s,
-        qout_db=cfg.qout_db,
-        qin_db=cfg.qin_db,
-        t310_s=cfg.t310_s,
-        reestablish_s=cfg.reestablish_s,
-    )
 
 
 def eg_distance(inst: MarketInstance, market: PolicyOutcome, fisher: PolicyOutcome) -> dict:
@@ -160,20 +144,6 @@ def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.nd
     return out.reshape(nh + nv, u.size, bs_xy.shape[0])
 
 
-@dataclass
-class _Episode:
-    """Rates of one UE around a blockage event (rows: ticks; columns: policies)."""
-
-    ue: int
-    t0: float
-    before: np.ndarray
-    rates: list = field(default_factory=list)
-    t_ho: float = math.nan
-    t_trigger: float = math.nan
-    rlf: bool = False
-    end: float = math.inf
-
-
 class CompNetwork:
     """The CoMP small-cell network of a :class:`~ran.comp.scenario.CompConfig` on ``sim``.
 
@@ -182,7 +152,10 @@ class CompNetwork:
         cfg: the configuration.
         extra_policies: more named policies ``(instance, ue_indices) -> PolicyOutcome``
             evaluated beside ``cfg.policies`` (the PettingZoo env adds its agents this way).
-        record_episodes: keep per-event throughput traces (the study does; envs do not).
+
+    Observers (e.g. the study's :class:`~ran.comp.events.EventProbe`) append a callable
+    ``hook(net, t, events, serving_before)`` to :attr:`tick_hooks`; it runs at the end of
+    every tick.
     """
 
     def __init__(
@@ -190,19 +163,18 @@ class CompNetwork:
         sim: Simulation,
         cfg,
         extra_policies: dict[str, Policy] | None = None,
-        record_episodes: bool = True,
     ):
         self.sim, self.cfg = sim, cfg
         self.grid = StreetGrid(cfg.blocks_x, cfg.blocks_y, cfg.block_m, cfg.street_m)
         self.bs_xy = sites(self.grid, cfg.layout, cfg.isd_m)
         self.n_bs = m = self.bs_xy.shape[0]
-        if cfg.cluster_size > m:
+        if cfg.cluster_bs > m:
             raise ConfigError(
-                f"cluster_size: must be <= the number of BSs ({m}), got {cfg.cluster_size}"
+                f"cluster_bs: must be <= the number of BSs ({m}), got {cfg.cluster_bs}"
             )
         self.los_lookup = los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
         self._los_step = cfg.block_m / (self.los_lookup.shape[1] - 1)
-        self.hp = handover_params(cfg)
+        self.hp = cfg.handover
         n = self.n_ues = cfg.n_ues
         place = sim.rng("placement")
         vehicle = place.random(n) < cfg.vehicle_fraction
@@ -231,7 +203,7 @@ class CompNetwork:
         self.policy_fns: dict[str, Policy] = {p: self._builtin(p) for p in cfg.policies}
         self.policy_fns.update(extra_policies or {})
         self.names = list(self.policy_fns)
-        k, n_pol = cfg.cluster_size, len(self.names)
+        k, n_pol = cfg.cluster_bs, len(self.names)
         self._channel()
         self.ho = HandoverState.initial(self.rsrp_dbm)
         self.used = np.zeros(m)
@@ -262,15 +234,7 @@ class CompNetwork:
         self.trouble_rate_sum = np.zeros(n_pol)
         self.trouble_below = np.zeros(n_pol)
         self.epochs: list[dict] = []
-        self.record_episodes = record_episodes
-        self._ring_len = max(1, int(round(cfg.event_before_s / cfg.dt_s)))
-        self._ring = np.zeros((self._ring_len, n, n_pol), dtype=np.float32)
-        self._ring_pos = 0
-        self._ring_full = 0
-        self._episodes: dict[int, _Episode] = {}
-        self.episode_rows: list[tuple] = []
-        self.trace_rows: list[tuple] = []
-        self._prev_clear = self._serving_clear()
+        self.tick_hooks: list[Callable] = []
         self._tick_proc = sim.every(cfg.dt_s, self.tick)
         self._market_proc = sim.every(cfg.market_interval_s, self.market_epoch)
 
@@ -310,7 +274,8 @@ class CompNetwork:
         self.rsrp_dbm = self.tx_prb_dbm - loss
         self.rx_w = rx_power_w(self.tx_prb_dbm, loss)
 
-    def _serving_clear(self) -> np.ndarray:
+    def serving_clear(self) -> np.ndarray:
+        """UEs whose serving link is in LoS and not blocked by a vehicle."""
         rows = np.arange(self.n_ues)
         s = self.ho.serving
         return self.los[rows, s] & ~self.blocked[rows, s]
@@ -341,11 +306,8 @@ class CompNetwork:
         self._policy_rates()
         self._trouble(t)
         self._statistics()
-        clear = self._serving_clear()
-        if self.record_episodes:
-            onset = self._prev_clear & ~clear & (ho.serving == serving_before)
-            self._episodes_step(t, np.flatnonzero(onset), ev)
-        self._prev_clear = clear
+        for hook in self.tick_hooks:
+            hook(self, t, ev, serving_before)
         self.c_ticks.add()
 
     def _serve(self) -> None:
@@ -420,84 +382,11 @@ class CompNetwork:
         self.trouble_rate_sum += self.rates[tr].sum(axis=0)
         self.trouble_below += low[tr].sum(axis=0)
 
-    # -- event windows ---------------------------------------------------------------------------
-    def _ring_history(self, ue: int) -> np.ndarray:
-        """The UE's last rates (oldest first), ``(≤ L, P)``."""
-        if self._ring_full < self._ring_len:
-            return self._ring[: self._ring_pos, ue].astype(float)
-        order = np.r_[self._ring_pos : self._ring_len, 0 : self._ring_pos]
-        return self._ring[order, ue].astype(float)
-
-    def _episodes_step(self, t: float, onsets: np.ndarray, ev) -> None:
-        cfg = self.cfg
-        for ue in onsets.tolist():
-            if ue not in self._episodes:
-                self.c_events.add()
-                self._episodes[ue] = _Episode(ue, t, self._ring_history(ue))
-        for ue in ev.triggered.tolist():
-            e = self._episodes.get(ue)
-            if e is not None and math.isnan(e.t_trigger):
-                e.t_trigger = t
-        for ue in ev.completed.tolist():
-            e = self._episodes.get(ue)
-            if e is not None and math.isnan(e.t_ho):
-                e.t_ho, e.end = t, t + cfg.event_after_s
-        for ue in ev.rlf.tolist():
-            if ue in self._episodes:
-                self._episodes[ue].rlf = True
-        done = []
-        for ue, e in self._episodes.items():
-            e.rates.append(self.rates[ue].copy())
-            if t >= e.end - 1e-9 or (math.isnan(e.t_ho) and t - e.t0 >= cfg.event_max_s - 1e-9):
-                done.append(ue)
-        for ue in done:
-            self._finish(self._episodes.pop(ue))
-        self._ring[self._ring_pos] = self.rates
-        self._ring_pos = (self._ring_pos + 1) % self._ring_len
-        self._ring_full = min(self._ring_full + 1, self._ring_len)
-
-    def _finish(self, e: _Episode) -> None:
-        cfg, dt = self.cfg, self.cfg.dt_s
-        after = np.asarray(e.rates)
-        rel = np.r_[-np.arange(e.before.shape[0], 0, -1) * dt, np.arange(after.shape[0]) * dt]
-        rates = np.concatenate([e.before.reshape(-1, after.shape[1]), after])
-        gap_end = (e.t_ho - e.t0) if not math.isnan(e.t_ho) else rel[-1] + dt
-        phase = np.where(rel < 0, "before", np.where(rel < gap_end - 1e-9, "gap", "after"))
-        kid = len(self.episode_rows) // max(1, len(self.names))
-        handover = not math.isnan(e.t_ho)
-        t_trig = (e.t_trigger - e.t0) if not math.isnan(e.t_trigger) else math.inf
-        executing = (rel >= t_trig - 1e-9) & (phase == "gap")
-        for j, p in enumerate(self.names):
-            r = rates[:, j]
-            gap, ex = r[phase == "gap"], r[executing]
-            self.episode_rows.append(
-                (
-                    kid,
-                    e.ue,
-                    e.t0,
-                    p,
-                    handover,
-                    e.rlf,
-                    float(gap_end),
-                    float(t_trig) if math.isfinite(t_trig) else math.nan,
-                    float(r[phase == "before"].mean()) if (phase == "before").any() else math.nan,
-                    float(gap.mean()) if gap.size else math.nan,
-                    float(r[phase == "after"].mean()) if (phase == "after").any() else math.nan,
-                    float(gap.min()) if gap.size else math.nan,
-                    float(ex.min()) if ex.size else math.nan,
-                )
-            )
-        stride = max(1, int(round(cfg.trace_step_s / dt)))
-        keep = np.flatnonzero(np.rint(rel / dt).astype(np.int64) % stride == 0)
-        for i in keep.tolist():
-            for j, p in enumerate(self.names):
-                self.trace_rows.append((kid, p, float(rel[i]), phase[i], float(rates[i, j])))
-
     # -- allocation epochs ------------------------------------------------------------------------
     def market_epoch(self) -> None:
         cfg, t = self.cfg, self.sim.now
         idx = np.flatnonzero(self.in_trouble() & self.has_primary)
-        k = cfg.cluster_size
+        k = cfg.cluster_bs
         record: dict = {"time": t, "n_trouble": int(idx.size)}
         self._epoch_seq += 1
         seq = self._epoch_seq
@@ -520,8 +409,10 @@ class CompNetwork:
         self.epochs.append(self._epoch_stats(record, inst, outcomes, idx))
 
     def clusters(self, idx: np.ndarray) -> np.ndarray:
-        """The CoMP cluster of UEs ``idx``: their ``cluster_size`` nearest BSs, nearest first."""
-        return np.argsort(self.d2d[idx], axis=1, kind="stable")[:, : self.cfg.cluster_size]
+        """The CoMP cluster of UEs ``idx``: their ``cluster_bs`` BSs of highest RSRP
+        (``cluster_by="rsrp"``, strongest first) or nearest (``"nearest"``, nearest first)."""
+        key = -self.rsrp_dbm[idx] if self.cfg.cluster_by == "rsrp" else self.d2d[idx]
+        return np.argsort(key, axis=1, kind="stable")[:, : self.cfg.cluster_bs]
 
     def comp_values(self, idx: np.ndarray, cluster: np.ndarray) -> np.ndarray:
         """Value of one CoMP PRB (Mbit/s) from each cluster BS: the rate of the next PRB sold
@@ -672,26 +563,3 @@ class CompNetwork:
 
     def epoch_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.epochs)
-
-    def episode_frame(self) -> pd.DataFrame:
-        cols = [
-            "event",
-            "ue",
-            "t0",
-            "policy",
-            "handover",
-            "rlf",
-            "gap_s",
-            "trigger_s",
-            "rate_before",
-            "rate_gap",
-            "rate_after",
-            "min_rate_gap",
-            "min_rate_handover",
-        ]
-        return pd.DataFrame(self.episode_rows, columns=cols)
-
-    def trace_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            self.trace_rows, columns=["event", "policy", "rel_time", "phase", "rate"]
-        )

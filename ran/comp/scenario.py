@@ -12,14 +12,26 @@ from pydantic import Field, field_validator, model_validator
 from netsim import Config, Simulation
 
 from .geometry import LAYOUTS
+from .handover import HandoverParams
 from .market import DYNAMICS
 from .model import POLICIES, CompNetwork
 from .pathloss import MODELS
 
 __all__ = ["POLICIES", "CompConfig", "build"]
 
-_CHOICES = {"layout": LAYOUTS, "pathloss_model": MODELS, "dynamics": DYNAMICS}
-_LABELS = {"layout": "layout", "pathloss_model": "path-loss model", "dynamics": "market dynamics"}
+CLUSTER_BY = ("rsrp", "nearest")
+_CHOICES = {
+    "layout": LAYOUTS,
+    "pathloss_model": MODELS,
+    "dynamics": DYNAMICS,
+    "cluster_by": CLUSTER_BY,
+}
+_LABELS = {
+    "layout": "layout",
+    "pathloss_model": "path-loss model",
+    "dynamics": "market dynamics",
+    "cluster_by": "cluster rule",
+}
 
 
 class CompConfig(Config):
@@ -56,18 +68,11 @@ class CompConfig(Config):
     # traffic
     demand_mbps: float = Field(2.0, gt=0, description="primary-link demand per UE (Mbit/s)")
     rate_floor_mbps: float = Field(1.0, ge=0, description="rate floor for the outage metric")
-    # handover and RLF
-    a3_offset_db: float = 3.0
-    hysteresis_db: float = Field(1.0, ge=0)
-    ttt_s: float = Field(0.16, ge=0, le=5.12, description="time to trigger")
-    execution_s: float = Field(0.2, ge=0.1, le=1.0, description="handover execution delay")
-    interruption_s: float = Field(0.03, ge=0, le=0.5)
-    qout_db: float = -8.0
-    qin_db: float = -6.0
-    t310_s: float = Field(1.0, ge=0, le=6.0)
-    reestablish_s: float = Field(0.5, ge=0, le=5.0)
+    # handover and RLF (TS 38.331 A3 / T310), one nested block
+    handover: HandoverParams = Field(default_factory=HandoverParams)
     # CoMP market
-    cluster_size: int = Field(3, ge=1, le=16, description="K nearest BSs of a UE's cluster")
+    cluster_bs: int = Field(3, ge=1, le=16, description="K: BSs in a UE's CoMP cluster")
+    cluster_by: str = Field("rsrp", description="cluster = the K BSs of highest rsrp | nearest")
     budget: float = Field(1.0, ge=0, description="tokens per UE per allocation epoch")
     money_value: float = Field(0.0, ge=0, description="μ: value of a token (0 = fixed budget)")
     reserve_price: float = Field(1e-3, ge=0, description="reserve price (tokens per PRB)")
@@ -85,13 +90,8 @@ class CompConfig(Config):
         0.05, gt=0, le=1.0, description="update period of shadowing and blockage (>= dt_s)"
     )
     horizon: float = Field(60.0, gt=0, description="simulated seconds")
-    # study: event windows
-    event_before_s: float = Field(1.0, ge=0, le=10)
-    event_after_s: float = Field(1.0, ge=0, le=10)
-    event_max_s: float = Field(5.0, gt=0, le=60)
-    trace_step_s: float = Field(0.05, gt=0, description="resolution of stored event traces")
 
-    @field_validator("layout", "pathloss_model", "dynamics")
+    @field_validator("layout", "pathloss_model", "dynamics", "cluster_by")
     @classmethod
     def _one_of(cls, v: str, info) -> str:
         allowed = _CHOICES[info.field_name]
@@ -113,8 +113,6 @@ class CompConfig(Config):
     def _cross(self):
         if not self.street_m < self.block_m / 2:
             raise ValueError(f"street_m ({self.street_m}) must be < block_m/2 ({self.block_m / 2})")
-        if self.qin_db < self.qout_db:
-            raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
         if self.fading_step_s < self.dt_s:
             raise ValueError("fading_step_s must be >= dt_s")
         if self.dt_s > self.market_interval_s:
