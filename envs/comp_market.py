@@ -70,6 +70,7 @@ class CompMarketEnvConfig(CompConfig):
     policies: list[str] = Field(default_factory=lambda: ["market"], min_length=1)
     objective: Literal["revenue", "welfare"] = "revenue"
     max_reserve_price: float = Field(2.0, gt=0, description="tokens per PRB at action 1")
+    controlled_bs: int = Field(3, ge=1, le=16, description="BSs whose reserve price the agent sets")
 
 
 class CompMarketEnv(SimEnv):
@@ -77,7 +78,7 @@ class CompMarketEnv(SimEnv):
 
     def __init__(self, config=None, render_mode=None, **kwargs):
         super().__init__(config, render_mode, **kwargs)
-        k = self.config.cluster_size
+        k = self.config.controlled_bs
         self.decision_interval = self.config.market_interval_s
         self.action_space = gym.spaces.Box(-1.0, 1.0, (k,), dtype=np.float32)
         self.observation_space = gym.spaces.Box(0.0, 1.0, (4 * k + 1,), dtype=np.float32)
@@ -91,13 +92,13 @@ class CompMarketEnv(SimEnv):
         c = self.config
         if "market" not in c.policies:
             raise ValueError("policies: the pricing env needs the 'market' policy")
-        self.net = CompNetwork(sim, c, record_episodes=False)
+        self.net = CompNetwork(sim, c)
         centre = np.array([self.net.grid.width_m, self.net.grid.height_m]) / 2
         d = np.linalg.norm(self.net.bs_xy - centre, axis=1)
-        self.controlled = np.argsort(d, kind="stable")[: c.cluster_size]
+        self.controlled = np.argsort(d, kind="stable")[: c.controlled_bs]
         self._epochs_seen = 0
         self._stats = None
-        self._last_price = np.zeros(c.cluster_size)
+        self._last_price = np.zeros(c.controlled_bs)
 
     def _apply(self, action) -> None:
         a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
@@ -110,8 +111,8 @@ class CompMarketEnv(SimEnv):
         out = {
             "revenue": 0.0,
             "welfare": 0.0,
-            "bidders": np.zeros(c.cluster_size),
-            "bids": np.zeros(c.cluster_size),
+            "bidders": np.zeros(c.controlled_bs),
+            "bids": np.zeros(c.controlled_bs),
         }
         ep = net.last_epoch
         inst = ep.get("instance")
@@ -137,8 +138,8 @@ class CompMarketEnv(SimEnv):
     def _observe(self) -> np.ndarray:
         net, c = self.net, self.config
         stats = self._stats or {
-            "bidders": np.zeros(c.cluster_size),
-            "bids": np.zeros(c.cluster_size),
+            "bidders": np.zeros(c.controlled_bs),
+            "bids": np.zeros(c.controlled_bs),
         }
         obs = np.concatenate(
             [
@@ -160,7 +161,7 @@ class CompMarketEnv(SimEnv):
         }
 
     def baseline_policies(self):
-        k = self.config.cluster_size
+        k = self.config.controlled_bs
         return {
             "no_reserve": lambda _obs: np.full(k, -1.0, dtype=np.float32),
             "fixed_reserve": lambda _obs: np.full(k, -0.5, dtype=np.float32),

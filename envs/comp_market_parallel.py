@@ -87,7 +87,7 @@ class CompMarketParallelEnv(ParallelEnv):
         self.render_mode = render_mode
         self.possible_agents = [f"ue_{i}" for i in range(self.config.n_ues)]
         self.agents: list[str] = []
-        k = self.config.cluster_size
+        k = self.config.cluster_bs
         self._obs_space = gym.spaces.Box(0.0, 1.0, (2 + 4 * k,), dtype=np.float32)
         self._act_space = gym.spaces.Box(0.0, 1.0, (k,), dtype=np.float32)
         self.net: CompNetwork | None = None
@@ -129,7 +129,6 @@ class CompMarketParallelEnv(ParallelEnv):
             self.sim,
             self.config,
             extra_policies={"agents": self._agents_policy},
-            record_episodes=False,
         )
         self.agents = list(self.possible_agents)
         self._actions[:] = 0.0

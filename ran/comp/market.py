@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .newton_kernel import newton_rounds
+
 __all__ = [
     "DYNAMICS",
     "MarketInstance",
@@ -301,6 +303,7 @@ def run_market(
     dynamics: str = "newton",
     latency_s: float = 5e-4,
     init_bids=None,
+    compiled: bool = True,
 ) -> MarketResult:
     """Bilateral bidding rounds until bids change by less than ``eps`` (relative to the
     budget) or ``max_rounds`` rounds.
@@ -315,12 +318,15 @@ def run_market(
           ``T_j = Σ_i b_ij + r_j`` computed from the bids it received
           (``dF/dT`` from :func:`response_slope`, which accounts for budget-bound UEs),
           halving its step whenever the residual changes sign. Converged when the bids stop
-          moving with ``|Σ_i b_ij + r_j - T_j| < eps·T_j``, or when the Nash gap
-          (:func:`nash_gap`, second order in the bid error) is below ``eps²``.
+          moving with ``|Σ_i b_ij + r_j - T_j| < eps·T_j``; if they never settle, the final
+          bids still count as converged when the Nash gap (:func:`nash_gap`, second order in
+          the bid error) is below ``eps²``.
         * ``"best_response"``: simultaneous price-anticipating best responses to the others'
           bids (:func:`best_response`), damped by ``2/n`` with ``n`` the largest number of
           bidders at the UE's BSs (without damping, n >= 4 symmetric bidders oscillate).
           Converged requires every bid to be within ``eps`` of the UE's best response.
+    ``compiled`` runs the Newton rounds in the numba kernel of
+    :mod:`ran.comp.newton_kernel` (same arithmetic; False uses the numpy reference).
     Both declare convergence only at (eps-approximate) Nash equilibria. Neither is guaranteed
     to converge: with near-zero reserves (below about 1e-4 tokens per PRB) a BS with a single
     bidder makes the Newton step degenerate and the totals can cycle; ``converged`` is then
@@ -343,7 +349,16 @@ def run_market(
     rounds, converged = 0, False
     if inst.n_ues:
         if dynamics == "newton":
-            rounds, converged, bids = _newton(inst, bids, eps, int(max_rounds), scale)
+            if compiled:
+                rounds, converged, bids = newton_rounds(
+                    inst.cluster, w, budget, mu, inst.reserve, inst.n_bs, bids.copy(), eps,
+                    int(max_rounds), scale[:, 0],
+                )  # fmt: skip
+            else:
+                rounds, converged, bids = _newton(inst, bids, eps, int(max_rounds), scale)
+            if not converged:  # bids at an equilibrium whose totals have not settled: the
+                # payoff gap is second order in the bid error, hence eps² (bids good to ~eps)
+                converged = nash_gap(inst, bids) < eps * eps
         else:
             nb = inst.per_bs((w > 0).astype(float))
             alpha = np.minimum(1.0, 2.0 / np.maximum(nb[inst.cluster].max(axis=1), 1.0))[:, None]
@@ -382,8 +397,7 @@ def _newton(inst: MarketInstance, bids, eps, max_rounds, scale):
         change = np.max(np.abs(new - bids) / scale)
         residual = np.max(np.abs(g) / totals, where=wanted, initial=0.0)
         bids = new
-        # the payoff gap is second order in the bid error, hence eps² (bids good to ~eps)
-        if (change < eps and residual < eps) or nash_gap(inst, bids) < eps * eps:
+        if change < eps and residual < eps:
             return rnd, True, bids
         totals = np.clip(totals + step * newton, totals / 4.0, totals * 4.0)
         totals = np.maximum(totals, Y_FLOOR)
