@@ -18,6 +18,7 @@ ENVS: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:QueueAdmissionEnv",
     "netsim/OranSlicing-v0": "envs.oran:OranSlicingEnv",
     "netsim/CompMarket-v0": "envs.comp_market:CompMarketEnv",
+    "netsim/CompMarket-City-v0": "envs.comp_market:CompMarketCityEnv",
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
@@ -28,6 +29,7 @@ ENVS: dict[str, str] = {
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/CompMarket-v0": "envs.comp_market:baselines",
 }
 
 

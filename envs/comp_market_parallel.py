@@ -10,19 +10,23 @@ replaced by the agents' own bids; the built-in price-anticipating equilibrium is
 ``best_response`` baseline.
 
 ## Action Space
-Per agent ``Box(0, 1, (K,))``: fractions of the per-epoch budget bid on each cluster BS
-(nearest first); if they sum above 1 they are scaled down to spend exactly the budget.
-Ignored while the agent is not active.
+Per agent ``Box(0, 1, (K,))``: fractions of the agent's wallet bid on each cluster BS
+(strongest RSRP first); if they sum above 1 they are scaled down to spend exactly the
+wallet. Ignored while the agent is not active.
 
 ## Observation Space
-Per agent ``Box(0, 1, (2 + 4·K,))``: active flag, primary rate / (10·demand), then per
+Per agent ``Box(0, 1, (3 + 4·K,))``: active flag, primary rate / (10·demand), wallet /
+(``budget_cap``·``budget``), then per
 cluster BS the value of one PRB / (PRB bandwidth·max spectral efficiency), spare PRBs /
 ``n_prbs``, the last price / ``price_scale`` and the agent's last share of that BS's spare
 PRBs (all clipped to [0, 1]).
 
 ## Rewards
-Per agent and epoch: the value of the PRBs it obtained (Mbit/s, ``Σ_j v_ij·x_ij``) minus
-``money_value`` times what it spent; 0 while inactive. ``info[agent]`` holds ``active`` (in
+Per agent and epoch, normalised by ``demand_mbps``: the value of the PRBs it obtained
+(Mbit/s, ``Σ_j v_ij·x_ij``) minus ``money_value`` times what it spent; 0 while inactive.
+Money matters: budgets carry over (``budget_carry``, default on), so a UE earns ``budget``
+tokens every epoch, idle or not, keeps what it does not spend (up to ``budget_cap`` epochs of
+income) and a token spent now is missing at the next corner. ``info[agent]`` holds ``active`` (in
 trouble now) and ``in_market`` (its bids counted in this step's epoch).
 
 ## Starting State
@@ -33,7 +37,8 @@ All agents are truncated at ``horizon`` simulated seconds; no termination.
 
 ## Arguments
 Every key of :class:`ran.comp.scenario.CompConfig` (defaults: 3x3 blocks, 6 UEs, all
-driving, 10 s, ``money_value`` 0.1, ``budget`` 1) plus ``price_scale`` (tokens per PRB).
+driving, 10 s, ``money_value`` 0.1, ``budget`` 1, ``budget_carry`` on) plus ``price_scale``
+(tokens per PRB).
 
 ## Baselines
 ``best_response`` (bids of the price-anticipating Nash equilibrium computed by
@@ -41,7 +46,8 @@ driving, 10 s, ``money_value`` 0.1, ``budget`` 1) plus ``price_scale`` (tokens p
 ``random``; see :func:`baseline_actions`.
 
 ## Version History
-v0: initial version.
+v0: initial version. v0 (issue 14): rewards normalised by the demand, wallets carried over
+between epochs (and observed), clusters by RSRP.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ class CompMarketParallelConfig(CompConfig):
     vehicle_fraction: float = Field(1.0, ge=0, le=1)
     horizon: float = Field(10.0, gt=0)
     money_value: float = Field(0.1, ge=0)
+    budget_carry: bool = Field(True, description="UEs keep unspent tokens across epochs")
     policies: list[str] = Field(default_factory=lambda: ["no_comp"], min_length=1)
     price_scale: float = Field(0.2, gt=0, description="tokens per PRB mapped to observation 1")
 
@@ -88,7 +95,7 @@ class CompMarketParallelEnv(ParallelEnv):
         self.possible_agents = [f"ue_{i}" for i in range(self.config.n_ues)]
         self.agents: list[str] = []
         k = self.config.cluster_bs
-        self._obs_space = gym.spaces.Box(0.0, 1.0, (2 + 4 * k,), dtype=np.float32)
+        self._obs_space = gym.spaces.Box(0.0, 1.0, (3 + 4 * k,), dtype=np.float32)
         self._act_space = gym.spaces.Box(0.0, 1.0, (k,), dtype=np.float32)
         self.net: CompNetwork | None = None
         self.sim: Simulation | None = None
@@ -113,7 +120,7 @@ class CompMarketParallelEnv(ParallelEnv):
         bids = frac * inst.budget[:, None]
         alloc = allocate(inst, bids)
         payoff = np.sum(inst.value * alloc.prbs, axis=1) - inst.money_value * bids.sum(axis=1)
-        self._rewards[idx] += payoff
+        self._rewards[idx] += payoff / self.config.demand_mbps
         spare = inst.spare[inst.cluster]
         self._last_share[:] = 0.0
         self._last_share[idx] = np.where(spare > 0, alloc.prbs / np.where(spare > 0, spare, 1), 0)
@@ -130,6 +137,7 @@ class CompMarketParallelEnv(ParallelEnv):
             self.config,
             extra_policies={"agents": self._agents_policy},
         )
+        self.net.wallet_policy = "agents"
         self.agents = list(self.possible_agents)
         self._actions[:] = 0.0
         self._last_share[:] = 0.0
@@ -184,6 +192,7 @@ class CompMarketParallelEnv(ParallelEnv):
             [
                 self._active()[:, None].astype(float),
                 (net.prim_rate0 / (10.0 * c.demand_mbps))[:, None],
+                (net.wallet / (c.budget_cap * max(c.budget, 1e-12)))[:, None],
                 value / vmax,
                 net.spare[cl] / c.n_prbs,
                 prices[cl] / c.price_scale,
@@ -216,7 +225,7 @@ def baseline_actions(env: CompMarketParallelEnv, name: str) -> dict:
     """Actions of a named baseline for the current state: ``best_response`` (each UE's bids
     at the price-anticipating Nash equilibrium of the current instance), ``uniform``,
     ``random``."""
-    c, k = env.config, env.config.cluster_size
+    c, k = env.config, env.config.cluster_bs
     if name == "uniform":
         return {a: np.full(k, 1.0 / k, np.float32) for a in env.agents}
     if name == "random":

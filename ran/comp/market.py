@@ -113,6 +113,23 @@ class MarketInstance:
             object.__setattr__(self, name, arr)
         object.__setattr__(self, "money_value", float(self.money_value))
 
+    @classmethod
+    def trusted(cls, cluster, value, spare, budget, reserve, money_value: float = 0.0):
+        """An instance from arrays the caller guarantees valid (int64 cluster, float
+        arrays of the right shapes, all finite and >= 0): skips the checks of the
+        constructor, for the model's per-epoch instances."""
+        inst = object.__new__(cls)
+        for name, arr in (
+            ("cluster", cluster),
+            ("value", value),
+            ("spare", spare),
+            ("budget", budget),
+            ("reserve", reserve),
+            ("money_value", float(money_value)),
+        ):
+            object.__setattr__(inst, name, arr)
+        return inst
+
     @property
     def n_ues(self) -> int:
         return int(self.cluster.shape[0])

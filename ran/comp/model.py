@@ -200,6 +200,10 @@ class CompNetwork:
         #: reserve price per PRB of every BS (tokens); the pricing env changes it
         self.reserve_price = np.full(m, cfg.reserve_price)
         self.budget = np.full(n, cfg.budget)
+        #: tokens each UE holds (``budget_carry``): it earns ``budget`` every epoch, up to
+        #: ``budget_cap`` epochs of income, and pays the bids of :attr:`wallet_policy`
+        self.wallet = np.full(n, cfg.budget)
+        self.wallet_policy = "market"
         self.policy_fns: dict[str, Policy] = {p: self._builtin(p) for p in cfg.policies}
         self.policy_fns.update(extra_policies or {})
         self.names = list(self.policy_fns)
@@ -235,6 +239,9 @@ class CompNetwork:
         self.trouble_below = np.zeros(n_pol)
         self.epochs: list[dict] = []
         self.tick_hooks: list[Callable] = []
+        #: ``hook(net, ue_indices)`` called at each allocation epoch before the instance is
+        #: built (a clairvoyant baseline sets ``reserve_price`` here)
+        self.pre_market_hooks: list[Callable] = []
         self._tick_proc = sim.every(cfg.dt_s, self.tick)
         self._market_proc = sim.every(cfg.market_interval_s, self.market_epoch)
 
@@ -390,12 +397,16 @@ class CompNetwork:
         record: dict = {"time": t, "n_trouble": int(idx.size)}
         self._epoch_seq += 1
         seq = self._epoch_seq
+        if cfg.budget_carry and self._epoch_seq > 1:
+            self.wallet = np.minimum(self.wallet + cfg.budget, cfg.budget_cap * cfg.budget)
         if idx.size == 0:
             for j, p in enumerate(self.names):
                 self._apply(p, j, seq, idx, np.zeros((0, k), np.int64), np.zeros((0, k)))
             self.last_epoch = {"instance": None, "ues": idx, "outcomes": {}}
             self.epochs.append(record)
             return
+        for hook in self.pre_market_hooks:
+            hook(self, idx)
         inst = self.instance(idx)
         cluster = inst.cluster
         outcomes = {p: fn(inst, idx) for p, fn in self.policy_fns.items()}
@@ -405,6 +416,9 @@ class CompNetwork:
                 self.sim.schedule(out.delay_s, self._apply, p, j, seq, idx, cluster, out.prbs)
             else:
                 self._apply(p, j, seq, idx, cluster, out.prbs)
+        spent = outcomes.get(self.wallet_policy)
+        if cfg.budget_carry and spent is not None and spent.bids is not None:
+            self.wallet[idx] = np.maximum(self.wallet[idx] - spent.bids.sum(axis=1), 0.0)
         self.last_epoch = {"instance": inst, "ues": idx, "outcomes": outcomes}
         self.epochs.append(self._epoch_stats(record, inst, outcomes, idx))
 
@@ -423,13 +437,13 @@ class CompNetwork:
     def instance(self, idx: np.ndarray) -> MarketInstance:
         """The market instance of UEs ``idx`` now: their clusters, values, budgets, the spare
         PRBs and the reserve bids ``reserve_price·spare``."""
-        cluster = self.clusters(idx)
-        return MarketInstance(
+        cluster = self.clusters(idx).astype(np.int64, copy=False)
+        return MarketInstance.trusted(
             cluster,
             self.comp_values(idx, cluster),
             self.spare.copy(),
-            self.budget[idx],
-            self.reserve_price * self.spare,
+            (self.wallet if self.cfg.budget_carry else self.budget)[idx].copy(),
+            np.asarray(self.reserve_price * self.spare, dtype=float),
             self.cfg.money_value,
         )
 

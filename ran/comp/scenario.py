@@ -74,6 +74,12 @@ class CompConfig(Config):
     cluster_bs: int = Field(3, ge=1, le=16, description="K: BSs in a UE's CoMP cluster")
     cluster_by: str = Field("rsrp", description="cluster = the K BSs of highest rsrp | nearest")
     budget: float = Field(1.0, ge=0, description="tokens per UE per allocation epoch")
+    budget_carry: bool = Field(
+        False, description="UEs keep unspent tokens (earning budget per epoch, idle or not)"
+    )
+    budget_cap: float = Field(
+        20.0, ge=1, description="with budget_carry: wallet cap, in epochs of income"
+    )
     money_value: float = Field(0.0, ge=0, description="μ: value of a token (0 = fixed budget)")
     reserve_price: float = Field(1e-3, ge=0, description="reserve price (tokens per PRB)")
     market_interval_s: float = Field(0.1, gt=0, description="allocation epoch")
