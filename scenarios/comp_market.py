@@ -25,14 +25,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from pydantic import Field
 
 from netsim import RunContext, Scenario, Simulation
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
-from ran.comp.model import EPOCH_METRICS
 from ran.comp.events import EventProbe, EventWindows, below_floor_share
+from ran.comp.model import EPOCH_METRICS
 from ran.comp.scenario import CompConfig, build
 from ran.comp.worst_case import report_rows
 
