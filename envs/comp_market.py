@@ -39,8 +39,8 @@ Truncated at ``horizon`` simulated seconds (20 s = 200 steps); never terminated.
 ## Arguments
 Every key of :class:`ran.comp.scenario.CompConfig` (defaults above, ``money_value`` 1,
 ``budget`` 50: money, not the budget, limits bids) plus ``objective`` ("revenue" |
-"welfare"), ``max_reserve_price`` (tokens per PRB) and ``controlled_bs`` (BSs the agent prices; not to be confused with ``cluster_bs``, the
-size of a UE's CoMP cluster).
+"welfare"), ``max_reserve_price`` (tokens per PRB) and ``controlled_bs`` (BSs the agent
+prices; not to be confused with ``cluster_bs``, the size of a UE's CoMP cluster).
 
 ## Baselines
 ``envs.comp_market:baselines`` (scored by ``netsim bench``): ``random``; heuristics

@@ -264,7 +264,9 @@ def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
     axes[1].set_xlabel("market vs Eisenberg-Gale equilibrium")
     axes[1].legend(fontsize=7)
     _ecdf(axes[2], 1e3 * samp.loc[samp["metric"] == "epoch_alloc_time_s", "value"], color="C0")
-    axes[2].axvline(1e3 * cfg.handover.execution_s, color="r", ls="--", lw=0.8, label="handover execution")
+    axes[2].axvline(
+        1e3 * cfg.handover.execution_s, color="r", ls="--", lw=0.8, label="handover execution"
+    )
     axes[2].set_xlabel("time to allocate (ms)")
     axes[2].legend(fontsize=7)
     for ax in axes:
