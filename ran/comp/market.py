@@ -68,6 +68,12 @@ class MarketInstance:
         budget: ``(N,)`` budget per UE (tokens), >= 0.
         reserve: ``(M,)`` reserve bid per BS (tokens), >= 0; default none.
         money_value: μ >= 0, value of one token (0 = fixed-budget game).
+        cap: ``(N,)`` demand cap per UE in value units (e.g. the Mbit/s it still needs), or
+            None for uncapped linear utilities (the classical trading post).
+        weight: ``(N,)`` urgency weight per UE (utility per unit of value), None = 1.
+
+    With ``cap``/``weight`` UE ``i``'s utility is ``a_i·min(Σ_j v_ij·x_ij, D_i)`` (concave,
+    demand-capped; :mod:`ran.comp.capped`), else ``Σ_j v_ij·x_ij``.
     """
 
     cluster: np.ndarray
@@ -76,6 +82,8 @@ class MarketInstance:
     budget: np.ndarray
     reserve: np.ndarray | None = None
     money_value: float = 0.0
+    cap: np.ndarray | None = None
+    weight: np.ndarray | None = None
 
     def __post_init__(self):
         cluster = np.asarray(self.cluster)
@@ -101,6 +109,13 @@ class MarketInstance:
         reserve = np.zeros(m) if self.reserve is None else _check_array("reserve", self.reserve, 1)
         if reserve.size != m:
             raise ValueError(f"reserve: {reserve.size} entries for {m} BSs")
+        for name in ("cap", "weight"):
+            arr = getattr(self, name)
+            if arr is not None:
+                arr = _check_array(name, arr, 1)
+                if arr.size != cluster.shape[0]:
+                    raise ValueError(f"{name}: {arr.size} entries for {cluster.shape[0]} UEs")
+                object.__setattr__(self, name, arr)
         if not (np.isfinite(self.money_value) and self.money_value >= 0):
             raise ValueError(f"money_value: must be >= 0 (got {self.money_value!r})")
         for name, arr in (
@@ -114,7 +129,9 @@ class MarketInstance:
         object.__setattr__(self, "money_value", float(self.money_value))
 
     @classmethod
-    def trusted(cls, cluster, value, spare, budget, reserve, money_value: float = 0.0):
+    def trusted(
+        cls, cluster, value, spare, budget, reserve, money_value=0.0, cap=None, weight=None
+    ):
         """An instance from arrays the caller guarantees valid (int64 cluster, float
         arrays of the right shapes, all finite and >= 0): skips the checks of the
         constructor, for the model's per-epoch instances."""
@@ -126,6 +143,8 @@ class MarketInstance:
             ("budget", budget),
             ("reserve", reserve),
             ("money_value", float(money_value)),
+            ("cap", cap),
+            ("weight", weight),
         ):
             object.__setattr__(inst, name, arr)
         return inst
@@ -137,6 +156,15 @@ class MarketInstance:
     @property
     def n_bs(self) -> int:
         return int(self.spare.size)
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None
+
+    @property
+    def urgency(self) -> np.ndarray:
+        """``a_i`` (ones without weights)."""
+        return np.ones(self.n_ues) if self.weight is None else self.weight
 
     @property
     def weights(self) -> np.ndarray:
@@ -271,13 +299,16 @@ def allocate(inst: MarketInstance, bids) -> Allocation:
 
 
 def welfare(inst: MarketInstance, prbs) -> float:
-    """Social welfare ``Σ_ij v_ij·x_ij`` (e.g. Mbit/s)."""
-    return float(np.sum(inst.value * np.asarray(prbs, dtype=float)))
+    """Social welfare: the sum of :func:`utilities`."""
+    return float(np.sum(utilities(inst, prbs)))
 
 
 def utilities(inst: MarketInstance, prbs) -> np.ndarray:
-    """Per-UE value ``Σ_j v_ij·x_ij``."""
-    return np.sum(inst.value * np.asarray(prbs, dtype=float), axis=1)
+    """Per-UE utility: ``Σ_j v_ij·x_ij``, or ``a_i·min(Σ_j v_ij·x_ij, D_i)`` when capped."""
+    u = np.sum(inst.value * np.asarray(prbs, dtype=float), axis=1)
+    if inst.cap is not None:
+        u = inst.urgency * np.minimum(u, inst.cap)
+    return u
 
 
 def _payoff(inst: MarketInstance, bids, y) -> np.ndarray:
