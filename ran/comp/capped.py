@@ -174,22 +174,45 @@ def _solve(prob, tol):
         raise RuntimeError(f"capped program failed: {prob.status}")
 
 
-def capped_welfare_optimum(inst: MarketInstance, tol: float = EG_TOL) -> BaselineResult:
-    """``max Σ_i a_i·min(Σ_j v_ij·x_ij, D_i)`` under the capacities (cvxpy, an LP)."""
-    import cvxpy as cp
-
+def capped_welfare_optimum(
+    inst: MarketInstance, method: str = "lp", tol: float = EG_TOL
+) -> BaselineResult:
+    """``max Σ_i a_i·min(Σ_j v_ij·x_ij, D_i)`` under the capacities: with ``t_i`` the capped
+    utility, the LP ``max Σ a_i·t_i`` s.t. ``t_i <= Σ_j v_ij·x_ij``, ``t_i <= D_i``,
+    ``Σ_i x_ij <= C_j``. ``method="lp"`` solves it with HiGHS (fast), ``"cvxpy"`` states the
+    concave program directly (Clarabel; the tests check that both agree)."""
     x = np.zeros(inst.cluster.shape)
     nan = np.full(inst.n_bs, np.nan)
     idx, rows, cap, util = _slots(inst)
     if idx.size == 0:
         return BaselineResult(x, nan, nan.copy())
+    prices = nan.copy()
+    if method == "lp":
+        from scipy.optimize import linprog
+
+        n, s = inst.n_ues, idx.size
+        c = np.r_[np.zeros(s), -inst.urgency]
+        a_ub = sp.vstack(
+            [sp.hstack([-util, sp.eye(n)]), sp.hstack([cap, sp.csr_matrix((rows.size, n))])]
+        ).tocsr()
+        b_ub = np.r_[np.zeros(n), inst.spare[rows]]
+        bounds = [(0, None)] * s + [(0, d) for d in inst.cap]
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        if res.status != 0:
+            raise RuntimeError(f"capped welfare LP failed: {res.message}")
+        x.ravel()[idx] = np.maximum(res.x[:s], 0.0)
+        prices[rows] = -np.asarray(res.ineqlin.marginals)[n:]
+        return BaselineResult(x, prices, nan.copy())
+    if method != "cvxpy":
+        raise ValueError(f"method: unknown {method!r} (allowed: lp, cvxpy)")
+    import cvxpy as cp
+
     z = cp.Variable(idx.size, nonneg=True)
     capacity = cap @ z <= inst.spare[rows]
     obj = cp.Maximize(inst.urgency @ cp.minimum(util @ z, inst.cap))
     prob = cp.Problem(obj, [capacity])
     _solve(prob, tol)
     x.ravel()[idx] = np.maximum(z.value, 0.0)
-    prices = nan.copy()
     prices[rows] = np.maximum(np.asarray(capacity.dual_value, dtype=float), 0.0)
     return BaselineResult(x, prices, nan.copy())
 

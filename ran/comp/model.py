@@ -28,7 +28,10 @@ from netsim import ConfigError, Simulation
 from netsim.radio import dbm_to_watt, thermal_noise_dbm
 from netsim.stats import jain_index
 
+from .apps import draw_apps, need_mbps, urgency
 from .baselines import equal_share, no_comp, proportional_response, second_price, welfare_optimum
+from .bilateral import posted_prices
+from .capped import capped_eisenberg_gale, capped_welfare_optimum, fair_share, run_capped_market
 from .geometry import StreetGrid, line_of_sight, sites
 from .handover import HandoverState, handover_step
 from .market import MarketInstance, initial_bids, run_market, utilities, welfare
@@ -59,7 +62,16 @@ __all__ = [
 ]
 
 #: allocation policies compared on the same instances
-POLICIES = ("market", "optimum", "fisher", "equal_share", "second_price", "no_comp")
+POLICIES = (
+    "market",
+    "bilateral",
+    "optimum",
+    "fisher",
+    "equal_share",
+    "fair_share",
+    "second_price",
+    "no_comp",
+)
 #: per-epoch market statistics (``CompNetwork.epochs`` columns besides per-policy ones)
 EPOCH_METRICS = (
     "efficiency",
@@ -71,6 +83,7 @@ EPOCH_METRICS = (
     "alloc_time_s",
     "converged",
     "n_trouble",
+    "n_need",
 )
 
 
@@ -144,6 +157,15 @@ def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.nd
     return out.reshape(nh + nv, u.size, bs_xy.shape[0])
 
 
+def _with_full_need(inst: MarketInstance) -> MarketInstance:
+    """A linear-utility instance as a capped one whose caps never bind (the most a UE could
+    get, ``Σ_j v_ij·C_j``), for the rules that need a desired amount."""
+    return MarketInstance.trusted(
+        inst.cluster, inst.value, inst.spare, inst.budget, inst.reserve, inst.money_value,
+        inst.weights.sum(axis=1) * (1 + 1e-9), np.ones(inst.n_ues),
+    )  # fmt: skip
+
+
 class CompNetwork:
     """The CoMP small-cell network of a :class:`~ran.comp.scenario.CompConfig` on ``sim``.
 
@@ -180,6 +202,9 @@ class CompNetwork:
         vehicle = place.random(n) < cfg.vehicle_fraction
         self.speed = np.where(vehicle, cfg.vehicle_speed_m_s, cfg.pedestrian_speed_m_s)
         self.vehicle = vehicle
+        self.app, self.desired_mbps, self.app_weight = draw_apps(
+            sim.rng("apps"), n, cfg.app_shares
+        )
         self.walkers = place_walkers(self.grid, self.speed, place.random((n, 3)))
         self._rng_mob, self._rng_sh = sim.rng("mobility"), sim.rng("shadowing")
         self._rng_bl = sim.rng("blockage")
@@ -438,13 +463,22 @@ class CompNetwork:
         """The market instance of UEs ``idx`` now: their clusters, values, budgets, the spare
         PRBs and the reserve bids ``reserve_price·spare``."""
         cluster = self.clusters(idx).astype(np.int64, copy=False)
+        value = self.comp_values(idx, cluster)
+        cap = weight = None
+        if self.cfg.utility == "capped":
+            cap = need_mbps(self.desired_mbps[idx], self.prim_rate0[idx])
+            ho = self.ho
+            breaking = ho.in_handover()[idx] | ~np.isnan(ho.t310_since[idx])
+            weight = urgency(self.app_weight[idx], breaking, self.cfg.urgency)
         return MarketInstance.trusted(
             cluster,
-            self.comp_values(idx, cluster),
+            value,
             self.spare.copy(),
             (self.wallet if self.cfg.budget_carry else self.budget)[idx].copy(),
             np.asarray(self.reserve_price * self.spare, dtype=float),
             self.cfg.money_value,
+            cap,
+            weight,
         )
 
     def _apply(self, p: str, j: int, seq: int, idx, cluster, prbs) -> None:
@@ -461,10 +495,21 @@ class CompNetwork:
 
     def _epoch_stats(self, rec: dict, inst: MarketInstance, out: dict, idx) -> dict:
         prim = self.prim_rate0[idx]
+        opt = welfare(inst, out["optimum"].prbs) if "optimum" in out else math.nan
+        needy = inst.cap > 1e-9 if inst.capped else np.zeros(inst.n_ues, bool)
+        rec["n_need"] = int(needy.sum())
         for p, o in out.items():
-            rec[f"welfare.{p}"] = welfare(inst, o.prbs)
+            rate = np.sum(inst.value * o.prbs, axis=1)
+            rec[f"welfare.{p}"] = w = welfare(inst, o.prbs)
             rec[f"revenue.{p}"] = o.revenue
-            rec[f"jain.{p}"] = jain_index(prim + utilities(inst, o.prbs))
+            rec[f"jain.{p}"] = jain_index(prim + rate)
+            rec[f"alloc_time.{p}"] = o.delay_s
+            if opt > 0:
+                rec[f"efficiency.{p}"] = w / opt
+            if needy.any():
+                rec[f"satisfied.{p}"] = float(
+                    np.mean(np.minimum(rate[needy], inst.cap[needy]) / inst.cap[needy])
+                )
         if "market" in out:
             m = out["market"]
             rec.update(
@@ -482,13 +527,33 @@ class CompNetwork:
     # -- built-in policies ------------------------------------------------------------------------
     def _builtin(self, name: str) -> Policy:
         cfg = self.cfg
+        capped = cfg.utility == "capped"
         if name == "market":
             return self._market_policy
+        if name == "bilateral":
+
+            def bilateral(inst, _idx):
+                if not capped:  # a linear UE wants everything it can pay for
+                    inst = _with_full_need(inst)
+                r = posted_prices(
+                    inst, max_rounds=cfg.market_max_rounds, latency_s=cfg.message_latency_s
+                )
+                return PolicyOutcome(
+                    r.prbs, float(r.payments.sum()), r.time_s, r.rounds, r.messages,
+                    r.converged, prices=r.prices,
+                )  # fmt: skip
+
+            return bilateral
         if name == "optimum":
+            if capped:
+                return lambda inst, _idx: PolicyOutcome(capped_welfare_optimum(inst).prbs)
             return lambda inst, _idx: PolicyOutcome(welfare_optimum(inst, "closed_form").prbs)
         if name == "fisher":
 
             def fisher(inst, _idx):
+                if capped:
+                    r = capped_eisenberg_gale(inst)
+                    return PolicyOutcome(r.prbs, float(np.nansum(r.revenue)), prices=r.prices)
                 # cold start: warm starts slow proportional response down (measured)
                 r = proportional_response(inst, tol=cfg.fisher_tol, max_iter=20_000)
                 return PolicyOutcome(
@@ -496,6 +561,10 @@ class CompNetwork:
                 )
 
             return fisher
+        if name == "fair_share":
+            return lambda inst, _idx: PolicyOutcome(
+                fair_share(inst if capped else _with_full_need(inst)).prbs
+            )
         rules = {"equal_share": equal_share, "second_price": second_price, "no_comp": no_comp}
         if name in rules:
             rule = rules[name]
@@ -517,6 +586,15 @@ class CompNetwork:
     def _market_policy(self, inst: MarketInstance, idx: np.ndarray) -> PolicyOutcome:
         cfg = self.cfg
         init = self._warm_start(inst, idx)
+        if inst.capped:
+            res = run_capped_market(
+                inst,
+                eps=cfg.market_eps,
+                max_rounds=cfg.market_max_rounds,
+                latency_s=cfg.message_latency_s,
+                init_bids=init,
+            )
+            return self._market_outcome(inst, idx, res)
         res = run_market(
             inst,
             eps=cfg.market_eps,
@@ -525,6 +603,9 @@ class CompNetwork:
             latency_s=cfg.message_latency_s,
             init_bids=init,
         )
+        return self._market_outcome(inst, idx, res)
+
+    def _market_outcome(self, inst, idx, res) -> PolicyOutcome:
         self._warm_bids[:] = 0.0
         self._warm_cluster[:] = -1
         self._warm_bids[idx] = res.bids
@@ -557,12 +638,12 @@ class CompNetwork:
                 ),
                 (p, "trouble_frac_below_floor", self.trouble_below[j] / max(self.trouble_ticks, 1)),
             ]
-            for key in ("welfare", "revenue", "jain"):
+            for key in ("welfare", "revenue", "jain", "efficiency", "satisfied", "alloc_time"):
                 col = f"{key}.{p}"
                 if col in ep:
                     rows.append((p, f"epoch_{key}", float(ep[col].mean())))
         for col in EPOCH_METRICS:
-            if col in ep:
+            if col in ep and col != "efficiency":  # per policy above
                 rows.append(
                     (
                         "market" if col != "n_trouble" else "all",

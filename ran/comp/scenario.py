@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from netsim import Config, Simulation
 
+from .apps import APPS
 from .geometry import LAYOUTS
 from .handover import HandoverParams
 from .market import DYNAMICS
@@ -20,17 +21,20 @@ from .pathloss import MODELS
 __all__ = ["POLICIES", "CompConfig", "build"]
 
 CLUSTER_BY = ("rsrp", "nearest")
+UTILITIES = ("capped", "linear")
 _CHOICES = {
     "layout": LAYOUTS,
     "pathloss_model": MODELS,
     "dynamics": DYNAMICS,
     "cluster_by": CLUSTER_BY,
+    "utility": UTILITIES,
 }
 _LABELS = {
     "layout": "layout",
     "pathloss_model": "path-loss model",
     "dynamics": "market dynamics",
     "cluster_by": "cluster rule",
+    "utility": "utility",
 }
 
 
@@ -65,7 +69,15 @@ class CompConfig(Config):
     blockage_db: float = Field(10.0, ge=0, le=40, description="extra loss of a blocked LoS link")
     mean_blocked_s: float = Field(1.0, gt=0)
     mean_clear_s: float = Field(30.0, gt=0)
-    # traffic
+    # traffic and utilities
+    utility: str = Field(
+        "capped", description="capped: a·min(rate, need) per UE (apps); linear: Σ v·x"
+    )
+    app_shares: dict[str, float] = Field(
+        default_factory=lambda: {"video": 0.4, "voice": 0.3, "bulk": 0.3},
+        description="application mix (video, voice, bulk) with capped utilities",
+    )
+    urgency: bool = Field(True, description="urgency weights (apps, doubled when breaking)")
     demand_mbps: float = Field(2.0, gt=0, description="primary-link demand per UE (Mbit/s)")
     rate_floor_mbps: float = Field(1.0, ge=0, description="rate floor for the outage metric")
     # handover and RLF (TS 38.331 A3 / T310), one nested block
@@ -97,12 +109,22 @@ class CompConfig(Config):
     )
     horizon: float = Field(60.0, gt=0, description="simulated seconds")
 
-    @field_validator("layout", "pathloss_model", "dynamics", "cluster_by")
+    @field_validator("layout", "pathloss_model", "dynamics", "cluster_by", "utility")
     @classmethod
     def _one_of(cls, v: str, info) -> str:
         allowed = _CHOICES[info.field_name]
         if v not in allowed:
             raise ValueError(f"unknown {_LABELS[info.field_name]} (allowed: {', '.join(allowed)})")
+        return v
+
+    @field_validator("app_shares")
+    @classmethod
+    def _apps(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if k not in APPS]
+        if bad:
+            raise ValueError(f"unknown application {bad[0]!r} (allowed: {', '.join(APPS)})")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("shares must be >= 0 with a positive sum")
         return v
 
     @field_validator("policies")

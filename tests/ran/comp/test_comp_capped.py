@@ -54,6 +54,13 @@ def test_capped_best_response_beats_a_grid_of_bids(seed):
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_lp_and_cvxpy_optima_agree(seed):
+    inst = _inst(seed)
+    lp, cv = capped_welfare_optimum(inst), capped_welfare_optimum(inst, "cvxpy")
+    assert utilities(inst, lp.prbs).sum() == pytest.approx(utilities(inst, cv.prbs).sum(), 1e-7)
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_capped_market_reaches_a_nash_equilibrium(seed):
     inst = _inst(seed)
     res = run_capped_market(inst, eps=1e-8, max_rounds=5000)
@@ -75,6 +82,8 @@ def test_welfare_optimum_matches_brute_force_on_one_bs():
         weight=np.array([3.0, 1.0, 1.0]),
     )
     opt = capped_welfare_optimum(inst)
+    cv = capped_welfare_optimum(inst, "cvxpy")
+    assert np.allclose(opt.prbs, cv.prbs, atol=1e-6)
     # a·v = 3, 2, 0.5: UE0 takes 4 PRBs, UE1 3 PRBs, UE2 the remaining 3
     assert np.allclose(opt.prbs[:, 0], [4.0, 3.0, 3.0], atol=1e-6)
     g = np.linspace(0, 10, 101)
