@@ -3,7 +3,8 @@
 ## Description
 A Manhattan small-cell city (:mod:`ran.comp`) where UEs in trouble (turning corners, blocked,
 handing over) buy spare PRBs of their CoMP cluster (the ``cluster_bs`` BSs of highest RSRP) in
-a proportional-share market with price-anticipating bids (quasi-linear payoffs,
+a proportional-share market with price-anticipating bids (linear utilities by default,
+``utility="capped"`` gives the demand-capped application utilities; quasi-linear payoffs,
 ``money_value`` μ > 0, so bids respond to prices; fixed budget per epoch). The agent operates
 the ``controlled_bs`` BSs nearest the city centre and sets each one's reserve price (tokens
 per PRB) every allocation epoch. A reserve bid ``p_res·C_j`` keeps part of the spare capacity
@@ -83,6 +84,7 @@ __all__ = [
 
 
 class _PricingArgs(CompConfig):
+    utility: str = Field("linear", description="linear (default here) | capped")
     money_value: float = Field(1.0, ge=0)
     budget: float = Field(50.0, ge=0)
     reserve_price: float = Field(0.0, ge=0)

@@ -22,8 +22,8 @@ cluster BS the value of one PRB / (PRB bandwidth·max spectral efficiency), spar
 PRBs (all clipped to [0, 1]).
 
 ## Rewards
-Per agent and epoch, normalised by ``demand_mbps``: the value of the PRBs it obtained
-(Mbit/s, ``Σ_j v_ij·x_ij``) minus ``money_value`` times what it spent; 0 while inactive.
+Per agent and epoch, normalised by ``demand_mbps``: the utility of the PRBs it obtained
+(``a_i·min(Σ_j v_ij·x_ij, D_i)``, its application's capped utility, :mod:`ran.comp.apps`) minus ``money_value`` times what it spent; 0 while inactive.
 Money matters: budgets carry over (``budget_carry``, default on), so a UE earns ``budget``
 tokens every epoch, idle or not, keeps what it does not spend (up to ``budget_cap`` epochs of
 income) and a token spent now is missing at the next corner. ``info[agent]`` holds ``active`` (in
@@ -61,7 +61,8 @@ from pydantic import Field
 
 from netsim import Simulation, validate
 from netsim.rng import derive_seed
-from ran.comp.market import MarketInstance, allocate, run_market
+from ran.comp.capped import run_capped_market
+from ran.comp.market import MarketInstance, allocate, run_market, utilities
 from ran.comp.model import CompNetwork, PolicyOutcome
 from ran.comp.scenario import CompConfig
 
@@ -119,7 +120,7 @@ class CompMarketParallelEnv(ParallelEnv):
         frac = np.where(total > 1.0, frac / np.where(total > 0, total, 1.0), frac)
         bids = frac * inst.budget[:, None]
         alloc = allocate(inst, bids)
-        payoff = np.sum(inst.value * alloc.prbs, axis=1) - inst.money_value * bids.sum(axis=1)
+        payoff = utilities(inst, alloc.prbs) - inst.money_value * bids.sum(axis=1)
         self._rewards[idx] += payoff / self.config.demand_mbps
         spare = inst.spare[inst.cluster]
         self._last_share[:] = 0.0
@@ -238,7 +239,12 @@ def baseline_actions(env: CompMarketParallelEnv, name: str) -> dict:
     if idx.size == 0:
         return out
     inst = net.instance(idx)
-    res = run_market(inst, eps=c.market_eps, max_rounds=c.market_max_rounds, dynamics=c.dynamics)
+    if inst.capped:
+        res = run_capped_market(inst, eps=c.market_eps, max_rounds=c.market_max_rounds)
+    else:
+        res = run_market(
+            inst, eps=c.market_eps, max_rounds=c.market_max_rounds, dynamics=c.dynamics
+        )
     frac = res.bids / np.maximum(inst.budget[:, None], 1e-12)
     for row, i in enumerate(idx.tolist()):
         agent = env.possible_agents[i]
