@@ -4,7 +4,8 @@ Each UE runs one application drawn at placement from ``app_shares``:
 
 * ``video``: desired rate uniform in 5-25 Mbit/s, urgency 2 (a stall is visible);
 * ``voice``: 0.1 Mbit/s, urgency 4 (tiny but must not drop);
-* ``bulk``: elastic download, desired 50 Mbit/s, urgency 0.5.
+* ``bulk``: elastic download, desired 50 Mbit/s, urgency 0.5;
+* ``stream``: 10 Mbit/s, urgency 1 (the homogeneous reference: every UE alike).
 
 A UE in trouble needs ``D_i = max(desired_i - primary_i, 0)`` Mbit/s from CoMP; PRBs beyond
 that are worth nothing to it. Its urgency ``a_i`` is the application's, doubled while its link
@@ -24,6 +25,7 @@ APPS: dict[str, tuple[float, float, float]] = {
     "video": (5.0, 25.0, 2.0),
     "voice": (0.1, 0.1, 4.0),
     "bulk": (50.0, 50.0, 0.5),
+    "stream": (10.0, 10.0, 1.0),
 }
 
 

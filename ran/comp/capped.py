@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from .baselines import EG_TOL, BaselineResult
 from .market import Y_FLOOR, MarketInstance, MarketResult, allocate
+from .newton_kernel import capped_response_rows
 
 __all__ = [
     "capped_best_response",
@@ -52,13 +53,19 @@ def _rate(w, b, y):
     return np.sum(np.where(b > 0, w * b / (b + y), 0.0), axis=1)
 
 
-def capped_best_response(w, y, budget, money_value, weight, cap) -> np.ndarray:
+def capped_best_response(
+    w, y, budget, money_value, weight, cap, compiled: bool = True
+) -> np.ndarray:
     """Best response ``(N, K)`` for capped utilities (see the module docstring). ``w``
     ``(N, K)`` = ``v·C``; ``y`` others' bids plus reserve (floored at a tiny number);
-    ``budget``, ``weight`` (a) and ``cap`` (D) ``(N,)``; ``money_value`` μ."""
+    ``budget``, ``weight`` (a) and ``cap`` (D) ``(N,)``; ``money_value`` μ. ``compiled``
+    runs the same bisection in :func:`ran.comp.newton_kernel.capped_response_rows`; False is
+    the vectorised numpy reference."""
     w = np.asarray(w, dtype=float)
     y = np.maximum(np.asarray(y, dtype=float), Y_FLOOR)
     budget, weight, cap = (np.asarray(x, dtype=float) for x in (budget, weight, cap))
+    if compiled:
+        return capped_response_rows(w, y, budget, float(money_value), weight, cap, _BISECT)
     act = (w > 0) & (budget > 0)[:, None] & (cap > 0)[:, None] & (weight > 0)[:, None]
     w = np.where(act, w, 0.0)
     if not act.any():
@@ -151,7 +158,8 @@ def run_capped_market(
 
 def _slots(inst: MarketInstance):
     n, k = inst.cluster.shape
-    usable = (inst.value > 0) & (inst.spare[inst.cluster] > 0) & (inst.cap > 0)[:, None]
+    # needs below 1 kbit/s (round-off of desired - primary) are none
+    usable = (inst.value > 0) & (inst.spare[inst.cluster] > 0) & (inst.cap > 1e-3)[:, None]
     idx = np.flatnonzero(usable.ravel())
     ue = idx // k
     bs = inst.cluster.ravel()[idx]
@@ -165,12 +173,24 @@ def _slots(inst: MarketInstance):
 
 
 def _solve(prob, tol):
+    """Clarabel at ``tol``; if it stalls there (numerically hard instances), once more at
+    Clarabel's own defaults (1e-8 gaps), then SCS."""
+    import warnings
+
     import cvxpy as cp
 
-    prob.solve(
-        solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol, tol_ktratio=tol
-    )
-    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+    opts = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "tol_ktratio": tol}
+    good = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
+    for solver, kw in ((cp.CLARABEL, opts), (cp.CLARABEL, {}), (cp.SCS, {"eps": 1e-9})):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": see below
+                prob.solve(solver=solver, **kw)
+        except cp.error.SolverError:
+            continue
+        if prob.status in good:
+            return
+    if prob.status not in good:
         raise RuntimeError(f"capped program failed: {prob.status}")
 
 

@@ -129,3 +129,65 @@ def newton_rounds(cluster, w, budget, mu, reserve, n_bs, bids, eps, max_rounds, 
             t_new = min(max(totals[m] + step[m] * nw, totals[m] / 4.0), totals[m] * 4.0)
             totals[m] = max(t_new, _Y_FLOOR)
     return max_rounds, False, bids
+
+
+@njit(cache=True)
+def capped_response_rows(w, y, budget, mu, weight, cap, iters):
+    """Compiled :func:`ran.comp.capped.capped_best_response` (the same bisection on θ,
+    row by row); ``y`` must already be floored."""
+    n, k = w.shape
+    out = np.zeros((n, k))
+    b = np.zeros(k)
+    for i in range(n):
+        if not (budget[i] > 0 and cap[i] > 0 and weight[i] > 0):
+            continue
+        hi = np.inf
+        lo = np.inf
+        any_act = False
+        for j in range(k):
+            if w[i, j] > 0:
+                any_act = True
+                hi = min(hi, (budget[i] + y[i, j]) ** 2 / (w[i, j] * y[i, j]))
+                lo = min(lo, y[i, j] / w[i, j])
+        if not any_act:
+            continue
+        if mu > 0:
+            hi = min(hi, weight[i] / mu)
+        if not (np.isfinite(hi) and hi > 0):
+            hi = 1.0
+        lo = min(lo, hi)
+
+        def fits(theta):
+            spend = 0.0
+            rate = 0.0
+            for j in range(k):
+                v = 0.0
+                if w[i, j] > 0:
+                    v = np.sqrt(w[i, j] * y[i, j] * theta) - y[i, j]
+                    if v < 0:
+                        v = 0.0
+                b[j] = v
+                spend += v
+                if v > 0:
+                    rate += w[i, j] * v / (v + y[i, j])
+            return spend <= budget[i] * (1 + 1e-12) and rate <= cap[i] * (1 + 1e-12)
+
+        if fits(hi):
+            theta = hi
+        else:
+            llo, lhi = np.log(lo), np.log(hi)
+            for _ in range(iters):
+                mid = 0.5 * (llo + lhi)
+                if fits(np.exp(mid)):
+                    llo = mid
+                else:
+                    lhi = mid
+            theta = np.exp(llo)
+        fits(theta)
+        spend = 0.0
+        for j in range(k):
+            spend += b[j]
+        scale = budget[i] / spend if spend > budget[i] else 1.0
+        for j in range(k):
+            out[i, j] = b[j] * scale
+    return out

@@ -133,3 +133,14 @@ def test_posted_prices_requests_and_capacity():
     assert res.time_s == pytest.approx(res.rounds * 2 * 5e-4)
     opt = utilities(inst, capped_welfare_optimum(inst).prbs).sum()
     assert 0.5 * opt < utilities(inst, res.prbs).sum() <= opt + 1e-6
+
+
+def test_compiled_capped_response_equals_numpy():
+    rng = np.random.default_rng(9)
+    n, k = 200, 3
+    w = rng.uniform(0, 20, (n, k)) * (rng.random((n, k)) < 0.9)
+    y = rng.uniform(0, 3, (n, k))
+    args = (rng.uniform(0, 3, n), 0.2, rng.choice([0.5, 2.0], n), rng.uniform(0, 30, n))
+    a = capped_best_response(w, y, *args, compiled=True)
+    b = capped_best_response(w, y, *args, compiled=False)
+    assert np.allclose(a, b, rtol=1e-9, atol=1e-12)
