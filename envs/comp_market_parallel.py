@@ -23,7 +23,8 @@ PRBs (all clipped to [0, 1]).
 
 ## Rewards
 Per agent and epoch, normalised by ``demand_mbps``: the utility of the PRBs it obtained
-(``a_i·min(Σ_j v_ij·x_ij, D_i)``, its application's capped utility, :mod:`ran.comp.apps`) minus ``money_value`` times what it spent; 0 while inactive.
+(``a_i·min(Σ_j v_ij·x_ij, D_i)``, its application's capped utility,
+:mod:`ran.comp.apps`) minus ``money_value`` times what it spent; 0 while inactive.
 Money matters: budgets carry over (``budget_carry``, default on), so a UE earns ``budget``
 tokens every epoch, idle or not, keeps what it does not spend (up to ``budget_cap`` epochs of
 income) and a token spent now is missing at the next corner. ``info[agent]`` holds ``active`` (in

@@ -132,6 +132,24 @@ def newton_rounds(cluster, w, budget, mu, reserve, n_bs, bids, eps, max_rounds, 
 
 
 @njit(cache=True)
+def _fits(w, y, budget, cap, theta, b):
+    """Bids at θ into ``b``; True when they keep within the budget and the cap."""
+    spend = 0.0
+    rate = 0.0
+    for j in range(w.size):
+        v = 0.0
+        if w[j] > 0:
+            v = np.sqrt(w[j] * y[j] * theta) - y[j]
+            if v < 0:
+                v = 0.0
+        b[j] = v
+        spend += v
+        if v > 0:
+            rate += w[j] * v / (v + y[j])
+    return spend <= budget * (1 + 1e-12) and rate <= cap * (1 + 1e-12)
+
+
+@njit(cache=True)
 def capped_response_rows(w, y, budget, mu, weight, cap, iters):
     """Compiled :func:`ran.comp.capped.capped_best_response` (the same bisection on θ,
     row by row); ``y`` must already be floored."""
@@ -157,33 +175,18 @@ def capped_response_rows(w, y, budget, mu, weight, cap, iters):
             hi = 1.0
         lo = min(lo, hi)
 
-        def fits(theta):
-            spend = 0.0
-            rate = 0.0
-            for j in range(k):
-                v = 0.0
-                if w[i, j] > 0:
-                    v = np.sqrt(w[i, j] * y[i, j] * theta) - y[i, j]
-                    if v < 0:
-                        v = 0.0
-                b[j] = v
-                spend += v
-                if v > 0:
-                    rate += w[i, j] * v / (v + y[i, j])
-            return spend <= budget[i] * (1 + 1e-12) and rate <= cap[i] * (1 + 1e-12)
-
-        if fits(hi):
+        if _fits(w[i], y[i], budget[i], cap[i], hi, b):
             theta = hi
         else:
             llo, lhi = np.log(lo), np.log(hi)
             for _ in range(iters):
                 mid = 0.5 * (llo + lhi)
-                if fits(np.exp(mid)):
+                if _fits(w[i], y[i], budget[i], cap[i], np.exp(mid), b):
                     llo = mid
                 else:
                     lhi = mid
             theta = np.exp(llo)
-        fits(theta)
+        _fits(w[i], y[i], budget[i], cap[i], theta, b)
         spend = 0.0
         for j in range(k):
             spend += b[j]
