@@ -98,7 +98,7 @@ _COLORS = {
 
 def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
     rows = []
-    ho = ep[ep["handover"]]
+    ho = ep[ep["handover"].astype(bool)]
     for p, g in ho.groupby("policy", sort=False):
         rows += [
             (p, "event_rate_before_mbps", float(g["rate_before"].mean())),
@@ -276,7 +276,8 @@ def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ecdf(ax, x, **kw):
-    x = np.sort(np.asarray(x, dtype=float)[np.isfinite(x)])
+    x = np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+    x = np.sort(x[np.isfinite(x)])
     if x.size:
         ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", **kw)
 

@@ -181,7 +181,7 @@ def _solve(prob, tol):
 
     opts = {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "tol_ktratio": tol}
     good = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
-    for solver, kw in ((cp.CLARABEL, opts), (cp.CLARABEL, {}), (cp.SCS, {"eps": 1e-9})):
+    for solver, kw in ((cp.CLARABEL, opts), (cp.CLARABEL, {}), (cp.SCS, {"eps": 1e-7})):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # "may be inaccurate": see below

@@ -25,6 +25,7 @@ def test_below_floor_share_never_counts_nan():
     assert math.isnan(below_floor_share([np.nan], 1.0))
 
 
+@pytest.mark.slow
 def test_event_minimum_covers_the_whole_gap_when_trigger_precedes_onset():
     """Issue 14 reproduction: horizon 8 s, seed 11. An event whose A3 trigger precedes the
     blockage onset used to store min_rate_handover = NaN (and then count as not in

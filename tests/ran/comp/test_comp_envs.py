@@ -106,7 +106,7 @@ def test_oracle_beats_fixed_reserves_on_the_same_seeds():
     bl = {b.name: b for b in baselines()}
     pols = {"oracle": bl["oracle"].policy, "no_reserve": bl["no_reserve"].policy}
     pols.update({n: bl["best_fixed"].candidates[n] for n in ("reserve_0.2", "reserve_0.4")})
-    df = evaluate_policies(lambda: CompMarketEnv(horizon=1.5), pols, 2, 0)
+    df = evaluate_policies(lambda: CompMarketEnv(horizon=1.0), pols, 2, 0)
     piv = df.pivot(index="episode", columns="policy", values="return")
     assert (piv["oracle"] >= piv.drop(columns="oracle").max(axis=1) - 1e-9).all()
 

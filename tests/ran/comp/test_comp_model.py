@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netsim import ConfigError, RunContext, Simulation, validate
+from netsim import ConfigError, Simulation, validate
 from ran.comp.geometry import StreetGrid
 from ran.comp.model import los_table
 from ran.comp.radio import primary_overlap, serving_sinr
@@ -17,6 +17,9 @@ SMALL = {
     "n_ues": 30,
     "horizon": 3.0,
     "vehicle_fraction": 0.8,
+    # the cvxpy Fisher program is tested on its own (test_comp_capped); leave it out here
+    "policies": ["market", "bilateral", "optimum", "equal_share", "fair_share",
+                 "second_price", "no_comp"],
 }
 
 
@@ -29,7 +32,8 @@ def _run(seed, **over):
 
 
 def test_same_seed_is_bit_identical_and_seeds_differ():
-    a, b, c = _run(5), _run(5), _run(6)
+    fast = {"horizon": 1.5, "policies": ["market", "bilateral", "fair_share", "no_comp"]}
+    a, b, c = _run(5, **fast), _run(5, **fast), _run(6, **fast)
     pd.testing.assert_frame_equal(a.summary(), b.summary())
     pd.testing.assert_frame_equal(a.epoch_frame(), b.epoch_frame())
     assert np.array_equal(a.rates, b.rates)
@@ -111,23 +115,3 @@ def test_hex_layout_and_free_space_run():
         horizon=1.0,
     )
     assert net.n_bs >= 3 and np.isfinite(net.rates).all()
-
-
-def test_study_runs_end_to_end(tmp_path):
-    from scenarios.comp_market import SCENARIO
-
-    cfg = validate(SCENARIO.schema, {**SMALL, "horizon": 4.0, "events": {"max_s": 2.0}})
-    df = SCENARIO.run(cfg, RunContext(seed=4, workdir=tmp_path))
-    assert {"metric", "value", "policy", "kind"} <= set(df.columns)
-    sc = df[df["kind"] == "scalar"]
-    assert {"frac_below_floor", "epoch_efficiency", "epoch_rounds", "epoch_jain"} <= set(
-        sc["metric"]
-    )
-    eff = sc[sc["metric"] == "epoch_efficiency"]["value"].iloc[0]
-    assert 0.0 < eff <= 1.0 + 1e-9
-    results = df.assign(rep=0, seed=4)
-    SCENARIO.plot(results, cfg, tmp_path)
-    for name in ("corner_trace.png", "min_rate_cdf.png", "market_cdfs.png", "policies.png"):
-        assert (tmp_path / name).stat().st_size > 1000
-    summary = SCENARIO.summarize(results)
-    assert {"policy", "metric", "mean"} <= set(summary.columns)
