@@ -19,6 +19,7 @@ ENVS: dict[str, str] = {
     "netsim/OranSlicing-v0": "envs.oran:OranSlicingEnv",
     "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:OranSlicingTractorEnv",
     "netsim/CompMarket-v0": "envs.comp_market:CompMarketEnv",
+    "netsim/CompMarket-City-v0": "envs.comp_market:CompMarketCityEnv",
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
@@ -38,6 +39,7 @@ BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
     "netsim/OranSlicing-v0": "envs.oran:baselines",
     "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:baselines",
+    "netsim/CompMarket-v0": "envs.comp_market:baselines",
 }
 
 
