@@ -6,13 +6,24 @@ floors), at fixed reserve prices ρ (no price dynamics):
 
 * ``greedy_priority``: highest priority first (ties: earlier submission), cheapest feasible
   resource; pays the posted price ρ_j·d_i.
-* ``first_price``: sealed bids per unit demand ``b_i = v_i·(n − 1)/n`` (the risk-neutral
-  equilibrium shading for n bidders with i.i.d. uniform values; v_i = B_i/d_i); highest bid
-  first; the winner takes the feasible resource it values most (largest w_ij) among those
-  with ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
-* ``vickrey``: truthful bids ``b_i = v_i``, same order and choice; the winner pays the next
-  highest bid per unit among the requests of its type, i.e. the bidders competing for the same
-  resources (generalised second price), at least the reserve, at most its budget.
+* ``first_price``: sealed bids per unit demand ``b_i = v_i·(n − k)/(n − k + 1)``: the
+  risk-neutral symmetric equilibrium of the pay-as-bid auction of k identical units among n
+  unit-demand bidders with i.i.d. uniform values (v_i = B_i/d_i; Krishna, *Auction Theory*,
+  2nd ed. 2010, §13.5: the bid is the expected (k+1)-th highest value given a win,
+  v(n − k)/(n − k + 1); k = 1 gives the single-item v(n − 1)/n). Competition is counted per
+  resource: n = the requests that prefer it (largest w_ij), k = how many of their mean demand
+  its capacity holds (1 in ``exclusive`` mode). A bid never goes below the reserve of the
+  preferred resource (with k ≥ n, no competition, it is that reserve) and never above v.
+  Highest bid first; the winner takes the feasible resource it values most among those with
+  ρ_j ≤ b_i and pays its bid ``b_i·d_i``.
+* ``gsp`` (generalised second price): truthful bids ``b_i = v_i``, same order and choice; the
+  winner pays the next highest bid per unit among the requests of its type, at least the
+  reserve, at most its budget. **Not** Vickrey for several units and not truthful (2 units,
+  values 10/8/5: it charges 8 and 5, where Vickrey charges 5 and 5; the top bidder gains by
+  bidding 6).
+* ``uniform_price``, ``posted_price`` (truthful.py): the multi-unit Vickrey (uniform price at
+  the highest losing bid) and first-come-first-served at posted prices; ``vcg`` for small
+  instances.
 * ``random_allocation``: uniformly random order, uniformly random feasible resource; posted price.
 * ``optimum``: exact maximum of F by MILP (HiGHS through ``scipy.optimize.milp``), the
   concave fairness term linearised exactly by its harmonic increments; for one-to-one
@@ -40,7 +51,7 @@ from .utility import reference_matrix, utility_matrix, value_per_unit
 __all__ = [
     "greedy_priority",
     "first_price",
-    "vickrey",
+    "gsp",
     "random_allocation",
     "optimum",
     "upper_bound",
@@ -95,10 +106,13 @@ def greedy_priority(
     return _alloc(i, j, prices[j] * Q.demand[i])
 
 
-def _bid_auction(inst, prices, weights, params, mode, shading: float):
+def _bid_auction(inst, prices, weights, params, mode, shading: float, bid=None):
+    """Serve requests in descending per-unit ``bid`` (default ``v·shading``); each takes its
+    best feasible resource (largest w_ij) among those with ρ_j ≤ bid."""
     Q = inst.requests
     w, feas = utility_matrix(inst, prices, weights, params)
-    bid = value_per_unit(Q.demand, Q.budget) * shading
+    if bid is None:
+        bid = value_per_unit(Q.demand, Q.budget) * shading
     order = np.lexsort((np.arange(len(Q)), -bid))
     i, j = _sequential(
         inst,
@@ -111,6 +125,32 @@ def _bid_auction(inst, prices, weights, params, mode, shading: float):
     return i, j, bid, order
 
 
+def units_per_resource(
+    inst: Instance, best: np.ndarray, servable: np.ndarray, mode: Mode = "shared"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per resource j: bidders n_j (the servable requests whose preferred resource is j) and
+    units k_j (how many of their mean demand its capacity holds; 1 in ``exclusive`` mode)."""
+    R = inst.resources
+    m = len(R)
+    b = best[servable]
+    n = np.bincount(b, minlength=m).astype(float)
+    if mode == "exclusive":
+        return n, np.ones(m)
+    mean_d = np.bincount(b, weights=inst.requests.demand[servable], minlength=m)
+    mean_d = mean_d / np.maximum(n, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.where(mean_d > 0, np.floor(R.capacity / mean_d), np.inf)
+    return n, k
+
+
+def first_price_shading(n, k) -> np.ndarray:
+    """Equilibrium bid/value ratio ``(n − k)/(n − k + 1)`` of the k-unit pay-as-bid auction
+    among n bidders (0 where k ≥ n: no competition)."""
+    n, k = np.asarray(n, float), np.asarray(k, float)
+    extra = np.maximum(n - k, 0.0)
+    return np.where(k < n, extra / (extra + 1.0), 0.0)
+
+
 def first_price(
     inst: Instance,
     prices: np.ndarray,
@@ -119,14 +159,23 @@ def first_price(
     mode: Mode = "shared",
     rng=None,
 ) -> Allocation:
-    """Pay-as-bid sealed-bid auction with equilibrium bid shading (n − 1)/n."""
+    """Pay-as-bid sealed-bid auction with the k-unit equilibrium shading (n − k)/(n − k + 1)
+    per type, never below the reserve of the resource the request values most (so that it
+    can still win that one; without competition, k ≥ n, it bids exactly that reserve)."""
     Q = inst.requests
-    n = max(len(Q), 2)
-    i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, (n - 1) / n)
+    v = value_per_unit(Q.demand, Q.budget)
+    w, feas = utility_matrix(inst, prices, weights, params)
+    best = np.argmax(np.where(feas, w, -np.inf), axis=1)
+    reserve = np.where(feas.any(axis=1), np.asarray(prices, float)[best], np.inf)
+    n, k = units_per_resource(inst, best, feas.any(axis=1), mode)
+    with np.errstate(invalid="ignore"):  # zero demand: v = inf, bids inf (served first, pays 0)
+        shaded = np.where(np.isfinite(v), v * first_price_shading(n, k)[best], np.inf)
+    bid = np.minimum(v, np.maximum(shaded, reserve))
+    i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, 1.0, bid=bid)
     return _alloc(i, j, _pay(bid[i], Q.demand[i], Q.budget[i]))
 
 
-def vickrey(
+def gsp(
     inst: Instance,
     prices: np.ndarray,
     weights: Weights,
@@ -134,8 +183,8 @@ def vickrey(
     mode: Mode = "shared",
     rng=None,
 ) -> Allocation:
-    """Second-price rule: truthful bids, each winner pays the next-highest bid per unit of
-    its type (0 if none: then the reserve)."""
+    """Generalised second price: truthful bids, each winner pays the next-highest bid per unit
+    of its type (0 if none: then the reserve). Not truthful with several units (module doc)."""
     Q = inst.requests
     i, j, bid, order = _bid_auction(inst, prices, weights, params, mode, 1.0)
     nxt = np.zeros(len(Q))
@@ -281,10 +330,17 @@ def upper_bound(
     return float(best[servable].sum() + weights.normalised()[3] * harmonic(counts).sum())
 
 
+def _truthful():
+    from .truthful import posted_price, uniform_price  # truthful.py builds on this module
+
+    return {"uniform_price": uniform_price, "posted_price": posted_price}
+
+
 #: name -> baseline function ``(inst, prices, weights, params, mode, rng) -> Allocation``
 BASELINES = {
     "greedy_priority": greedy_priority,
     "first_price": first_price,
-    "vickrey": vickrey,
+    "gsp": gsp,
+    **_truthful(),
     "random": random_allocation,
 }

@@ -5,7 +5,7 @@ its ``neighbours`` nearest clusters (Agrawal et al. 2025, §IV-A).
 The number of clusters per type is set by one rule:
 
 * ``n_clusters``: a total, shared among types in proportion to their resources;
-* ``cluster_size``: about that many resources per cluster (k = ⌈M_t/size⌉); with a constant
+* ``resources_per_cluster``: about that many resources per cluster (k = ⌈M_t/size⌉); with a constant
   size the candidate pairs grow linearly in N (the scalable choice);
 * neither: the √M_t rule, which makes candidate pairs grow like N·√M.
 
@@ -72,18 +72,18 @@ class Hierarchy:
 
 
 def clusters_per_type(
-    sizes: dict[int, int], n_clusters: int | None, cluster_size: int | None
+    sizes: dict[int, int], n_clusters: int | None, resources_per_cluster: int | None
 ) -> dict[int, int]:
     """Clusters for each type given the resources per type (see the module docstring)."""
     if n_clusters is not None and n_clusters < 1:
         raise ValueError(f"n_clusters must be >= 1, got {n_clusters}")
-    if cluster_size is not None and cluster_size < 1:
-        raise ValueError(f"cluster_size must be >= 1, got {cluster_size}")
+    if resources_per_cluster is not None and resources_per_cluster < 1:
+        raise ValueError(f"resources_per_cluster must be >= 1, got {resources_per_cluster}")
     total = sum(sizes.values())
     out = {}
     for t, m in sizes.items():
-        if cluster_size is not None:
-            k = math.ceil(m / cluster_size)
+        if resources_per_cluster is not None:
+            k = math.ceil(m / resources_per_cluster)
         elif n_clusters is not None:
             k = round(n_clusters * m / total)
         else:
@@ -95,7 +95,7 @@ def clusters_per_type(
 def build_hierarchy(
     inst: Instance,
     n_clusters: int | None = None,
-    cluster_size: int | None = None,
+    resources_per_cluster: int | None = None,
     neighbours: int = 2,
     seed: int = 0,
     flat: bool = False,
@@ -109,7 +109,9 @@ def build_hierarchy(
     R, Q = inst.resources, inst.requests
     types, type_sizes = np.unique(R.type, return_counts=True)
     ks = clusters_per_type(
-        dict(zip(types.tolist(), type_sizes.tolist(), strict=True)), n_clusters, cluster_size
+        dict(zip(types.tolist(), type_sizes.tolist(), strict=True)),
+        n_clusters,
+        resources_per_cluster,
     )
     res_cluster = np.empty(len(R), dtype=np.int64)
     cents, ctype = [], []
@@ -152,7 +154,36 @@ def build_hierarchy(
 TWO_LEVEL_K = 64
 
 
+#: up to this many points, k-means runs in plain numpy (scikit-learn's fixed cost is ~10 ms)
+SMALL_KMEANS = 64
+
+
+def _lloyd_small(x: np.ndarray, k: int, seed: int, iters: int = 100):
+    """Lloyd's k-means with k-means++ seeding (Arthur & Vassilvitskii 2007) in numpy, for a
+    few points; deterministic for a given ``seed``."""
+    rng = np.random.default_rng(seed % (2**31))
+    cent = [x[rng.integers(x.shape[0])]]
+    for _ in range(1, k):
+        d2 = np.min(((x[:, None, :] - np.asarray(cent)[None]) ** 2).sum(-1), axis=1)
+        p = d2 / d2.sum() if d2.sum() > 0 else np.full(x.shape[0], 1.0 / x.shape[0])
+        cent.append(x[rng.choice(x.shape[0], p=p)])
+    cent = np.asarray(cent, float)
+    labels = np.full(x.shape[0], -1, np.int64)
+    for _ in range(iters):
+        new = np.argmin(((x[:, None, :] - cent[None]) ** 2).sum(-1), axis=1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        for c in range(k):
+            members = x[labels == c]
+            if members.size:
+                cent[c] = members.mean(axis=0)
+    return labels, cent
+
+
 def _lloyd(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if x.shape[0] <= SMALL_KMEANS:
+        return _lloyd_small(x, k, seed)
     km = KMeans(n_clusters=k, n_init=1, max_iter=100, random_state=seed % (2**31))
     with threadpool_limits(1):  # one core; OpenMP threads only contend on small inputs
         labels = km.fit_predict(x).astype(np.int64)
@@ -205,7 +236,8 @@ def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -
     """Nearest cluster of the request's type for every request (-1: no cluster of its type);
     ties go to the lowest cluster index (``argmin`` over all clusters of the type).
 
-    A k-d tree proposes the 4 nearest centroids (O(N log K) rather than all N·K distances),
+    With at most 4 centroids of a type every distance is compared; otherwise a k-d tree
+    proposes the 4 nearest centroids (O(N log K) rather than all N·K distances),
     re-ranked with :func:`distance_km`. Where the 4th is within rounding of the nearest (exact
     ties, e.g. duplicate points), the request is compared with every centroid instead.
     """
@@ -216,6 +248,9 @@ def assign_requests(centroids: np.ndarray, cluster_type: np.ndarray, requests) -
         if qi.size == 0:
             continue
         loc, cent = requests.location[qi], centroids[cl]
+        if cl.size <= 4:  # few centroids: every distance, argmin picks the lowest on ties
+            out[qi] = cl[np.argmin(distance_km(loc[:, None, :], cent[None]), axis=1)]
+            continue
         k = min(4, cl.size)
         _, near = cKDTree(cent).query(loc, k=k)
         near = np.reshape(near, (qi.size, k))

@@ -32,6 +32,7 @@ __all__ = [
     "evaluate",
     "jain_requesters",
     "violations",
+    "fit_slope",
 ]
 
 
@@ -128,3 +129,10 @@ def violations(
     if np.any(R.reliability[j] < Q.min_reliability[i]) or not np.all(ok):
         out.append("QoS floor or static feasibility violated")
     return out
+
+
+def fit_slope(n, t) -> tuple[float, float]:
+    """Least-squares slope and intercept of log10 t against log10 n."""
+    x, y = np.log10(np.asarray(n, float)), np.log10(np.asarray(t, float))
+    slope, icpt = np.polyfit(x, y, 1)
+    return float(slope), float(icpt)

@@ -21,7 +21,13 @@ import numpy as np
 from .clustering import Hierarchy, build_hierarchy
 from .greedy import Block, Mode, lazy_greedy
 from .model import Allocation, Instance, UtilityParams, Weights
-from .pricing import PriceRule, update_prices, utilisation
+from .pricing import (
+    PriceRule,
+    excess_demand,
+    tatonnement_prices,
+    update_prices,
+    utilisation,
+)
 from .utility import base_from_static, payment, static_terms, value_per_unit
 
 __all__ = [
@@ -44,9 +50,19 @@ class MohafParams:
     pricing: PriceRule = field(default_factory=PriceRule)
     mode: Mode = "shared"
     n_clusters: int | None = None
-    cluster_size: int | None = 32
+    resources_per_cluster: int | None = 32
     neighbours: int = 1
     flat: bool = False  # no clustering: every type-matching pair is a candidate
+    #: "utilisation" (the paper's rule, pricing.update_prices) or "excess" (tâtonnement on
+    #: excess demand, pricing.tatonnement_prices)
+    price_update: str = "utilisation"
+    cost_floor: bool = False  # never price a resource below its unit cost (the reserve)
+
+    def __post_init__(self):
+        if self.price_update not in ("utilisation", "excess"):
+            raise ValueError(
+                f"price_update must be 'utilisation' or 'excess', got {self.price_update!r}"
+            )
 
 
 @dataclass
@@ -141,6 +157,20 @@ def greedy_allocate(
     return Allocation(i, j, g, pay)
 
 
+def unserved_demand(blocks: list[Block], alloc: Allocation, demand, n_resources: int):
+    """Per resource, the demand of the unserved requests whose best candidate (largest w at
+    the round's prices, budget allowing) it is: the demand the round turned away."""
+    served = np.zeros(demand.size, bool)
+    served[alloc.request] = True
+    out = np.zeros(n_resources)
+    for req, res, w in blocks:
+        keep = ~served[req] & np.isfinite(w).any(axis=1)
+        if keep.any():
+            best = res[np.argmax(w[keep], axis=1)]
+            out += np.bincount(best, weights=demand[req[keep]], minlength=n_resources)
+    return out
+
+
 def run_mohaf(
     inst: Instance,
     params: MohafParams | None = None,
@@ -154,21 +184,35 @@ def run_mohaf(
     t0 = time.perf_counter()
     if hierarchy is None:
         hierarchy = build_hierarchy(
-            inst, params.n_clusters, params.cluster_size, params.neighbours, seed, params.flat
+            inst,
+            params.n_clusters,
+            params.resources_per_cluster,
+            params.neighbours,
+            seed,
+            params.flat,
         )
     t_cluster = time.perf_counter() - t0
     cands = Candidates(inst, hierarchy, params.weights, params.utility)
     rho = initial_prices(inst, rule) if prices is None else np.asarray(prices, float).copy()
+    floor = inst.resources.unit_cost if params.cost_floor else None
+    if floor is not None:
+        rho = np.maximum(rho, floor)
     history, moves, values = [rho.copy()], [], []
     converged = False
     cap = inst.resources.capacity
     for t in range(1, rule.max_rounds + 1):
-        alloc, alloc_rho = greedy_allocate(inst, cands.at(rho), rho, params), rho
+        blocks = cands.at(rho)
+        alloc, alloc_rho = greedy_allocate(inst, blocks, rho, params), rho
         values.append(float(alloc.utility.sum()))
-        used = np.bincount(
-            alloc.resource, weights=inst.requests.demand[alloc.request], minlength=len(cap)
-        )
-        new = update_prices(rho, utilisation(used, cap), t, rule)
+        d = inst.requests.demand
+        used = np.bincount(alloc.resource, weights=d[alloc.request], minlength=len(cap))
+        if params.price_update == "excess":
+            wanted = used + unserved_demand(blocks, alloc, d, len(cap))
+            new = tatonnement_prices(rho, excess_demand(wanted, cap), t, rule)
+        else:
+            new = update_prices(rho, utilisation(used, cap), t, rule)
+        if floor is not None:
+            new = np.maximum(new, floor)
         move = float(np.max(np.abs(new - rho))) if new.size else 0.0
         moves.append(move)
         history.append(new.copy())

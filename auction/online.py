@@ -6,13 +6,24 @@ Each round (a thin process on :class:`netsim.Simulation`):
 
 1. drop queued requests older than ``patience_s``;
 2. set prices ``ρ_j = c_j·m_{c(j)}``: unit cost times the multiplier of the resource's cluster,
-   chosen by a policy (fixed, MOHAF's rule, or an agent through a ``DecisionPoint``);
-3. run MOHAF's greedy (mohaf.greedy_allocate) on the queue against residual capacities, with
-   each requester's current holdings in the fairness term;
-4. winners pay ``π_ij``, hold ``d_i`` for their duration, then release it.
+   chosen by a policy (fixed, MOHAF's rule, tâtonnement, or an agent through a
+   ``DecisionPoint``);
+3. run MOHAF's lazy greedy on the queue against residual capacities, with each requester's
+   current holdings in the fairness term (the price-free utility parts of every (request,
+   candidate resource) pair are computed once, at construction);
+4. winners pay ``π_ij``, hold ``d_i`` for their duration (``inf``: to the end), then release.
 
-MOHAF's price rule per cluster, for tracking a moving load, uses a constant step:
-``m_c ← clip(m_c + η·(u_c − τ), 1/m_max, m_max)`` (:func:`mohaf_rule`).
+Requests join the queue in bulk at the first round at or after their arrival (nothing reads
+the queue between rounds, so this equals one event per arrival, at a fraction of the cost).
+
+Price rules per cluster c (multipliers m_c, clipped to [1/m_max, m_max]):
+
+* MOHAF's rule with a constant step, for tracking a moving load:
+  ``m_c ← m_c + η·(u_c − τ)`` (:func:`mohaf_rule`; utilisation only);
+* tâtonnement on excess demand (Walras; Arrow & Hurwicz 1958), in log-prices:
+  ``m_c ← m_c·exp(η·z_c)`` with ``z_c = (queued demand − free capacity)/capacity`` of the
+  cluster (:func:`tatonnement_rule`); ``floor`` (e.g. 1 = unit cost) keeps prices at or above
+  the providers' cost.
 """
 
 from __future__ import annotations
@@ -25,10 +36,20 @@ import numpy as np
 from netsim import DecisionPoint, Simulation
 
 from .clustering import Hierarchy, build_hierarchy
+from .greedy import lazy_greedy
 from .model import Instance
-from .mohaf import Candidates, MohafParams, greedy_allocate
+from .mohaf import Candidates, MohafParams
+from .utility import base_from_static, payment
 
-__all__ = ["OnlineParams", "RoundState", "OnlineAuction", "mohaf_rule", "fixed_rule"]
+__all__ = [
+    "OnlineParams",
+    "RoundState",
+    "OnlineAuction",
+    "mohaf_rule",
+    "fixed_rule",
+    "tatonnement_rule",
+    "clearing_multipliers",
+]
 
 
 @dataclass(frozen=True)
@@ -61,6 +82,8 @@ class RoundState:
     utilisation: np.ndarray  # used/capacity, [0, 1]
     queue: np.ndarray  # queued requests whose nearest cluster it is
     multiplier: np.ndarray  # current price multipliers
+    demand: np.ndarray | None = None  # queued demand / cluster capacity
+    time_fraction: float = 0.0  # now / horizon (0 when there is none)
 
 
 def fixed_rule(state: RoundState) -> np.ndarray:
@@ -75,6 +98,52 @@ def mohaf_rule(
     return np.clip(
         state.multiplier + eta * (state.utilisation - tau), 1.0 / max_multiplier, max_multiplier
     )
+
+
+def tatonnement_rule(
+    state: RoundState,
+    eta: float = 0.5,
+    max_multiplier: float = 4.0,
+    floor: float | None = None,
+) -> np.ndarray:
+    """``m ← clip(m·exp(η·z), lo, m_max)`` with excess demand ``z = demand − (1 − u)`` per
+    cluster (queued demand less free capacity, as fractions of its capacity); ``lo`` is
+    ``floor`` if given (1: never below unit cost) else ``1/m_max``."""
+    z = np.asarray(state.demand, float) - (1.0 - np.asarray(state.utilisation, float))
+    lo = 1.0 / max_multiplier if floor is None else floor
+    return np.clip(state.multiplier * np.exp(eta * z), lo, max_multiplier)
+
+
+def clearing_multipliers(model: OnlineAuction, floor: float | None = None) -> np.ndarray:
+    """Per cluster, the highest multiplier at which the queued requests still ask for all of
+    its free capacity (a uniform price clearing the current queue against the free capacity):
+    sort the queued requests of cluster c by value per unit ``v_i`` (descending), find the
+    first k whose cumulative demand reaches the free capacity ``F_c``, and set
+    ``m_c = v_(k)/c̄_c`` (c̄_c the mean unit cost of c); ``floor`` (default 1/m_max) where the
+    queue cannot fill the cluster. Uses only bids already submitted (no look-ahead)."""
+    mx = model.params.max_multiplier
+    lo = 1.0 / mx if floor is None else floor
+    Q, R = model.inst.requests, model.inst.resources
+    model._admit()
+    q = model.queue
+    c = model.h.req_cluster[q]
+    q, c = q[c >= 0], c[c >= 0]
+    v = model._cands.value[q]
+    free = np.bincount(model.h.res_cluster, weights=model.residual, minlength=model.K)
+    cost = np.bincount(model.h.res_cluster, weights=R.unit_cost, minlength=model.K)
+    cost = cost / np.maximum(np.bincount(model.h.res_cluster, minlength=model.K), 1)
+    out = np.full(model.K, lo)
+    order = np.lexsort((-v, c))
+    q, c, v = q[order], c[order], v[order]
+    bounds = np.searchsorted(c, np.arange(model.K + 1))
+    for k in range(model.K):
+        a, b = bounds[k], bounds[k + 1]
+        if b > a and free[k] > 0:
+            cum = np.cumsum(Q.demand[q[a:b]])
+            at = int(np.searchsorted(cum, free[k]))
+            if at < b - a:
+                out[k] = v[a + at] / max(cost[k], 1e-12)
+    return np.clip(out, lo, mx)
 
 
 class OnlineAuction:
@@ -92,6 +161,7 @@ class OnlineAuction:
         hierarchy: Hierarchy | None = None,
         decisions: DecisionPoint | None = None,
         policy: Callable[[RoundState], np.ndarray] | None = None,
+        horizon_s: float | None = None,
     ):
         if decisions is None and policy is None:
             raise ValueError("give either decisions or policy")
@@ -101,19 +171,31 @@ class OnlineAuction:
         if hierarchy is None:  # k-means seeded from the run's own named stream
             km_seed = int(sim.rng("auction.kmeans").integers(2**31))
             hierarchy = build_hierarchy(
-                inst, mp.n_clusters, mp.cluster_size, mp.neighbours, km_seed, mp.flat
+                inst, mp.n_clusters, mp.resources_per_cluster, mp.neighbours, km_seed, mp.flat
             )
         self.h = hierarchy
         self.decisions, self.policy = decisions, policy
+        self.horizon_s = horizon_s
         R, Q = inst.resources, inst.requests
         self.K = self.h.n_clusters
+        # price-free utility parts of every candidate pair, computed once
+        self._cands = Candidates(inst, self.h, mp.weights, mp.utility)
+        self._delta = mp.weights.normalised()[3]
+        self._queued = np.zeros(len(Q), dtype=bool)
         self.cluster_capacity = np.bincount(
             self.h.res_cluster, weights=R.capacity, minlength=self.K
         )
+        cc = self.cluster_capacity
+        self._inv_cap = np.divide(1.0, cc, out=np.zeros_like(cc), where=cc > 0)
+        # block and row of every request in the cached candidate blocks
+        self._block = np.full(len(Q), -1, np.int64)
+        self._row = np.zeros(len(Q), np.int64)
+        for b, (req, _res, _s, _ok) in enumerate(self._cands._static):
+            self._block[req] = b
+            self._row[req] = np.arange(req.size)
         self.residual = R.capacity.astype(float).copy()
         self.held = np.zeros(Q.n_requesters, dtype=np.int64)
         self.multiplier = np.ones(self.K)
-        self.queue: list[int] = []
         m = sim.metrics
         self.arrived, self.served, self.dropped = (
             m.counter("arrived"),
@@ -126,28 +208,31 @@ class OnlineAuction:
         self.round_utility = self.round_revenue = 0.0
         self.round_served = 0
         self._order = np.argsort(Q.arrival_s, kind="stable")
-        sim.process(self._arrivals())
+        self._arrival_sorted = Q.arrival_s[self._order]
+        self._next = 0  # requests self._order[:_next] have arrived
         sim.process(self._rounds())
+
+    @property
+    def queue(self) -> np.ndarray:
+        """Queued requests (indices, ascending)."""
+        return np.flatnonzero(self._queued)
 
     # -- state --------------------------------------------------------------------------------
     def prices(self) -> np.ndarray:
         return self.inst.resources.unit_cost * self.multiplier[self.h.res_cluster]
 
     def state(self) -> RoundState:
-        used = np.bincount(
-            self.h.res_cluster,
-            weights=self.inst.resources.capacity - self.residual,
-            minlength=self.K,
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(self.cluster_capacity > 0, used / self.cluster_capacity, 0.0)
-        q = np.asarray(self.queue, dtype=np.int64)
-        qc = (
-            np.bincount(self.h.req_cluster[q][self.h.req_cluster[q] >= 0], minlength=self.K)
-            if q.size
-            else np.zeros(self.K)
-        )
-        return RoundState(np.clip(u, 0.0, 1.0), qc.astype(float), self.multiplier.copy())
+        free = np.bincount(self.h.res_cluster, weights=self.residual, minlength=self.K)
+        u = np.clip(1.0 - free * self._inv_cap, 0.0, 1.0) * (self._inv_cap > 0)
+        self._admit()
+        q = self.queue
+        c = self.h.req_cluster[q]
+        if c.size and c.min() < 0:
+            q, c = q[c >= 0], c[c >= 0]
+        qc = np.bincount(c, minlength=self.K).astype(float)
+        dem = np.bincount(c, weights=self.inst.requests.demand[q], minlength=self.K)
+        frac = self.sim.now / self.horizon_s if self.horizon_s else 0.0
+        return RoundState(u, qc, self.multiplier.copy(), dem * self._inv_cap, frac)
 
     def set_multipliers(self, m) -> None:
         mx = self.params.max_multiplier
@@ -157,15 +242,13 @@ class OnlineAuction:
         self.multiplier = np.clip(m, 1.0 / mx, mx)
 
     # -- processes ----------------------------------------------------------------------------
-    def _arrivals(self):
-        t_arr = self.inst.requests.arrival_s
-        for i in self._order.tolist():
-            wait = t_arr[i] - self.sim.now
-            if wait > 0:
-                yield self.sim.timeout(wait)
-            self.queue.append(i)
-            self.arrived.add()
-            self.queue_level.set(len(self.queue))
+    def _admit(self) -> None:
+        """Queue every request that has arrived by now."""
+        end = int(np.searchsorted(self._arrival_sorted, self.sim.now, side="right"))
+        if end > self._next:
+            self._queued[self._order[self._next : end]] = True
+            self.arrived.add(end - self._next)
+            self._next = end
 
     def _rounds(self):
         while True:
@@ -181,33 +264,57 @@ class OnlineAuction:
     def run_round(self) -> None:
         """Drop expired requests, then allocate the queue at the current prices."""
         Q = self.inst.requests
-        now = self.sim.now
-        keep = [i for i in self.queue if now - Q.arrival_s[i] <= self.params.patience_s]
-        self.dropped.add(len(self.queue) - len(keep))
-        self.queue = keep
+        self._admit()
+        late = self._queued & (self.sim.now - Q.arrival_s > self.params.patience_s)
+        n_late = int(np.count_nonzero(late))
+        if n_late:
+            self.dropped.add(n_late)
+            self._queued &= ~late
         self.round_utility = self.round_revenue = 0.0
         self.round_served = 0
-        if keep:
-            q = np.asarray(keep, dtype=np.int64)
-            sub = self.inst.with_requests(q)
-            h = self.h.with_requests(sub.requests)
-            mp = self.params.mohaf
-            prices = self.prices()
-            blocks = Candidates(sub, h, mp.weights, mp.utility).at(prices)
-            a = greedy_allocate(sub, blocks, prices, mp, capacity=self.residual, held0=self.held)
-            won = q[a.request]
-            for i, j in zip(won.tolist(), a.resource.tolist(), strict=True):
-                self._hold(i, j)
-            self.round_utility = float(a.utility.sum())
-            self.round_revenue = float(a.payment.sum())
-            self.round_served = len(a)
+        if self._queued.any() and self.residual.max(initial=0.0) > 0:
+            i, j, g, pay = self._allocate(self.prices())
+            for a, b in zip(i.tolist(), j.tolist(), strict=True):
+                self._hold(a, b)
+            self._queued[i] = False
+            self.round_utility = float(g.sum())
+            self.round_revenue = float(pay.sum())
+            self.round_served = int(i.size)
             self.utility.add(self.round_utility)
             self.revenue.add(self.round_revenue)
-            self.served.add(len(a))
-            won_set = set(won.tolist())
-            self.queue = [i for i in keep if i not in won_set]
-        self.queue_level.set(len(self.queue))
+            self.served.add(int(i.size))
+        self.queue_level.set(int(np.count_nonzero(self._queued)))
         self._record_utilisation()
+
+    def _allocate(self, prices: np.ndarray):
+        """MOHAF's lazy greedy over the queued requests' candidate pairs at ``prices``."""
+        Q = self.inst.requests
+        c = self._cands
+        blocks = []
+        # only requests that fit in the largest residual can win (residuals only shrink)
+        q = np.flatnonzero(self._queued)
+        q = q[(Q.demand[q] <= self.residual.max()) & (self._block[q] >= 0)]
+        q = q[np.argsort(self._block[q], kind="stable")]
+        bounds = np.searchsorted(self._block[q], np.arange(len(c._static) + 1))
+        for b in np.flatnonzero(np.diff(bounds)).tolist():
+            req, res, s, ok = c._static[b]
+            r = q[bounds[b] : bounds[b + 1]]
+            rows = self._row[r]
+            w, _ = base_from_static(
+                s[rows], ok[rows], prices[res][None, :], c.value[r][:, None], c.weights
+            )
+            # requests renumbered 0..len(q)-1 (their position in q): the greedy's work
+            # scales with the queue, not with every request of the episode
+            blocks.append((np.arange(bounds[b], bounds[b + 1]), res, w))
+        if not blocks:
+            e = np.zeros(0, np.int64)
+            return e, e, np.zeros(0), np.zeros(0)
+        i, j, g = lazy_greedy(
+            blocks, q.size, len(self.residual), Q.demand[q], Q.requester[q], self.residual,
+            self._delta, "shared", None, self.held,
+        )  # fmt: skip
+        i = q[i]
+        return i, j, g, payment(prices[j], Q.demand[i], g, Q.budget[i])
 
     def _hold(self, i: int, j: int) -> None:
         Q = self.inst.requests

@@ -15,6 +15,14 @@ rule stops after ⌈0.8·η_0/ε⌉ + 1 = 9 rounds. Since the move bound η_0/t 
 η_0/ε sets the number of rounds; a larger η_0 moves demand off crowded machines sooner. On the
 trace instance η_0 = 2, ε = 0.2 (9 rounds) scored higher F than η_0 = 1, ε = 0.05 (17 rounds)
 at about half the time; the stop is reached through the 1/t decay, not at an equilibrium.
+
+**Pricing that clears** (``MohafParams.price_update="excess"``): the rule above reacts only
+to utilisation, so a lone bidder on an idle machine drives its price to ρ_min whatever it
+would pay. Tâtonnement (Walras; Arrow & Hurwicz 1958) moves prices on *excess demand*
+instead, in log-prices: ``ρ_j ← clip(ρ_j·exp(η_t·z_j))`` with
+``z_j = (wanted_j − C_j)/C_j``, ``wanted_j`` = demand served on j plus the demand of unserved
+requests whose best candidate j is, so a price falls only where capacity stays unsold, and
+``cost_floor`` keeps every price at or above the unit cost.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PriceRule", "utilisation", "update_prices"]
+__all__ = ["PriceRule", "utilisation", "update_prices", "excess_demand", "tatonnement_prices"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,18 @@ def utilisation(used: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     cap = np.asarray(capacity, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(cap > 0, used / cap, 0.0)
+
+
+def excess_demand(wanted: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """``z_j = (wanted_j − C_j)/C_j`` (0 for a resource without capacity)."""
+    cap = np.asarray(capacity, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cap > 0, (np.asarray(wanted, float) - cap) / cap, 0.0)
+
+
+def tatonnement_prices(rho: np.ndarray, z: np.ndarray, t: int, rule: PriceRule) -> np.ndarray:
+    """``clip(ρ·exp(η_t·z), ρ_min, ρ_max)``: tâtonnement on excess demand in log-prices."""
+    return rule.clip(np.asarray(rho, float) * np.exp(rule.step(t) * np.asarray(z, float)))
 
 
 def update_prices(rho: np.ndarray, util: np.ndarray, t: int, rule: PriceRule) -> np.ndarray:

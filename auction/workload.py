@@ -17,7 +17,9 @@ Google trace has no prices, budgets, locations, reliabilities or energy data):
 * budget ``B_i = d_i·v_i`` with ``v_i = c̄·budget_factor·(1 + priority/11)·LogNormal(0, σ_b)``;
 * a fraction ``qos_floor_fraction`` of requests has a reliability floor U(0.9, 0.99) and a
   latency ceiling U(0.5, 1.5) × the latency to their hotspot's centre plus 2 ms;
-* holding time (online auction) exponential with mean ``mean_duration_s``.
+* holding time (online auction): exponential with mean ``mean_duration_s``, or with
+  ``durations="trace"`` the task's own run time in the trace (``run_s``; a task that did not
+  end within the excerpt holds its resource to the end, ``inf``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import pandas as pd
 from .model import Instance, Requests, Resources, UtilityParams
 from .traces import Trace
 
-__all__ = ["WorkloadSpec", "make_instance", "trace_instance"]
+__all__ = ["WorkloadSpec", "codes", "make_instance", "instance_from_arrays", "trace_instance"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class WorkloadSpec:
     qos_floor_fraction: float = 0.2
     mean_duration_s: float = 60.0
     types: str = "platform"  # "platform" or "single"
+    durations: str = "exponential"  # "exponential" or "trace" (the trace's run_s)
 
     def __post_init__(self):
         if not 0 < self.spare_fraction <= 1:
@@ -59,11 +62,13 @@ class WorkloadSpec:
             raise ValueError(f"qos_floor_fraction must be in [0, 1], got {self.qos_floor_fraction}")
         if self.mean_duration_s <= 0:
             raise ValueError(f"mean_duration_s must be > 0, got {self.mean_duration_s}")
+        if self.durations not in ("exponential", "trace"):
+            raise ValueError(f"durations must be 'exponential' or 'trace', got {self.durations!r}")
         if self.types not in ("platform", "single"):
             raise ValueError(f"types must be 'platform' or 'single', got {self.types!r}")
 
 
-def _codes(values: pd.Series) -> np.ndarray:
+def codes(values: pd.Series) -> np.ndarray:
     """Integer codes ordered by frequency (most common first), ties by value."""
     counts = values.value_counts(sort=False)
     order = sorted(counts.index, key=lambda v: (-counts[v], str(v)))
@@ -78,12 +83,44 @@ def make_instance(
 ) -> Instance:
     """Build an :class:`Instance` from all rows of ``trace`` with synthetic IoT attributes."""
     spec = spec or WorkloadSpec()
-    params = params or UtilityParams()
     req, mach = trace.requests, trace.machines
     n, m = len(req), len(mach)
-    platform = _codes(mach["platform"].astype(str)) if m else np.zeros(0, np.int64)
+    if spec.durations == "trace" and "run_s" not in req.columns:
+        raise ValueError("durations='trace' needs a trace with run times (column run_s)")
+    return instance_from_arrays(
+        time_s=req["time_s"].to_numpy(float),
+        cpu=req["cpu"].to_numpy(float),
+        priority=req["priority"].to_numpy(np.int64),
+        requester=codes(req["user"].astype(str)) if n else np.zeros(0, np.int64),
+        run_s=req["run_s"].to_numpy(float) if "run_s" in req.columns else None,
+        machine_cpus=mach["cpus"].to_numpy(float),
+        platform=codes(mach["platform"].astype(str)) if m else np.zeros(0, np.int64),
+        rng=rng,
+        spec=spec,
+        params=params,
+    )
+
+
+def instance_from_arrays(
+    time_s: np.ndarray,
+    cpu: np.ndarray,
+    priority: np.ndarray,
+    requester: np.ndarray,
+    run_s: np.ndarray | None,
+    machine_cpus: np.ndarray,
+    platform: np.ndarray,
+    rng: np.random.Generator,
+    spec: WorkloadSpec | None = None,
+    params: UtilityParams | None = None,
+) -> Instance:
+    """:func:`make_instance` on plain arrays (request rows; machine CPUs and platform codes
+    0..P-1 ordered by frequency), for callers that build many instances from one trace."""
+    spec = spec or WorkloadSpec()
+    params = params or UtilityParams()
+    n, m = len(time_s), len(machine_cpus)
+    platform = np.asarray(platform, np.int64)
     rtype = platform if spec.types == "platform" else np.zeros(m, np.int64)
-    capacity = spec.spare_fraction * mach["cpus"].to_numpy(float)
+    capacity = spec.spare_fraction * np.asarray(machine_cpus, float)
     sites = rng.uniform(0.0, spec.area_km, size=(spec.sites, 2))
     res_site = rng.integers(0, spec.sites, m)
     res_loc = sites[res_site] + rng.normal(0.0, spec.site_spread_km, size=(m, 2))
@@ -98,8 +135,8 @@ def make_instance(
     share = np.bincount(rtype, weights=capacity, minlength=n_types)
     share = share / share.sum() if share.sum() > 0 else np.full(n_types, 1.0 / n_types)
     qtype = rng.choice(n_types, size=n, p=share)
-    demand = req["cpu"].to_numpy(float)
-    prio = req["priority"].to_numpy(np.int64)
+    demand = np.asarray(cpu, float)
+    prio = np.asarray(priority, np.int64)
     v = (
         spec.unit_cost
         * spec.budget_factor
@@ -113,8 +150,13 @@ def make_instance(
     to_site = np.hypot(*(req_loc - sites[req_site]).T)
     lat_site = params.latency_base_ms + params.latency_ms_per_km * to_site
     max_lat = np.where(floor, rng.uniform(0.5, 1.5, n) * lat_site + 2.0, np.inf)
-    requester = _codes(req["user"].astype(str)) if n else np.zeros(0, np.int64)
-    t = req["time_s"].to_numpy(float)
+    t = np.asarray(time_s, float)
+    hold = rng.exponential(spec.mean_duration_s, n)
+    if spec.durations == "trace":
+        if run_s is None:
+            raise ValueError("durations='trace' needs a trace with run times (column run_s)")
+        run = np.asarray(run_s, float)
+        hold = np.where(np.isfinite(run), run, np.inf)
     requests = Requests(
         type=qtype,
         demand=demand,
@@ -125,7 +167,7 @@ def make_instance(
         min_reliability=min_rel,
         max_latency_ms=max_lat,
         arrival_s=t - (t.min() if n else 0.0),
-        duration_s=rng.exponential(spec.mean_duration_s, n),
+        duration_s=hold,
     )
     return Instance(resources, requests)
 

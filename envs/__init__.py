@@ -40,6 +40,7 @@ BASELINES: dict[str, str] = {
     "netsim/OranSlicing-v0": "envs.oran:baselines",
     "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:baselines",
     "netsim/CompMarket-v0": "envs.comp_market:baselines",
+    "netsim/AuctionPricing-v0": "envs.auction:baselines",
 }
 
 

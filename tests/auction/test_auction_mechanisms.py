@@ -9,17 +9,18 @@ from auction_oracles import tiny_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auction.baselines import BASELINES, optimum, upper_bound
+from auction.baselines import BASELINES, first_price_shading, optimum, upper_bound
 from auction.bruteforce import brute_force
 from auction.metrics import score, violations
 from auction.model import Instance, Requests, Resources, UtilityParams, Weights
 from auction.mohaf import MohafParams, initial_prices, price_floor, run_mohaf
 from auction.pricing import PriceRule
+from auction.truthful import misreport_gain, vcg
 from auction.utility import reference_matrix
 
 
 def _all(inst, mode, seed, rounds=3):
-    p = MohafParams(mode=mode, pricing=PriceRule(max_rounds=rounds), cluster_size=2)
+    p = MohafParams(mode=mode, pricing=PriceRule(max_rounds=rounds), resources_per_cluster=2)
     ref = initial_prices(inst, p.pricing)
     res = run_mohaf(inst, p, seed=seed)
     out = {"mohaf": (res.allocation, res.prices)}
@@ -96,36 +97,107 @@ def test_random_needs_a_stream():
         BASELINES["random"](inst, inst.resources.unit_cost, Weights(), UtilityParams())
 
 
-def test_sealed_bid_payments_by_hand():
-    """Three unit-demand bidders with values 5 and 3 (type 0) and 4 (type 1), reserve 1.
-    First price: bids v·(n − 1)/n = 10/3, 8/3, 2, paid as bid. Vickrey: each pays the next
-    bid of its own type (the type-0 winner pays 3, not the type-1 bid 4), else the reserve."""
+def _unit_demand(capacity, values, n_res=1, types=None, res_types=None):
+    """Unit-demand bidders with per-unit ``values`` on ``n_res`` resources of reserve 1."""
+    n = len(values)
     res = Resources(
-        type=[0, 1],
-        capacity=[10.0, 10.0],
-        unit_cost=[1.0, 1.0],
-        location=np.zeros((2, 2)),
-        reliability=[0.99, 0.99],
-        availability=[0.99, 0.99],
-        energy_efficiency=[0.5, 0.5],
+        type=res_types or [0] * n_res,
+        capacity=[capacity] * n_res,
+        unit_cost=[1.0] * n_res,
+        location=np.zeros((n_res, 2)),
+        reliability=[0.99] * n_res,
+        availability=[0.99] * n_res,
+        energy_efficiency=[0.5] * n_res,
     )
     req = Requests(
-        type=[0, 1, 0],
-        demand=[1.0, 1.0, 1.0],
-        budget=[5.0, 4.0, 3.0],
-        priority=[0, 0, 0],
-        location=np.zeros((3, 2)),
-        requester=[0, 1, 2],
-        min_reliability=np.zeros(3),
-        max_latency_ms=np.full(3, np.inf),
+        type=types or [0] * n,
+        demand=[1.0] * n,
+        budget=values,
+        priority=[0] * n,
+        location=np.zeros((n, 2)),
+        requester=list(range(n)),
+        min_reliability=np.zeros(n),
+        max_latency_ms=np.full(n, np.inf),
     )
-    inst, ref, wts, par = Instance(res, req), np.ones(2), Weights(), UtilityParams()
-    fp = BASELINES["first_price"](inst, ref, wts, par)
-    assert dict(zip(fp.request.tolist(), fp.payment.tolist(), strict=True)) == pytest.approx(
-        {0: 10 / 3, 1: 8 / 3, 2: 2.0}
+    return Instance(res, req), np.ones(n_res), Weights(), UtilityParams()
+
+
+def _paid(a):
+    return dict(zip(a.request.tolist(), a.payment.tolist(), strict=True))
+
+
+@pytest.mark.parametrize(
+    "capacity,expected", [(2.0, {0: 5.0, 1: 5.0}), (3.0, {0: 1.0, 1: 1.0, 2: 1.0})]
+)
+def test_multi_unit_vickrey_by_hand(capacity, expected):
+    """Regression (issue 15). k identical units, unit demands, values 10/8/5, reserve 1: the
+    Vickrey (= VCG) price is the highest losing bid, 5, for both winners with 2 units, and the
+    reserve with 3 units (no loser) (Krishna, Auction Theory, §12.2). ``gsp`` charges 8 and 5."""
+    inst, ref, wts, par = _unit_demand(capacity, [10.0, 8.0, 5.0])
+    assert _paid(BASELINES["uniform_price"](inst, ref, wts, par)) == pytest.approx(expected)
+    assert _paid(vcg(inst, ref, wts, par)) == pytest.approx(expected)
+    gsp = {0: 8.0, 1: 5.0} if capacity == 2 else {0: 8.0, 1: 5.0, 2: 1.0}
+    assert _paid(BASELINES["gsp"](inst, ref, wts, par)) == pytest.approx(gsp)
+
+
+def test_gsp_is_not_truthful_and_uniform_price_is():
+    """Regression (issue 15): with 2 units, bidder 0 (value 10) bids 6, still wins and pays 5
+    under gsp (gain 3 over 8); the multi-unit Vickrey price does not move."""
+    inst, ref, wts, par = _unit_demand(2.0, [6.0, 8.0, 5.0])
+    assert _paid(BASELINES["gsp"](inst, ref, wts, par))[0] == pytest.approx(5.0)
+    inst, ref, wts, par = _unit_demand(2.0, [10.0, 8.0, 5.0])
+    gain = misreport_gain(BASELINES["gsp"], inst, ref, wts, par)
+    assert gain[0] == pytest.approx(3.0)
+    assert np.all(misreport_gain(BASELINES["uniform_price"], inst, ref, wts, par) <= 1e-9)
+
+
+@pytest.mark.parametrize("n,k,ratio", [(3, 1, 2 / 3), (3, 2, 1 / 2), (10, 4, 6 / 7), (3, 3, 0)])
+def test_first_price_shading_is_the_k_unit_equilibrium(n, k, ratio):
+    """Regression (issue 15): b = v(n − k)/(n − k + 1), the symmetric equilibrium of the k-unit
+    pay-as-bid auction with i.i.d. uniform values (Krishna §13.5); k = 1: v(n − 1)/n."""
+    assert first_price_shading(n, k) == pytest.approx(ratio)
+
+
+def test_first_price_by_hand():
+    """2 units, values 10/8/5: bids v/2 = 5, 4, 2.5, paid as bid; 3 units (no competition):
+    everyone bids the reserve."""
+    inst, ref, wts, par = _unit_demand(2.0, [10.0, 8.0, 5.0])
+    assert _paid(BASELINES["first_price"](inst, ref, wts, par)) == pytest.approx({0: 5.0, 1: 4.0})
+    inst, ref, wts, par = _unit_demand(3.0, [10.0, 8.0, 5.0])
+    assert _paid(BASELINES["first_price"](inst, ref, wts, par)) == pytest.approx(
+        {0: 1.0, 1: 1.0, 2: 1.0}
     )
-    vk = BASELINES["vickrey"](inst, ref, wts, par)
-    assert dict(zip(vk.request.tolist(), vk.payment.tolist(), strict=True)) == pytest.approx(
-        {0: 3.0, 1: 1.0, 2: 1.0}
+
+
+def test_sealed_bid_payments_by_hand():
+    """Three unit-demand bidders with values 5 and 3 (type 0) and 4 (type 1), reserve 1,
+    capacity 10 per resource: no type is contested, so first price bids the reserve, Vickrey
+    charges the reserve (no losing bid) and gsp charges the next bid of the same type (3,
+    not the type-1 bid 4)."""
+    inst, ref, wts, par = _unit_demand(10.0, [5.0, 4.0, 3.0], 2, [0, 1, 0], [0, 1])
+    assert _paid(BASELINES["first_price"](inst, ref, wts, par)) == pytest.approx(
+        {0: 1.0, 1: 1.0, 2: 1.0}
     )
+    vk = BASELINES["uniform_price"](inst, ref, wts, par)
+    assert _paid(vk) == pytest.approx({0: 1.0, 1: 1.0, 2: 1.0})
     np.testing.assert_array_equal(vk.resource[np.argsort(vk.request)], [0, 1, 0])
+    assert _paid(BASELINES["gsp"](inst, ref, wts, par)) == pytest.approx({0: 3.0, 1: 1.0, 2: 1.0})
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_truthful_mechanisms_admit_no_profitable_misreport(seed):
+    """Numerical truthfulness (issue 15 §1): on random instances no bidder gains by reporting
+    any of 8 scaled budgets, for VCG (Clarke pivot on the exact welfare MILP), the posted-price
+    mechanisms (first come or by priority) and the multi-unit Vickrey on identical units."""
+    rng = np.random.default_rng(300 + seed)
+    inst = tiny_instance(rng, n=5, m=2, n_owners=5, floors=False)
+    ref = inst.resources.unit_cost
+    wts, par = Weights(), UtilityParams()
+    for mech in (vcg, BASELINES["posted_price"], BASELINES["greedy_priority"]):
+        assert np.all(misreport_gain(mech, inst, ref, wts, par) <= 1e-7), mech.__name__
+    k = int(rng.integers(1, 6))
+    inst, ref, wts, par = _unit_demand(float(k), list(rng.uniform(0.5, 5.0, 6)))
+    assert np.all(misreport_gain(BASELINES["uniform_price"], inst, ref, wts, par) <= 1e-9)
+    # VCG and the multi-unit Vickrey agree on identical units (VCG = Vickrey's k-unit auction)
+    a, b = vcg(inst, ref, wts, par), BASELINES["uniform_price"](inst, ref, wts, par)
+    assert _paid(a) == pytest.approx(_paid(b))

@@ -22,7 +22,7 @@ def inst():
 
 
 def test_clustering_cuts_candidate_pairs(inst):
-    h = build_hierarchy(inst, cluster_size=32, neighbours=1, seed=0)
+    h = build_hierarchy(inst, resources_per_cluster=32, neighbours=1, seed=0)
     full = type_pairs(inst)
     assert h.n_candidate_pairs() < 0.35 * full  # 2 of ~8 clusters in the big type
     flat = build_hierarchy(inst, flat=True)
@@ -40,7 +40,7 @@ def test_cluster_rules():
     assert clusters_per_type({0: 100, 1: 400}, None, None) == {0: 10, 1: 20}
     assert clusters_per_type({0: 100, 1: 400}, None, 32) == {0: 4, 1: 13}
     assert clusters_per_type({0: 100, 1: 300}, 8, None) == {0: 2, 1: 6}
-    with pytest.raises(ValueError, match="cluster_size must be >= 1"):
+    with pytest.raises(ValueError, match="resources_per_cluster must be >= 1"):
         clusters_per_type({0: 5}, None, 0)
 
 
@@ -113,3 +113,44 @@ def test_kpis_add_up(inst):
     assert k["revenue"] == pytest.approx(a.payment.sum())
     assert 0 < k["efficiency"] <= 1 and 0 < k["jain"] <= 1
     assert k["energy"] >= inst.requests.demand[a.request].sum()  # efficiency ≤ 1
+
+
+def _lone_bidder():
+    from auction.model import Resources
+
+    res = Resources(
+        type=[0], capacity=[1.0], unit_cost=[1.0], location=np.zeros((1, 2)),
+        reliability=[0.99], availability=[0.99], energy_efficiency=[0.5],
+    )  # fmt: skip
+    req = Requests(
+        type=[0], demand=[0.5], budget=[2.0], priority=[0], location=np.zeros((1, 2)),
+        requester=[0], min_reliability=[0.0], max_latency_ms=[np.inf],
+    )  # fmt: skip
+    return Instance(res, req)
+
+
+def test_cost_floor_stops_pricing_below_the_reserve():
+    """Regression (issue 15): the utilisation rule prices a lone bidder's idle machine down
+    to ρ_min (its half unit, costing 0.5, goes for a few cents); with the cost floor, and with
+    the clearing (excess-demand) rule plus floor, the price stays at the unit cost."""
+    inst = _lone_bidder()
+    base = run_mohaf(inst, MohafParams(flat=True))
+    assert base.prices[0] == pytest.approx(0.1) and base.allocation.payment[0] < 0.1
+    for extra in (dict(cost_floor=True), dict(cost_floor=True, price_update="excess")):
+        r = run_mohaf(inst, MohafParams(flat=True, **extra))
+        assert np.all(r.price_history >= 1.0 - 1e-12)
+        assert r.allocation.payment[0] >= 0.8 * 1.0 * 0.5 - 1e-12
+
+
+def test_tatonnement_moves_on_excess_demand():
+    """ρ·exp(η_t z): over-demanded resources get dearer, unsold ones cheaper, by the same
+    log-step; z = (wanted − C)/C."""
+    from auction.pricing import excess_demand, tatonnement_prices
+
+    rule = PriceRule(eta0=1.0)
+    z = excess_demand(np.array([3.0, 0.0, 1.0]), np.array([1.0, 2.0, 1.0]))
+    np.testing.assert_allclose(z, [2.0, -1.0, 0.0])
+    rho = tatonnement_prices(np.ones(3), z, 2, rule)
+    np.testing.assert_allclose(rho, [np.e, np.exp(-0.5), 1.0])
+    with pytest.raises(ValueError, match="price_update"):
+        MohafParams(price_update="walras")

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from auction.scenario import MohafStudyConfig, fit_slope, run, summarize, tables
+from auction.metrics import fit_slope
+from auction.scenario import MohafStudyConfig
 from netsim import ConfigError, RunContext, validate
-from scenarios.mohaf import SCENARIO
+from scenarios.mohaf import SCENARIO, run, summarize, tables
 
 
 def test_study_runs_end_to_end(tmp_path):
@@ -39,7 +40,9 @@ def test_study_runs_end_to_end(tmp_path):
         "mohaf_one_round",
         "greedy_priority",
         "first_price",
-        "vickrey",
+        "gsp",
+        "uniform_price",
+        "posted_price",
         "random",
         "upper_bound",
     } <= set(mech["mechanism"])
@@ -49,7 +52,9 @@ def test_study_runs_end_to_end(tmp_path):
     small = res[res["section"] == "small"].pivot_table(
         index=["rep", "instance"], columns="mechanism", values="value"
     )
-    for name in ("mohaf_greedy", "greedy_priority", "first_price", "vickrey", "random"):
+    for name in ("mohaf_greedy", "greedy_priority", "first_price", "gsp",
+        "uniform_price",
+        "posted_price", "random"):
         assert np.all(small[name] <= small["optimum_reserve"] + 1e-9), name
     # the optimum bounds every mechanism on every instance, MOHAF's price rounds included
     for name in ("mohaf", "optimum_reserve"):
@@ -81,7 +86,7 @@ def test_fit_slope():
             dict(weight_cost=0, weight_qos=0, weight_energy=0, weight_fairness=0),
             "sum to a positive number",
         ),
-        (dict(n_requests=5000), "source=trace has 3827"),
+        (dict(n_requests=5000), "source=trace has 3540"),
         (dict(mode="knapsack"), "mode"),
         (dict(rho_min=5, rho_max=1), "rho_min"),
     ],

@@ -15,7 +15,9 @@ from auction.workload import trace_instance
 
 def test_real_sample_parses_with_empty_optional_fields():
     tr = load_sample()
-    assert len(tr.requests) == 3827 and tr.dropped == 0  # SUBMIT events in the 5-minute window
+    # 3,827 SUBMIT events in the 5-minute window, 287 of them resubmissions of a task seen before
+    assert len(tr.requests) == 3540 and tr.dropped == 0 and tr.resubmitted == 287
+    assert not tr.requests.duplicated(["collection_id", "instance_index"]).any()
     assert len(tr.machines) == 12476  # 12 477 ADDs, one machine REMOVEd
     assert tr.requests["time_s"].between(600, 900).all()
     assert tr.requests["user"].nunique() == 45
@@ -43,7 +45,7 @@ def test_2011_machine_updates_removals_and_missing_cpu(tmp_path):
         ["0,7,0,p1,0.5,0.5", "0,8,0,p1,0.5,0.5", "5,7,2,,1.0,", "9,8,1,,,"],
     )
     tr = load_2011(t, m)
-    assert len(tr.requests) == 1 and tr.dropped == 1
+    assert len(tr.requests) == 1 and tr.dropped == 1 and tr.resubmitted == 0
     assert tr.machines.to_dict("records") == [
         {"machine_id": "7", "platform": "p1", "cpus": 1.0, "memory": 0.5}
     ]
@@ -164,5 +166,28 @@ def test_synthetic_generator_matches_the_sample_marginals():
 
 
 def test_trace_instance_rejects_oversized_draws():
-    with pytest.raises(ValueError, match="trace has 3827 requests"):
+    with pytest.raises(ValueError, match="trace has 3540 requests"):
         trace_instance(load_sample(), 5000, 10, np.random.default_rng(0))
+
+
+def test_resubmitted_tasks_count_once(tmp_path):
+    """Regression (issue 15): a task SUBMITted again after an eviction is one request, kept at
+    its first SUBMIT; a new task index of the same job is a new request."""
+    t, m = _write_2011(
+        tmp_path,
+        [
+            "600000000,,1,0,,0,u1,2,9,0.1,0.2,0.0,0",  # job 1 task 0
+            "600000005,,1,0,3,2,u1,2,9,0.1,0.2,0.0,0",  # EVICT
+            "600000009,,1,0,,0,u1,2,9,0.1,0.2,0.0,0",  # SUBMIT again: the same request
+            "600000010,,1,1,,0,u1,2,9,0.3,0.2,0.0,0",  # job 1 task 1: a new request
+            "600000011,,2,0,,0,u2,2,9,0.1,0.2,0.0,0",  # job 2 task 0: a new request
+        ],
+        ["0,7,0,p1,0.5,0.5"],
+    )
+    tr = load_2011(t, m)
+    assert tr.resubmitted == 1
+    assert tr.requests[["time_s", "collection_id", "instance_index"]].values.tolist() == [
+        [600.0, "1", 0],
+        [600.00001, "1", 1],
+        [600.000011, "2", 0],
+    ]

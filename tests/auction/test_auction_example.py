@@ -1,0 +1,13 @@
+"""examples/auction_mohaf.py runs at its quick size and prints both price rules."""
+
+import runpy
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "auction_mohaf.py"
+
+
+def test_example_runs_quick(monkeypatch, capsys):
+    monkeypatch.setenv("NETSIM_EXAMPLE_QUICK", "1")
+    runpy.run_path(str(EXAMPLE), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "MOHAF rule" in out and "clearing price" in out and "/60" in out
