@@ -28,6 +28,8 @@ ENVS: dict[str, str] = {
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/EntanglementChain-v0": "envs.entanglement:baselines",
+    "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:baselines",
 }
 
 

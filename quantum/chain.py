@@ -57,6 +57,11 @@ class ChainConfig(Config):
     swap_handshake: bool = Field(
         False, description="swap waits a round trip to confirm with the far nodes"
     )
+    restart: Literal["asap", "after_delivery"] = Field(
+        "asap",
+        description="links attempt again as soon as a swap frees them (asap: pipelining) "
+        "or only once the end-to-end pair they fed is gone (after_delivery)",
+    )
     decoherence: Literal["none", "depolarising", "t1t2"] = "depolarising"
     coherence_time_s: float = Field(1.0, gt=0, description="depolarising τ per qubit (s)")
     t1_s: float = Field(10.0, gt=0, description="T1 (s), decoherence=t1t2")
@@ -156,6 +161,7 @@ def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> Re
         auto_swap=auto_swap,
         swap_order=cfg.swap_order,
         swap_handshake=cfg.swap_handshake,
+        restart=cfg.restart,
     )
 
 
