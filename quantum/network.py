@@ -105,10 +105,15 @@ def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
                 L, "midpoint", cfg.detector_efficiency, cfg.emission_efficiency, 0.1,
                 cfg.attenuation_db_per_km))  # fmt: skip
         flight = L * 1e3 / C_FIBER_M_S
-        decay = 1.0 if cfg.coherence_time_s is None else math.exp(-2 * flight / cfg.coherence_time_s)
+        tau = cfg.coherence_time_s
+        decay = 1.0 if tau is None else math.exp(-2 * flight / tau)
         link = EdgeLink(float(p), t, w * decay)
         out[(u, v)] = out[(v, u)] = link
     return out
+
+
+def _uniforms(gen: np.random.Generator) -> Buffered:
+    return Buffered(lambda n: gen.random(n), block=256)
 
 
 class _Pair:
@@ -143,8 +148,7 @@ class EntanglementNetwork:
         self._edge_phys = [None] * len(edges)
         for (a, b), i in self.edge_index.items():
             self._edge_phys[i] = self.links[(nodes[a], nodes[b])]
-        self._u = [Buffered(lambda n, g=sim.rng(f"quantum.net.edge.{i}"): g.random(n), block=256)
-                   for i in range(len(edges))]  # fmt: skip
+        self._u = [_uniforms(sim.rng(f"quantum.net.edge.{i}")) for i in range(len(edges))]
         self.routes = []
         self._hop_edge: list[list[int]] = []
         for r, route in enumerate(routes):
@@ -180,7 +184,9 @@ class EntanglementNetwork:
 
     # -- generation ---------------------------------------------------------------------
     def _try_start(self, r: int, h: int) -> None:
-        if self.attempting[r][h] or self.rpair[r][h] is not None or self.lpair[r][h + 1] is not None:
+        if self.attempting[r][h] or self.rpair[r][h] is not None:
+            return
+        if self.lpair[r][h + 1] is not None:
             return
         a, b = self.routes[r][h], self.routes[r][h + 1]
         e = self._hop_edge[r][h]

@@ -81,10 +81,10 @@ def run(cfg: RoutingStudy, ctx: RunContext) -> pd.DataFrame:
         res = simulate_network(g, routes, cfg.network, derive_seed(ctx.seed, "net"), cfg.horizon_s)
         r = res.rate_hz
         delivered = res.delivered.sum()
-        fid = float(np.nansum(res.mean_fidelity * res.delivered) / delivered) if delivered else np.nan
+        fid = np.nansum(res.mean_fidelity * res.delivered) / delivered if delivered else np.nan
         metrics = {
             "throughput_hz": float(r.sum()),
-            "mean_fidelity": fid,
+            "mean_fidelity": float(fid),
             "jain": jain_index(r) if r.sum() > 0 else 0.0,
             "served_fraction": float(np.mean(res.delivered > 0)),
             "mean_hops": float(np.mean([len(p) - 1 for p in routes])),
