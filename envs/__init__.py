@@ -21,6 +21,7 @@ ENVS: dict[str, str] = {
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
+    "netsim/EntanglementRouting-v0": "envs.entanglement_routing:EntanglementRoutingEnv",
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
 }
@@ -30,6 +31,7 @@ BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
     "netsim/EntanglementChain-v0": "envs.entanglement:baselines",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:baselines",
+    "netsim/EntanglementRouting-v0": "envs.entanglement_routing:baselines",
 }
 
 

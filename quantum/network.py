@@ -149,42 +149,69 @@ class EntanglementNetwork:
         for (a, b), i in self.edge_index.items():
             self._edge_phys[i] = self.links[(nodes[a], nodes[b])]
         self._u = [_uniforms(sim.rng(f"quantum.net.edge.{i}")) for i in range(len(edges))]
-        self.routes = []
+        self.routes: list[list[int]] = []
         self._hop_edge: list[list[int]] = []
-        for r, route in enumerate(routes):
-            if len(route) < 2:
-                raise ValueError(f"route {r} needs at least one hop, got {route!r}")
-            idx = [self.node_index[n] for n in route]
-            hops = []
-            for a, b in zip(idx[:-1], idx[1:], strict=True):
-                key = (min(a, b), max(a, b))
-                if key not in self.edge_index:
-                    raise ValueError(f"route {r}: {route} uses a missing edge")
-                hops.append(self.edge_index[key])
-            self.routes.append(idx)
-            self._hop_edge.append(hops)
-        n_req = len(self.routes)
         self._rate = 0.0 if cfg.coherence_time_s is None else 2.0 / cfg.coherence_time_s
-        self.rpair = [[None] * len(p) for p in self.routes]
-        self.lpair = [[None] * len(p) for p in self.routes]
-        self.attempting = [[False] * (len(p) - 1) for p in self.routes]
-        self.queued = [[False] * (len(p) - 1) for p in self.routes]
+        self.rpair: list[list] = []
+        self.lpair: list[list] = []
+        self.attempting: list[list[bool]] = []
+        self.queued: list[list[bool]] = []
+        self.active: list[bool] = []
         self._wait_node: list[deque] = [deque() for _ in nodes]
         self._wait_edge: list[deque] = [deque() for _ in edges]
-        self.delivered = np.zeros(n_req, dtype=np.int64)
-        self.good = np.zeros(n_req, dtype=np.int64)
-        self.fid_sum = np.zeros(n_req)
+        self.delivered: list[int] = []
+        self.good: list[int] = []
+        self.fid_sum: list[float] = []
         self.log: list[tuple[int, float, float]] | None = [] if record else None
         self.discarded = 0
         self.swaps = 0
         self.heralds = 0
-        for r in range(n_req):
-            for h in range(len(self.routes[r]) - 1):
-                self._try_start(r, h)
+        for route in routes:
+            self.add_request(route)
+
+    # -- requests -----------------------------------------------------------------------
+    def add_request(self, route: Sequence) -> int:
+        """Start serving a request along ``route`` (node names); returns its index."""
+        r = len(self.routes)
+        if len(route) < 2:
+            raise ValueError(f"route {r} needs at least one hop, got {route!r}")
+        idx = [self.node_index[n] for n in route]
+        hops = []
+        for a, b in zip(idx[:-1], idx[1:], strict=True):
+            key = (min(a, b), max(a, b))
+            if key not in self.edge_index:
+                raise ValueError(f"route {r}: {list(route)} uses a missing edge")
+            hops.append(self.edge_index[key])
+        self.routes.append(idx)
+        self._hop_edge.append(hops)
+        self.rpair.append([None] * len(idx))
+        self.lpair.append([None] * len(idx))
+        self.attempting.append([False] * len(hops))
+        self.queued.append([False] * len(hops))
+        self.active.append(True)
+        self.delivered.append(0)
+        self.good.append(0)
+        self.fid_sum.append(0.0)
+        for h in range(len(hops)):
+            self._try_start(r, h)
+        return r
+
+    def end_request(self, r: int) -> None:
+        """Stop request ``r``: its stored pairs are discarded and its qubits freed (hops
+        still attempting free theirs at their herald)."""
+        if not self.active[r]:
+            return
+        self.active[r] = False
+        q = self.queued[r]
+        for h in range(len(q)):
+            q[h] = False
+        for p in list(self.rpair[r]):
+            if p is not None:
+                self._free_pair(r, p)
 
     # -- generation ---------------------------------------------------------------------
     def _try_start(self, r: int, h: int) -> None:
-        if self.attempting[r][h] or self.rpair[r][h] is not None:
+        if not self.active[r] or self.attempting[r][h] or self.rpair[r][h] is not None:
             return
         if self.lpair[r][h + 1] is not None:
             return
@@ -234,6 +261,14 @@ class EntanglementNetwork:
         self.attempting[r][h] = False
         e = self._hop_edge[r][h]
         self.edge_free[e] += 1
+        if not self.active[r]:  # the request ended while this hop was attempting
+            a, b = self.routes[r][h], self.routes[r][h + 1]
+            self.free[a] += 1
+            self.free[b] += 1
+            self._released(edge=e)
+            self._released(node=a)
+            self._released(node=b)
+            return
         pair = _Pair(h, h + 1, self._edge_phys[e].w0, now, now)
         self.rpair[r][h] = pair
         self.lpair[r][h + 1] = pair
@@ -346,7 +381,7 @@ def simulate_network(
     sim = Simulation(seed, trace=trace)
     net = EntanglementNetwork(sim, g, routes, cfg)
     sim.run(until=horizon_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fid = np.where(net.delivered > 0, net.fid_sum / np.maximum(net.delivered, 1), np.nan)
-    return NetworkResult(horizon_s, net.delivered.copy(), net.good.copy(), fid, net.discarded,
-                         net.swaps, net.heralds)  # fmt: skip
+    delivered = np.asarray(net.delivered, dtype=np.int64)
+    good = np.asarray(net.good, dtype=np.int64)
+    fid = np.where(delivered > 0, np.asarray(net.fid_sum) / np.maximum(delivered, 1), np.nan)
+    return NetworkResult(horizon_s, delivered, good, fid, net.discarded, net.swaps, net.heralds)
