@@ -70,6 +70,9 @@ class ChainConfig(Config):
     swap_success: float = Field(1.0, gt=0, le=1, description="swap success probability")
     swap_time_s: float = Field(0.0, ge=0, description="swap duration (s)")
     swap_werner: float = Field(1.0, gt=0, le=1, description="Werner factor of the swap gate")
+    swap_meas_error: float = Field(
+        0.0, ge=0, le=0.5, description="probability that each Bell-measurement bit is misread"
+    )
     distillation: Literal["none", "bbpssw", "dejmps"] = "none"
     distill_rounds: int = Field(0, ge=0, le=10, description="pumping rounds per link pair")
     distill_time_s: float = Field(0.0, ge=0, description="distillation duration (s)")
@@ -154,6 +157,7 @@ def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> Re
         swap_success=cfg.swap_success,
         swap_time_s=cfg.swap_time_s,
         swap_werner=cfg.swap_werner,
+        swap_meas_error=cfg.swap_meas_error,
         distillation=cfg.distillation,
         distill_rounds=cfg.distill_rounds,
         distill_time_s=cfg.distill_time_s,

@@ -107,6 +107,8 @@ class RepeaterChain:
         cutoff_s: discard pairs older than this (None: never).
         swap_success, swap_time_s, swap_werner: swap success probability, duration (s) and a
             Werner factor (1 = noiseless) applied to every swap output.
+        swap_meas_error: probability that each Bell-measurement outcome bit is misread
+            (:func:`quantum.physics.noisy_swap_correlations`).
         distillation, distill_rounds, distill_time_s: link-level pumping.
         f_min: delivered pairs with fidelity ≥ f_min count as useful.
         auto_swap: swap automatically (True) or on external decisions (False).
@@ -136,6 +138,7 @@ class RepeaterChain:
         swap_success: float = 1.0,
         swap_time_s: float = 0.0,
         swap_werner: float = 1.0,
+        swap_meas_error: float = 0.0,
         distillation: str = "none",
         distill_rounds: int = 0,
         distill_time_s: float = 0.0,
@@ -185,6 +188,9 @@ class RepeaterChain:
         self.swap_success = swap_success
         self.swap_time_s = swap_time_s
         self.swap_werner = swap_werner
+        # each misread outcome bit applies a wrong Pauli: physics.noisy_swap_correlations
+        e = 1.0 - 2.0 * swap_meas_error
+        self._swap_factors = (swap_werner * e, swap_werner * e * e, swap_werner * e)
         self.swap_handshake = swap_handshake
         self.distillation = distillation
         self.distill_rounds = distill_rounds
@@ -398,9 +404,9 @@ class RepeaterChain:
             self._release_later(far_a, left.store_a, abs(node.pos_km - far_a.pos_km))
             self._release_later(far_b, right.store_b, abs(far_b.pos_km - node.pos_km))
         else:
-            q = self.swap_werner
-            pair = Pair(left.a, right.b, left.sx * right.sx * q, left.sy * right.sy * q,
-                        left.sz * right.sz * q, now,
+            qx, qy, qz = self._swap_factors
+            pair = Pair(left.a, right.b, left.sx * right.sx * qx, left.sy * right.sy * qy,
+                        left.sz * right.sz * qz, now,
                         max(left.ka, now + message_delay_s(node.pos_km - far_a.pos_km)),
                         max(right.kb, now + message_delay_s(far_b.pos_km - node.pos_km)),
                         left.store_a, right.store_b, None, self.distill_rounds)  # fmt: skip

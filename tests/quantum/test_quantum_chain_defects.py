@@ -133,3 +133,15 @@ def test_restart_option_is_validated():
 
     with pytest.raises(ConfigError, match="restart"):
         validate(ChainConfig, {"restart": "later"})
+
+
+def test_swap_measurement_errors_give_the_closed_form_fidelity():
+    """2 noiseless links (F0 = 1, no decay, zero latency): every delivered pair has
+    correlations (1 − 2ε, (1 − 2ε)², 1 − 2ε), so F = (1 + 2(1 − 2ε) + (1 − 2ε)²)/4."""
+    eps = 0.05
+    cfg = _cfg(n_links=2, link_length_km=0, local_time_s=1.0, success_probability=0.5,
+               decoherence="none", link_fidelity=1.0, swap_meas_error=eps, f_min=0)  # fmt: skip
+    res = simulate_chain(cfg, seed=1, horizon_s=200)
+    e = 1 - 2 * eps
+    assert res.delivered > 20
+    np.testing.assert_allclose(res.fidelities, (1 + 2 * e + e * e) / 4, rtol=1e-12)
