@@ -8,7 +8,9 @@ policy of :mod:`quantum.routing`):
   ``channels`` generation slots. Hop ``h`` of request ``r`` attempts when it holds no pair
   (one pair per hop and node side, as the chain of :mod:`quantum.protocols`) and a qubit is
   free at both ends and a channel on the fibre; it takes them atomically. Hops that find a
-  resource busy wait in first-come-first-served queues at the nodes and the fibre.
+  resource busy wait in first-come-first-served queues at the nodes and the fibre. Requests
+  holding some qubits while waiting for others can deadlock when memories are scarce; a
+  cutoff (or ending the requests) breaks it.
 * **Generation** is heralded as in :mod:`quantum.hardware`: the number of attempts to the
   first success is geometric (per-attempt probability of the midpoint scheme, or a given
   ``success_probability``), one engine event per herald; the fibre channel is released at the
