@@ -137,3 +137,14 @@ def test_routing_study_quick_run():
     assert set(wide.index) == {"shortest", "highest_rate", "k_shortest_balanced"}
     assert (wide["mean_hops"] >= 1).all()
     assert (wide["throughput_hz"] >= 0).all()
+
+
+def test_quick_preset_resolves():
+    from pathlib import Path
+
+    from netsim.scenario import resolve
+
+    root = Path(__file__).resolve().parents[2]
+    r = resolve(str(root / "scenarios" / "quantum_routing.quick.yaml"))
+    assert r.scenario.name == "quantum_routing" and r.reps == 4
+    assert r.config.pairs >= 20 and r.config.horizon_s < 1.0
