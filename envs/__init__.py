@@ -23,6 +23,7 @@ ENVS: dict[str, str] = {
     "netsim/AuctionPricing-v0": "envs.auction:AuctionPricingEnv",
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
+    "netsim/EntanglementRouting-v0": "envs.entanglement_routing:EntanglementRoutingEnv",
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
 }
@@ -41,6 +42,9 @@ BASELINES: dict[str, str] = {
     "netsim/OranSlicing-TRACTOR-v0": "envs.oran_tractor:baselines",
     "netsim/CompMarket-v0": "envs.comp_market:baselines",
     "netsim/AuctionPricing-v0": "envs.auction:baselines",
+    "netsim/EntanglementChain-v0": "envs.entanglement:baselines",
+    "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:baselines",
+    "netsim/EntanglementRouting-v0": "envs.entanglement_routing:baselines",
 }
 
 
