@@ -560,7 +560,8 @@ _COLUMNS = {
     "time": (("time_s", 1.0), ("timestamp_ms", 1e-3), ("timestamp", 1.0)),
     "lat": (("lat_deg", 1.0), ("latitude", 1.0), ("lat", 1.0)),
     "lon": (("lon_deg", 1.0), ("longitude", 1.0), ("lon", 1.0)),
-    "alt": (("alt_m", 1.0), ("altitude_ft", FT_M), ("geoaltitude_m", 1.0)),
+    # geometric (GNSS, WGS-84) height first; barometric pressure altitude only as a fallback
+    "alt": (("alt_m", 1.0), ("geoaltitude_m", 1.0), ("geoaltitude", 1.0), ("altitude_ft", FT_M)),
     "speed": (("speed_mps", 1.0), ("groundspeed_kt", KT_MPS)),
     "heading": (("heading_deg", 1.0), ("track_deg", 1.0), ("track", 1.0)),
 }
@@ -594,6 +595,20 @@ def load_adsb_csv(
     position, altitude and speed, heading unwrapped) and split at gaps > ``max_gap_s``. Roll is
     derived from the turn rate, ``φ = atan(V·ψ'/g)``. Times become seconds after
     ``epoch_unix_s`` (default: the first sample of the file).
+
+    Approximations (ADS-B does not carry what the antenna geometry needs; stated, not hidden):
+
+    * **Heading is the ground track** when only ``track_deg`` is given. The nose points into
+      the wind by the crab angle ``asin(w_cross/V_TAS)``: up to ~10° in a 40 m/s jet-stream
+      crosswind at cruise, which shifts the antenna off-boresight angle by up to that much.
+      Give ``heading_deg`` (true heading) when the log has it.
+    * **Altitude:** a geometric height column (``alt_m``, ``geoaltitude_m``/``geoaltitude``,
+      GNSS height, WGS-84) is preferred. Otherwise ``altitude_ft`` is the *barometric
+      pressure altitude* (ISA, 1013.25 hPa) used as WGS-84 height; it differs from the
+      ellipsoidal height by the QNH/temperature offset (typically ±300 m at cruise) plus the
+      geoid undulation (-100..+80 m; about +45 m over Europe). For a GEO or LEO look angle a
+      few hundred metres of height error move the elevation by < 0.01°, so link budgets are
+      unaffected; the phase and vertical speed derived from it are relative and unaffected.
     """
     p = Path(path)
     if not p.is_file():
