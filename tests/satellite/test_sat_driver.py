@@ -3,11 +3,11 @@
 
 import numpy as np
 import pytest
+from test_sat_handover import toy
 
 from netsim import DecisionPoint, Simulation
 from satellite.handover import POLICIES, Interruptions, simulate_handover
 from satellite.model import FlightSession
-from test_sat_handover import toy
 
 
 def _links(seed, n_t=300, n_c=6):
