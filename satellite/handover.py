@@ -269,9 +269,11 @@ POLICIES: dict[str, Callable[[], Policy]] = {
 
 
 def remaining_visibility_s(ls: LinkSet) -> np.ndarray:
-    """Seconds each candidate stays visible from each sample on (``(T, C)``; 0 if not
-    visible now), from the known orbits and flight plan."""
-    vis = ls.visible & ~ls.blocked
+    """Seconds each candidate stays above its elevation mask from each sample on (``(T, C)``;
+    0 if below it now): the ephemeris along the flight plan only. Airframe blockage in
+    future turns is *not* known from the plan's geometry alone and is not read (issue 17:
+    reading the realised blockage leaked the future into this baseline)."""
+    vis = ls.visible
     out = np.zeros(vis.shape)
     run = np.zeros(vis.shape[1])
     for t in range(vis.shape[0] - 1, -1, -1):

@@ -79,7 +79,9 @@ def run(cfg: HandoverStudyConfig, ctx: RunContext) -> pd.DataFrame:
     """One replication of the study (see the module docstring for the rows)."""
     seed = ctx.seed
     frames = []
-    df = generate_dataset(cfg.dataset, seed, progress=lambda f: ctx.progress(0.15 * f))
+    ahead = sorted(set(cfg.dataset.lookahead_s) | set(cfg.horizons) | {cfg.horizon_s})
+    ds = cfg.dataset.model_copy(update={"lookahead_s": ahead})
+    df = generate_dataset(ds, seed, progress=lambda f: ctx.progress(0.15 * f))
     cls = np.bincount(classify(df["esn0_db"].to_numpy(), cfg.edges_db), minlength=3) / len(df)
     frames.append(
         pd.DataFrame(

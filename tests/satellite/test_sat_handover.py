@@ -139,3 +139,17 @@ def test_make_before_break_only_helps_planned_handovers():
     vis_lost[10:, 0] = False
     forced = simulate_handover(toy(esn0, vis_lost, [0, 1], [0, 0], [0, 0]), to_b_at_10, mbb)
     assert np.all(forced.delivered_bits[10:40] == 0) and forced.totals()["interruption_s"] == 30.0
+
+
+def test_remaining_visibility_reads_the_plan_not_the_realised_blockage():
+    """Issue 17: a blockage that happens later must not change what the rule knows now."""
+    from satellite.handover import remaining_visibility_s
+
+    n = 50
+    ls = toy(np.full((n, 2), 8.0), np.ones((n, 2)), [0, 0], [0, 1], [KIND_GEO, KIND_GEO])
+    ls.visible[40:, 1] = False  # sets below the mask at t = 40 (ephemeris, known)
+    before = remaining_visibility_s(ls)
+    ls.blocked[20:, 0] = True  # realised airframe blockage from t = 20 (not known at t < 20)
+    after = remaining_visibility_s(ls)
+    assert np.array_equal(before, after)
+    assert after[0, 0] == n and after[0, 1] == 40
