@@ -28,6 +28,7 @@ ENVS: dict[str, str] = {
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/SatelliteHandover-v0": "envs.satellite:baselines",
 }
 
 

@@ -333,6 +333,7 @@ class LinkSession:
         self.remaining = remaining_visibility_s(ls) if n_c else np.zeros((n_t, 0))
         self._thr, self._eff, self._idx = _frontier(table)
         self._thr_by_idx = np.array([m.threshold_db for m in modcod_table(table)])
+        self._bits_tc = self._bits_table() if n_c else np.zeros((n_t, 0))
         self.serving = -1
         self.pending = 0.0
         self.prev = -1  # old link still carrying traffic during a make-before-break handover
@@ -412,19 +413,26 @@ class LinkSession:
         self.serving = target
         return kind
 
-    def _bits(self, t: int, c: int) -> float:
-        """Bits candidate ``c`` carries in second ``t``: the ACM loop picks the MODCOD from the
-        measured Es/N0 a second earlier (minus the margin); nothing if that MODCOD fails on the
-        true Es/N0 or none fits; the carrier is shared with the beam's other users."""
+    def _bits_table(self) -> np.ndarray:
+        """Bits ``(T, C)`` candidate ``c`` carries in second ``t`` if it serves then: the ACM
+        loop picks the MODCOD from the measured Es/N0 a second earlier (minus the margin);
+        nothing if that MODCOD fails on the true Es/N0 or none fits; the carrier is shared
+        with the beam's other users."""
         ls = self.ls
-        true = ls.esn0_db[t, c]
-        if not (self.usable[t, c] and true >= self._thr[0]):
-            return 0.0
-        est = (ls.esn0_meas_db[t - 1, c] if t > 0 else ls.esn0_meas_db[t, c]) - self.acm_margin_db
-        n_met = int(np.searchsorted(self._thr, est, side="right")) if np.isfinite(est) else 0
-        if n_met == 0 or true < self._thr_by_idx[self._idx[n_met - 1]]:
-            return 0.0
-        return float(self._eff[n_met - 1] * ls.symbol_rate_hz[c] * user_share(ls.load[t, c]))
+        true = ls.esn0_db
+        meas = ls.esn0_meas_db
+        est = np.concatenate([meas[:1], meas[:-1]], axis=0) - self.acm_margin_db
+        fin = np.isfinite(est)
+        n_met = np.where(fin, np.searchsorted(self._thr, np.where(fin, est, -np.inf), "right"), 0)
+        pick = np.maximum(n_met - 1, 0)
+        ok = self.usable & (true >= self._thr[0]) & (n_met > 0)
+        ok &= true >= self._thr_by_idx[self._idx[pick]]
+        bits = self._eff[pick] * ls.symbol_rate_hz[None, :] * user_share(ls.load)
+        return np.where(ok, bits, 0.0)
+
+    def _bits(self, t: int, c: int) -> float:
+        """Bits candidate ``c`` carries in second ``t`` (see :meth:`_bits_table`)."""
+        return self._bits_tc[t, c]
 
     def account(self, t: int) -> float:
         """Account second ``t`` on the serving link; returns the bits delivered.
