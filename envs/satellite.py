@@ -53,8 +53,10 @@ make_before_break),
 :func:`baselines` (registered for ``netsim bench``): ``random``; heuristics ``reactive``,
 ``max_elevation``, ``max_remaining_visibility`` (from the plan's elevation mask only),
 ``predictive`` (the classifier-style rule on the env's own forecast); ``oracle``: the
-predictive rule fed the *true* Es/N0 at t + h of every candidate (a perfect forecast; not a
-proven upper bound on the return). The policies of :mod:`satellite.handover` see the full
+clairvoyant schedule of :func:`satellite.handover.clairvoyant_schedule` (a Viterbi pass over
+the episode's links, all of them known, among the candidates the slots offer; a strong
+reference, not a proven bound). ``baseline_policies()`` also has ``perfect_forecast``: the
+predictive rule fed the true Es/N0 at t + h. The policies of :mod:`satellite.handover` see the full
 candidate set and are mapped to a slot ("stay" when their choice is not among the slots).
 
 ## Version History
@@ -77,7 +79,7 @@ from netsim import Config, SimEnv, Simulation
 from netsim.baselines import Baseline
 from netsim.rng import derive_seed
 from satellite.dataset import DatasetConfig, WorldConfig, build_world, make_plans, radar_features
-from satellite.handover import POLICIES, Interruptions, LinkView
+from satellite.handover import POLICIES, Interruptions, LinkView, clairvoyant_schedule
 from satellite.links import BLOCKED_DB, KIND_LEO, evaluate_links
 from satellite.model import FlightSession, planned_forecast
 from satellite.platforms import fly
@@ -320,10 +322,40 @@ class SatelliteHandoverEnv(SimEnv):
 
         return act
 
+    def _oracle(self):
+        """``obs -> slot`` following :func:`satellite.handover.clairvoyant_schedule` of the
+        episode (computed at its first decision, over the candidates the slots offer)."""
+        state = {"for": None, "plan": None}
+        c = self.config
+
+        def act(_obs):
+            v = self._current_view()
+            if v is None:
+                return 0
+            if state["for"] is not self.model:
+                sess = self.model.session
+                k = c.candidates
+                epochs = np.arange(0, self.ls.t_s.size, c.decision_interval_s)
+                allowed = np.zeros((epochs.size, self.ls.n), dtype=bool)
+                top = self._order[epochs, : k - 1]
+                rows = np.repeat(np.arange(epochs.size), top.shape[1])
+                ok = top.ravel() >= 0
+                allowed[rows[ok], top.ravel()[ok]] = True
+                state["plan"] = clairvoyant_schedule(
+                    sess, c.decision_interval_s, c.interruption_penalty, allowed
+                )
+                state["for"] = self.model
+            target = int(state["plan"][v.t // c.decision_interval_s])
+            hit = np.flatnonzero(self.slots == target)
+            return int(hit[0]) if hit.size else 0
+
+        return act
+
     def baseline_policies(self):
         out = {name: self._as_slot(factory()) for name, factory in POLICIES.items()}
         out["stay"] = lambda _obs: 0
-        out["oracle"] = self._as_slot(POLICIES["predictive"](), perfect=True)
+        out["perfect_forecast"] = self._as_slot(POLICIES["predictive"](), perfect=True)
+        out["oracle"] = self._oracle()
         out.update(super().baseline_policies())
         return out
 
@@ -399,7 +431,7 @@ def baselines() -> list[Baseline]:
         Baseline(
             "oracle",
             "oracle",
-            policy=lambda env: env._as_slot(POLICIES["predictive"](), perfect=True),
-            description="predictive rule on the true Es/N0 at t + h (perfect forecast)",
+            policy=lambda env: env._oracle(),
+            description="clairvoyant schedule: Viterbi over the slots' candidates, all links known",
         ),
     ]

@@ -54,6 +54,7 @@ __all__ = [
     "HandoverResult",
     "LinkSession",
     "hysteresis_select",
+    "clairvoyant_schedule",
 ]
 
 SWITCH_KINDS = ("none", "beam", "satellite", "provider")
@@ -520,4 +521,71 @@ def hysteresis_select(
         elif s < 0 or row[s] == -np.inf or vb > row[s] + hysteresis_db:
             s = b
         out[t] = s
+    return out
+
+
+def clairvoyant_schedule(
+    sess: LinkSession,
+    decision_interval_s: int = 1,
+    penalty_per_s: float = 0.0,
+    allowed: np.ndarray | None = None,
+    bits_unit: float = 1e9,
+) -> np.ndarray:
+    """The candidate to serve from at each decision epoch with full knowledge of the flight's
+    links: a dynamic programme (Viterbi) over epochs and candidates maximising delivered
+    bits (in ``bits_unit``) minus ``penalty_per_s`` per second of switch interruption.
+
+    Epoch ``e`` (second ``t = e·I``) on candidate ``c`` earns the bits ``c`` carries in its
+    ``I`` seconds (:meth:`LinkSession._bits_table`); a switch ``a → b`` costs the interruption
+    ``d(a, b)`` of ``sess.cost`` as the bits ``b`` would carry in ``[t, t + d)`` plus the
+    penalty. A switch needs ``b`` usable at ``t`` (and in ``allowed[e]`` ``(E, C)`` when
+    given); a LEO-to-LEO satellite change waits for a reconfiguration boundary unless the
+    serving link is lost, as in :meth:`LinkSession.switch`. The first choice is free. The
+    session's own rules (make-before-break, loss detection) are not modelled, so this is a
+    strong clairvoyant reference, not a proof of optimality. Returns ``(E,)`` indices.
+    """
+    ls, cost = sess.ls, sess.cost
+    n_t, n_c = ls.esn0_db.shape
+    step = int(decision_interval_s)
+    epochs = np.arange(0, n_t, step)
+    if n_c == 0:
+        return np.full(epochs.size, -1)
+    bits = sess._bits_tc / bits_unit
+    cum = np.vstack([np.zeros((1, n_c)), np.cumsum(bits, axis=0)])
+    ends = np.minimum(epochs + step, n_t)
+    reward = cum[ends] - cum[epochs]  # (E, C)
+    dur = np.stack([sess.costs_from(a) for a in range(n_c)])  # (C, C) seconds
+    lost = np.zeros((epochs.size, n_c, n_c))
+    for d in np.unique(dur):
+        if d <= 0:
+            continue
+        whole = int(np.floor(d))
+        hi = np.minimum(epochs + whole, n_t)
+        part = cum[hi] - cum[epochs]
+        frac_row = np.minimum(epochs + whole, n_t - 1)
+        part = part + (d - whole) * bits[frac_row] * (epochs + whole < n_t)[:, None]
+        m = dur == d
+        lost += np.where(m[None], part[:, None, :], 0.0)
+    trans = lost + penalty_per_s * dur[None]  # (E, C, C): from a (axis 1) to b (axis 2)
+    leo = ls.kind == KIND_LEO
+    leo_pair = leo[:, None] & leo[None, :] & (ls.sat[:, None] != ls.sat[None, :])
+    boundary = (ls.t_s[epochs] % cost.leo_slot_s) < 1.0
+    usable = sess.usable[epochs]
+    can = usable if allowed is None else usable & allowed
+    value = np.where(can[0], reward[0], -np.inf)
+    back = np.zeros((epochs.size, n_c), dtype=np.int64)
+    back[0] = np.arange(n_c)
+    eye = np.eye(n_c, dtype=bool)
+    for e in range(1, epochs.size):
+        ok_to = can[e][None, :] | eye  # stay is always possible
+        if not boundary[e]:
+            lost_now = ~usable[e]
+            ok_to = ok_to & ~(leo_pair & ~lost_now[:, None])
+        score = np.where(ok_to, value[:, None] - np.where(eye, 0.0, trans[e]), -np.inf)
+        back[e] = np.argmax(score, axis=0)
+        value = score[back[e], np.arange(n_c)] + reward[e]
+    out = np.empty(epochs.size, dtype=np.int64)
+    out[-1] = int(np.argmax(value))
+    for e in range(epochs.size - 1, 0, -1):
+        out[e - 1] = back[e, out[e]]
     return out

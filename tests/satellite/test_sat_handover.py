@@ -153,3 +153,39 @@ def test_remaining_visibility_reads_the_plan_not_the_realised_blockage():
     after = remaining_visibility_s(ls)
     assert np.array_equal(before, after)
     assert after[0, 0] == n and after[0, 1] == 40
+
+
+def _schedule_value(sess, plan, step, pen):
+    """The objective clairvoyant_schedule maximises, evaluated for one schedule."""
+    bits = sess._bits_tc / 1e9
+    n_t = bits.shape[0]
+    total, prev = 0.0, -1
+    for e, c in enumerate(plan):
+        t = e * step
+        total += bits[t : t + step, c].sum()
+        if prev >= 0 and c != prev:
+            d = sess.costs_from(prev)[c]
+            w = int(np.floor(d))
+            total -= bits[t : min(t + w, n_t), c].sum() + pen * d
+            if t + w < n_t:
+                total -= (d - w) * bits[t + w, c]
+        prev = c
+    return total
+
+
+def test_clairvoyant_schedule_matches_brute_force():
+    """Viterbi = exhaustive search over every schedule (3 candidates, 6 epochs)."""
+    import itertools
+
+    from satellite.handover import LinkSession, clairvoyant_schedule
+
+    rng = np.random.default_rng(4)
+    step, n_e = 4, 6
+    esn0 = rng.normal(6.0, 3.0, (step * n_e, 3))
+    ls = toy(esn0, np.ones_like(esn0), [0, 0, 1], [0, 1, 0], [KIND_GEO] * 3)
+    sess = LinkSession(ls, Interruptions(beam_s=1.5, satellite_s=3.0, provider_s=6.0), 0.0)
+    plan = clairvoyant_schedule(sess, step, 0.05)
+    best = max(
+        _schedule_value(sess, p, step, 0.05) for p in itertools.product(range(3), repeat=n_e)
+    )
+    assert _schedule_value(sess, plan, step, 0.05) == pytest.approx(best, abs=1e-12)
