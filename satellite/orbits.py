@@ -230,4 +230,3 @@ def ideal_geo(
     no = no_b - d_b * (no_b - no_a) / (d_b - d_a) if d_b != d_a else no_b
     rec = _init(1, jd + fr, 0.0, 0.0, 0.0, mo % (2.0 * math.pi), no, 0.0)
     return Constellation([name or f"GEO {lon_deg:g}E"], "geo", provider, [rec])
-

@@ -50,6 +50,9 @@ __all__ = [
     "shortlist",
     "candidate_rows",
     "forecast_links",
+    "noisy_plan",
+    "AUTOPILOT_FEATURES",
+    "PLAN_FEATURES",
 ]
 
 CLASSES = ("outage", "degraded", "good")
@@ -100,6 +103,48 @@ FEATURES = (
     "since_blocked",
     "link_now",
 )
+
+
+#: features computed from the autopilot's attitude forecast along the plan
+AUTOPILOT_FEATURES = ("bore_h", "margin_h", "margin_h_lo", "margin_h_hi", "roll_h", "esn0_plan_h")
+#: features read from the flight plan (next turn, leg to go, look angles at t + h)
+PLAN_FEATURES = ("ttt", "nturn", "togo", "bore_togo", "bore_bank", "bore_after", "el_h")
+
+
+def noisy_plan(df: pd.DataFrame, level: float, seed: int = 0) -> pd.DataFrame:
+    """The flight plan as the predictor gets it, with ATC and timing uncertainty.
+
+    ``level`` in [0, 1] scales three errors, drawn once per planned turn (a run of rows with
+    the same ``next_turn_deg`` and decreasing ``time_to_turn_s``) from the named stream
+    ``plan_noise/<flight>``: the turn starts ``N(0, 30·level)`` s off the plan (turn-timing
+    noise, ATC vectors), its angle is off by a factor ``1 + N(0, 0.3·level)`` (direct-to
+    shortcuts and vectors change it), and with probability ``0.5·level`` the turn is not in
+    the plan at all (a partial plan: ``time_to_turn_s`` and ``next_turn_deg`` NaN). Level 0
+    returns ``df`` unchanged."""
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"plan_noise: level must be in [0, 1] (got {level})")
+    if level == 0.0:
+        return df
+    from netsim.rng import stream
+
+    out = df.copy()
+    ttt = out["time_to_turn_s"].to_numpy(dtype=float).copy()
+    nturn = out["next_turn_deg"].to_numpy(dtype=float).copy()
+    for blk in _flight_blocks(df):
+        a, b = blk.start, blk.stop
+        t, n = ttt[a:b], nturn[a:b]
+        new = np.r_[True, (n[1:] != n[:-1]) | (np.nan_to_num(t[1:]) > np.nan_to_num(t[:-1]))]
+        turn_id = np.cumsum(new) - 1
+        k = int(turn_id[-1]) + 1
+        rng = stream(seed, f"plan_noise/{df['flight'].iloc[a]}")
+        offset = rng.normal(0.0, 30.0 * level, k)[turn_id]
+        factor = (1.0 + rng.normal(0.0, 0.3 * level, k))[turn_id]
+        drop = (rng.random(k) < 0.5 * level)[turn_id]
+        ttt[a:b] = np.where(drop, np.nan, np.maximum(t + offset, 0.0))
+        nturn[a:b] = np.where(drop, np.nan, n * factor)
+    out["time_to_turn_s"] = ttt
+    out["next_turn_deg"] = nturn
+    return out
 
 
 def classify(esn0_db, edges=DEFAULT_EDGES_DB) -> np.ndarray:

@@ -14,10 +14,9 @@ from pydantic import Field, model_validator
 
 from netsim import Config
 
-from .dataset import DatasetConfig, build_world, make_plans, radar_features
+from .dataset import DatasetConfig, build_world, fly_disturbed, make_plans, radar_features
 from .handover import POLICIES
 from .links import evaluate_links
-from .platforms import fly
 from .predict import DEFAULT_EDGES_DB
 
 __all__ = ["HandoverStudyConfig", "InterruptionConfig", "build", "handover_flights"]
@@ -65,6 +64,13 @@ class HandoverStudyConfig(Config):
     decision_interval_s: int = Field(1, ge=1)
     acm_margin_db: float = Field(0.5, ge=0)
     shortlist_k: int = Field(8, ge=1, le=64)
+    plan_noise: float = Field(
+        0.5, ge=0, le=1, description="flight-plan noise level the predictor gets (0: exact)"
+    )
+    noise_levels: list[float] = Field(
+        default_factory=lambda: [0.0, 0.5, 1.0],
+        description="plan-noise levels of the ablation (F1 at horizon_s; empty: no ablation)",
+    )
     plot_flight: int = Field(
         -1, ge=-1, description="test flight to plot (-1: the one where policies differ most)"
     )
@@ -77,6 +83,8 @@ class HandoverStudyConfig(Config):
             raise ValueError(
                 f"dataset.flights ({self.dataset.flights}) must be >= cv_folds ({self.cv_folds})"
             )
+        if any(not 0.0 <= x <= 1.0 for x in self.noise_levels):
+            raise ValueError(f"noise_levels must be in [0, 1] (got {self.noise_levels})")
         if self.plot_flight >= self.test_flights:
             raise ValueError(f"plot_flight must be < test_flights ({self.test_flights})")
         return self
@@ -86,7 +94,7 @@ def build(cfg: HandoverStudyConfig, seed: int, n: int, prefix: str):
     """Trajectories, link sets (all providers) and radar of ``n`` fresh flights in the study's
     world (same world seed as the dataset, other flight plans)."""
     world = build_world(cfg.dataset.world, seed)
-    trajs = fly(make_plans(cfg.dataset, seed, n=n, prefix=prefix))
+    trajs = fly_disturbed(cfg.dataset, make_plans(cfg.dataset, seed, n=n, prefix=prefix), seed)
     out = []
     for tr in trajs:
         out.append(

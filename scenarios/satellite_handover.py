@@ -17,7 +17,14 @@ Rows of the result frame (``kind`` marks the part):
   delivered_gb, interruption_s, duration_s}.
 * ``kind="sample"``: one flight's timeline per policy (metric ``esn0_db`` of the serving link
   and ``switch`` markers), for the plot.
+* ``kind="ablation"``: F1 at ``horizon_s`` by ``features`` (all | without_autopilot |
+  without_plan | persistence) and ``plan_noise`` (the level of :func:`satellite.predict.noisy_plan`;
+  NaN where the plan is not used).
 * ``kind="dataset"``: dataset size and class shares.
+
+The predictor's main table (``kind="prediction"``) is trained and scored with the plan at
+``plan_noise``; the flights carry wind and turbulence (``dataset.wind_mps``,
+``dataset.turbulence_deg``) that the autopilot forecast does not know.
 """
 
 from __future__ import annotations
@@ -35,13 +42,17 @@ from netsim.stats import t_interval
 from satellite.dataset import generate_dataset
 from satellite.handover import POLICIES, Interruptions, simulate_handover
 from satellite.predict import (
+    AUTOPILOT_FEATURES,
     CLASSES,
     DEFAULT_EDGES_DB,
+    FEATURES,
+    PLAN_FEATURES,
     Forecaster,
     candidate_rows,
     classify,
     cross_validate,
     forecast_links,
+    noisy_plan,
     shortlist,
 )
 from satellite.scenario import HandoverStudyConfig, build
@@ -57,6 +68,35 @@ def _prediction_rows(table: pd.DataFrame) -> pd.DataFrame:
         var_name="metric",
     )
     long["kind"] = "prediction"
+    return long
+
+
+def _ablation(cfg: HandoverStudyConfig, exact, main, seed: int) -> pd.DataFrame:
+    """F1 at ``horizon_s`` against plan noise: all features, without the autopilot forecast,
+    without the flight plan (and so without the autopilot too), persistence."""
+    h = cfg.horizon_s
+    cv = lambda d, names: cross_validate(  # noqa: E731
+        d, [h], cfg.edges_db, cfg.cv_folds, cfg.train_stride, seed, feature_names=names
+    )
+    no_ap = tuple(f for f in FEATURES if f not in AUTOPILOT_FEATURES)
+    no_plan = tuple(f for f in no_ap if f not in PLAN_FEATURES)
+    parts = []
+    for level in sorted(set(cfg.noise_levels) | {cfg.plan_noise}):
+        d = noisy_plan(exact, level, seed)
+        full = main if level == cfg.plan_noise else cv(d, FEATURES)
+        gb = full[full["model"] == "gradient_boosting"]
+        parts.append(gb.assign(features="all", plan_noise=level))
+        parts.append(cv(d, no_ap).query("model == 'gradient_boosting'").assign(
+            features="without_autopilot", plan_noise=level))  # fmt: skip
+    parts.append(cv(exact, no_plan).query("model == 'gradient_boosting'").assign(
+        features="without_plan", plan_noise=np.nan))  # fmt: skip
+    parts.append(main[main["model"] == "persistence"].assign(features="persistence",
+                                                             plan_noise=np.nan))  # fmt: skip
+    table = pd.concat(parts, ignore_index=True)
+    metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_"))]
+    long = table.melt(id_vars=["features", "plan_noise", "horizon_s"], value_vars=metrics,
+                      var_name="metric")  # fmt: skip
+    long["kind"] = "ablation"
     return long
 
 
@@ -92,7 +132,13 @@ def run(cfg: HandoverStudyConfig, ctx: RunContext) -> pd.DataFrame:
             }
         )
     )
+    exact = df
+    df = noisy_plan(exact, cfg.plan_noise, seed)
     main = cross_validate(df, [cfg.horizon_s], cfg.edges_db, cfg.cv_folds, cfg.train_stride, seed)
+    ctx.progress(0.3)
+    if cfg.noise_levels:
+        frames.append(_ablation(cfg, exact, main, seed))
+    del exact
     ctx.progress(0.4)
     others = [h for h in cfg.horizons if h != cfg.horizon_s]
     curve = (
@@ -208,11 +254,12 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     out = []
     parts = [
         ("prediction", ["model", "horizon_s", "metric"]),
+        ("ablation", ["features", "plan_noise", "metric"]),
         ("handover", ["mode", "policy", "metric"]),
     ]
     for kind, keys in parts:
         sub = results[results["kind"] == kind]
-        for key, g in sub.groupby(keys):
+        for key, g in sub.groupby(keys, dropna=False):
             m, half = t_interval(g["value"].to_numpy())
             row = dict(zip(keys, key, strict=True))
             out.append({"part": kind, **row, "mean": m, "ci95": half, "n": len(g)})
