@@ -22,6 +22,7 @@ ENVS: dict[str, str] = {
     "netsim/EntanglementChain-v0": "envs.entanglement:EntanglementChainEnv",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
+    "netsim/SatelliteHandover-LEO-v0": "envs.satellite:SatelliteHandoverLEOEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
 }
 
@@ -29,6 +30,7 @@ ENVS: dict[str, str] = {
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
     "netsim/SatelliteHandover-v0": "envs.satellite:baselines",
+    "netsim/SatelliteHandover-LEO-v0": "envs.satellite:baselines",
 }
 
 

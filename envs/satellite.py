@@ -86,7 +86,12 @@ from satellite.platforms import fly
 from satellite.predict import DEFAULT_EDGES_DB, _lead, forecast_links, shortlist
 from satellite.scenario import InterruptionConfig
 
-__all__ = ["SatelliteHandoverConfig", "SatelliteHandoverEnv", "baselines"]
+__all__ = [
+    "SatelliteHandoverConfig",
+    "SatelliteHandoverEnv",
+    "SatelliteHandoverLEOEnv",
+    "baselines",
+]
 
 N_FEATURES = 9
 _WORLDS: dict[tuple[str, int], object] = {}
@@ -435,3 +440,43 @@ def baselines() -> list[Baseline]:
             description="clairvoyant schedule: Viterbi over the slots' candidates, all links known",
         ),
     ]
+
+
+# -- LEO-only variant ---------------------------------------------------------------------------
+def _leo_world() -> WorldConfig:
+    """Starlink's 53° shell (2021-08-05 TLEs, ~550 km) and the OneWeb shell over Europe."""
+    from satellite.dataset import ProviderConfig, _default_providers
+
+    starlink = ProviderConfig(
+        name="STARLINK",
+        kind="leo",
+        tle_set="starlink",
+        satellites=[],
+        shell_inclination_deg=53.0,
+        shell_mean_motion=(15.0, 15.1),
+        pattern="bessel",
+        theta3db_deg=3.0,
+        cell_spacing_km=25.0,
+        eirp_dbw=36.0,
+        gt_dbk=10.0,
+        freq_ghz=11.7,
+        symbol_rate_msps=240.0,
+        mask_deg=25.0,
+        ci_db=12.0,
+        mean_users=10.0,
+    )
+    return WorldConfig(providers=[starlink, _default_providers()[2]])
+
+
+class SatelliteHandoverLEOConfig(SatelliteHandoverConfig):
+    world: WorldConfig = Field(default_factory=_leo_world)
+    candidates: int = Field(12, ge=2, le=32)
+
+
+class SatelliteHandoverLEOEnv(SatelliteHandoverEnv):
+    """``netsim/SatelliteHandover-LEO-v0``: the same task with only LEO providers (Starlink's
+    53° shell and OneWeb, from the bundled 2021-08-05 TLEs) and 12 candidate slots: many
+    satellites in view, a satellite change every few minutes, reconfiguration at 15-s
+    boundaries. See :class:`SatelliteHandoverEnv` for the spaces, reward and baselines."""
+
+    config_cls = SatelliteHandoverLEOConfig
