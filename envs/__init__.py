@@ -25,6 +25,7 @@ ENVS: dict[str, str] = {
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
     "netsim/EntanglementRouting-v0": "envs.entanglement_routing:EntanglementRoutingEnv",
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
+    "netsim/SatelliteHandover-LEO-v0": "envs.satellite:SatelliteHandoverLEOEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
 }
 
@@ -45,6 +46,8 @@ BASELINES: dict[str, str] = {
     "netsim/EntanglementChain-v0": "envs.entanglement:baselines",
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:baselines",
     "netsim/EntanglementRouting-v0": "envs.entanglement_routing:baselines",
+    "netsim/SatelliteHandover-v0": "envs.satellite:baselines",
+    "netsim/SatelliteHandover-LEO-v0": "envs.satellite:baselines",
 }
 
 
