@@ -15,8 +15,9 @@ Large-Scale Distributed Training", arXiv:2407.00550):
   on the engine; :mod:`transport.execute` runs a collective over either;
 * :mod:`transport.simulate` - ``simulate_collective`` (one run, all metrics);
   :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.routing` (the RL
-  model behind ``netsim/CollectiveRouting-v0``), :mod:`transport.scenario` (the
-  ``collective_transport`` study).
+  model behind ``netsim/CollectiveRouting-v0``), :mod:`transport.scenario` (config
+  schema and fabric factory of the ``collective_transport`` study, which lives in
+  ``scenarios/collective_transport.py``).
 
 Fault-tolerant half: :mod:`transport.pccl`.
 """
