@@ -23,11 +23,15 @@ ENVS: dict[str, str] = {
     "netsim/QuantumScheduling-v0": "envs.quantum_scheduling:QuantumSchedulingEnv",
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
+    "netsim/CollectiveRouting-Symmetric-v0": "envs.collective:CollectiveRoutingSymmetricEnv",
+    "netsim/CollectiveRouting-1024-v0": "envs.collective:CollectiveRouting1024Env",
 }
 
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
+    "netsim/CollectiveRouting-v0": "envs.collective:baselines",
+    "netsim/CollectiveRouting-Symmetric-v0": "envs.collective:baselines",
 }
 
 

@@ -6,12 +6,22 @@ decision (a :class:`~transport.execute.Batch`) from a :class:`netsim.DecisionPoi
 answer gives, for every cross-leaf flow of the step, the spine of each of its ``split``
 equal pieces (:class:`~transport.balancing.External`). When the collective is done it makes
 one last request so that an event-driven env stops exactly there. The reference answers
-(ECMP, spraying, minimal split) are available as actions via :meth:`baseline_action`.
+(ECMP, spraying, minimal split, least-loaded) are available as actions via
+:meth:`baseline_action`.
+
+Without background traffic a step's flows share the fabric with nothing else, so the step is
+solved in closed loop (:func:`transport.stepfluid.drain_times_s`, the same max-min fluid
+physics as :class:`~transport.flowsim.FlowTransport`, tested equal) and the engine only
+waits for the step's duration. ``capacity_scale`` multiplies the capacity of fabric links
+(e.g. a spine whose links run at half speed); the lower bound is then the per-step
+min-congestion LP (:func:`transport.stepfluid.min_congestion_s`), which equals the spraying
+bound on a symmetric fabric.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from netsim import DecisionPoint, Simulation
 
@@ -20,10 +30,64 @@ from .balancing import ECMP, External, minimal_split
 from .collectives import build_collective, place_ranks, schedule
 from .execute import Batch, CollectiveRun
 from .flowsim import FlowTransport
-from .metrics import lower_bound_cct_s
 from .network import Network
+from .stepfluid import drain_times_s, step_lower_bound_s
 
 __all__ = ["RoutingModel", "max_cross_flows"]
+
+
+@njit(cache=True)
+def _incidence_kernel(ls, ld, hup, hdown, up, down, act, k, n_links):  # pragma: no cover
+    """Subflows of a step: same-leaf flows whole, then per cross-leaf flow (in order) one
+    subflow per spine its pieces chose (ascending), the sprayed pieces last."""
+    S = up.shape[1]
+    n = ls.size
+    counts = np.zeros((n, S + 1), dtype=np.int64)
+    c = 0
+    n_sub = 0
+    for f in range(n):
+        if ls[f] == ld[f]:
+            n_sub += 1
+        else:
+            for _ in range(k):
+                if counts[f, act[c]] == 0:
+                    n_sub += 1
+                counts[f, act[c]] += 1
+                c += 1
+    a = np.zeros((n_sub, n_links))
+    flow = np.empty(n_sub, dtype=np.int64)
+    frac = np.empty(n_sub)
+    r = 0
+    for f in range(n):
+        if ls[f] == ld[f]:
+            a[r, hup[f]] = 1.0
+            a[r, hdown[f]] = 1.0
+            flow[r] = f
+            frac[r] = 1.0
+            r += 1
+    for f in range(n):
+        if ls[f] == ld[f]:
+            continue
+        for s in range(S + 1):
+            if counts[f, s] == 0:
+                continue
+            a[r, hup[f]] = 1.0
+            a[r, hdown[f]] = 1.0
+            if s < S:
+                a[r, up[ls[f], s]] = 1.0
+                a[r, down[s, ld[f]]] = 1.0
+            else:
+                for q in range(S):
+                    a[r, up[ls[f], q]] += 1.0 / S
+                    a[r, down[q, ld[f]]] += 1.0 / S
+            flow[r] = f
+            frac[r] = counts[f, s] / k
+            r += 1
+    return a, flow, frac
+
+_COLL_MEMO: dict[tuple, tuple] = {}  # (collective, ranks, bytes) -> (Collective, Schedule)
+_LB_MEMO: dict[tuple, dict[bytes, float]] = {}  # per fabric: step content -> bound (s)
+_DENSE_MAX = 400_000  # largest (subflows × links) solved densely in closed loop
 
 
 def max_cross_flows(coll) -> int:
@@ -61,29 +125,115 @@ class RoutingModel:
         if net.kind != "leaf_spine":
             raise ValueError("RoutingModel: needs a leaf-spine network")
         self.sim, self.net, self.split = sim, net, int(split)
-        self.coll = build_collective(collective, ranks, message_bytes)
+        self.alpha_s = float(alpha_s)
+        key = (collective, int(ranks), float(message_bytes))
+        if key not in _COLL_MEMO:  # the collective and its DAG do not change between episodes
+            coll = build_collective(collective, ranks, message_bytes)
+            _COLL_MEMO[key] = (coll, schedule(coll, 1, "step"))
+            if len(_COLL_MEMO) > 32:
+                _COLL_MEMO.pop(next(iter(_COLL_MEMO)))
+        self.coll, sched = _COLL_MEMO[key]
         self.hosts = place_ranks(ranks, net.n_hosts, placement, sim.rng("transport.placement"))
-        self.transport = FlowTransport(sim, net)
         self.balancer = External(sim.rng("transport.balancing.external"), split)
         self._ecmp = ECMP(sim.rng("transport.balancing.ecmp"))
         self.decisions = decisions
         self.background = None
-        if background_load > 0:
-            self.background = BackgroundTraffic(
-                sim, net, self.transport, background_load, background_bytes, "exponential"
-            )
-        sched = schedule(self.coll, 1, "step")
+        self.sched = sched
         self._conn = sched.conn
-        self.run = CollectiveRun(
-            sim, net, sched, self.hosts, self.balancer, self.transport, alpha_s, decisions=decisions
+        self.lower_bound_s = self._lower_bound()
+        self.run = None
+        self.subflows = 0
+        self.batches = 0
+        self._t0 = sim.now
+        self._t_end = float("nan")
+        self._done = False
+        slots = max_cross_flows(self.coll) * max(self.split, net.spines)
+        closed = background_load == 0 and slots * net.n_links <= _DENSE_MAX
+        if not closed:  # background shares the links, or a big fabric: the engine-driven run
+            self.transport = FlowTransport(sim, net)
+            if background_load > 0:
+                self.background = BackgroundTraffic(
+                    sim, net, self.transport, background_load, background_bytes, "exponential"
+                )
+            self.run = CollectiveRun(
+                sim, net, sched, self.hosts, self.balancer, self.transport, alpha_s, decisions
+            )
+            self.run.finished.callbacks.append(self._on_finished)
+            self.run.start()
+        else:
+            self.transport = None
+            sim.process(self._closed_loop())
+
+    def _lower_bound(self) -> float:
+        """Σ over steps of (:func:`~transport.stepfluid.step_lower_bound_s` + α) (s);
+        each distinct step solved once per fabric (the memo outlives the episode)."""
+        memo = _LB_MEMO.setdefault(
+            (id(self.net), self.net.capacity_bps.tobytes(), self.net.delay_s.tobytes()), {}
         )
-        self.lower_bound_s = lower_bound_cct_s(net, self.coll, self.hosts, alpha_s)
-        self.run.finished.callbacks.append(self._on_finished)
-        self.run.start()
+        if len(_LB_MEMO) > 64:
+            _LB_MEMO.pop(next(iter(_LB_MEMO)))
+        total = 0.0
+        for st in self.coll.steps:
+            s, d = self.hosts[st.src], self.hosts[st.dst]
+            key = s.tobytes() + d.tobytes() + st.nbytes.tobytes()
+            if key not in memo:
+                memo[key] = step_lower_bound_s(self.net, s, d, st.nbytes)
+            total += memo[key] + self.alpha_s
+        return total
+
+    def _closed_loop(self):
+        """Each step: ask for the routing, then wait for the step's fluid duration."""
+        s, net = self.sched, self.net
+        real = np.flatnonzero(s.src >= 0)
+        for k in range(len(self.coll.steps)):
+            nodes = real[s.step[real] == k]
+            src, dst = self.hosts[s.src[nodes]], self.hosts[s.dst[nodes]]
+            nbytes = s.nbytes[nodes]
+            action = yield self.decisions.request(Batch(nodes, src, dst, nbytes))
+            a, sub_bytes, delay = self._incidence(src, dst, nbytes, action)
+            arrive = drain_times_s(a, net.capacity_bps, sub_bytes) + delay
+            self.subflows += sub_bytes.size
+            self.batches += 1
+            yield self.sim.timeout(float(arrive.max(initial=0.0)) + self.alpha_s)
+        self._done = True
+        self._t_end = self.sim.now
+        self.decisions.finish()
+
+    def _incidence(self, src, dst, nbytes, action):
+        """Dense subflow × link incidence, bytes and route delays of a step under ``action``
+        (the :class:`~transport.balancing.External` rules: pieces of a flow on one spine are
+        merged into one subflow, sprayed pieces into another; same-leaf flows stay whole)."""
+        net = self.net
+        S = net.spines
+        ls, ld = net.tor[src], net.tor[dst]
+        need = int((ls != ld).sum()) * self.split
+        act = np.asarray(action, dtype=np.int64).ravel()
+        if act.size < need or np.any(act[:need] < 0) or np.any(act[:need] > S):
+            raise ValueError(f"action: need {need} spine choices in 0..{S} ({S} = spray)")
+        a, flow, frac = _incidence_kernel(
+            ls, ld, net.host_up[src], net.host_down[dst], net.uplinks(), net.downlinks(),
+            act, self.split, net.n_links,
+        )  # fmt: skip
+        return a, nbytes[flow] * frac, a @ net.delay_s
 
     @property
     def done(self) -> bool:
-        return self.run.finished.triggered
+        return self.run.finished.triggered if self.run is not None else self._done
+
+    @property
+    def cct_s(self) -> float:
+        """Completion time (s); NaN until the collective is done."""
+        if self.run is not None:
+            return self.run.cct_s
+        return self._t_end - self._t0 if self._done else float("nan")
+
+    @property
+    def n_batches(self) -> int:
+        return self.run.batches if self.run is not None else self.batches
+
+    @property
+    def n_subflows(self) -> int:
+        return self.run.subflows if self.run is not None else self.subflows
 
     def _on_finished(self, _ev) -> None:
         if self.background is not None:
@@ -124,12 +274,41 @@ class RoutingModel:
                     p = round(1 / asg.fraction[sel].min())
                     raise ValueError(f"split: minimal_split needs a multiple of {p} pieces")
                 out[i * k : (i + 1) * k] = np.repeat(asg.path[sel], pieces)
+        elif name == "adaptive":
+            out[: cross.size * k] = self._least_loaded(b, cross)
         else:
-            raise ValueError(f"baseline: unknown {name!r} (allowed: ecmp, spray, minimal_split)")
+            allowed = "ecmp, spray, minimal_split, adaptive"
+            raise ValueError(f"baseline: unknown {name!r} (allowed: {allowed})")
         return out
+
+    def _least_loaded(self, b: Batch, cross: np.ndarray) -> np.ndarray:
+        """Greedy least-loaded pieces, largest flow first: each piece takes the spine whose
+        more loaded link (uplink of its source leaf, downlink to its destination leaf) would
+        drain soonest, counting the pieces placed so far, the links' current load and their
+        capacities (what a switch with adaptive routing sees)."""
+        net, k = self.net, self.split
+        up, down = net.uplinks(), net.downlinks()
+        cap = net.capacity_bps
+        drain = np.zeros(net.n_links)
+        if self.transport is not None:
+            drain = self.transport.outstanding_bytes() * 8.0 / cap
+        ls, ld = net.tor[b.src_hosts[cross]], net.tor[b.dst_hosts[cross]]
+        bits = b.nbytes[cross] * 8.0 / k
+        out = np.zeros((cross.size, k), dtype=np.int64)
+        for i in np.argsort(-bits, kind="stable").tolist():
+            u, d = up[ls[i]], down[:, ld[i]]
+            for j in range(k):
+                cost = np.maximum(drain[u] + bits[i] / cap[u], drain[d] + bits[i] / cap[d])
+                s = int(np.argmin(cost))
+                out[i, j] = s
+                drain[u[s]] += bits[i] / cap[u[s]]
+                drain[d[s]] += bits[i] / cap[d[s]]
+        return out.ravel()
 
     def fabric_utilisation(self) -> np.ndarray:
         """Current load/capacity of every uplink then every downlink (from background)."""
+        if self.transport is None:
+            return np.zeros(2 * self.net.uplinks().size)
         rate = self.transport.link_rates_bps() / self.net.capacity_bps
         return np.concatenate(
             [rate[self.net.uplinks()].ravel(), rate[self.net.downlinks()].ravel()]
