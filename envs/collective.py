@@ -55,7 +55,8 @@ policy); learned ``ppo``. :func:`baselines` registers them for ``netsim bench``.
 v0: 4 leaves × 2 spines × 2 hosts with spine 0 at half rate (contested; closed-loop steps
 for >= 1,000 steps/s), capacity observation, LP lower bound. The former default (4 × 4 × 4,
 equal spines) is ``netsim/CollectiveRouting-Symmetric-v0``; the 1,024-GPU fabric
-(64 leaves × 8 spines × 16 hosts) is ``netsim/CollectiveRouting-1024-v0``.
+(64 leaves × 8 spines × 16 hosts, one spine or spraying per flow) is
+``netsim/CollectiveRouting-1024-v0`` (about 2 s per step with random actions).
 """
 
 from __future__ import annotations
@@ -219,12 +220,15 @@ class _SymmetricConfig(CollectiveRoutingConfig):
 
 
 class _LargeConfig(CollectiveRoutingConfig):
-    """The 1,024-GPU fabric: 64 leaves × 8 spines × 16 hosts, equal spines."""
+    """The 1,024-GPU fabric: 64 leaves × 8 spines × 16 hosts, equal spines, one spine (or
+    spraying) per flow (``split`` 1: 8-piece random splits make every max-min level distinct
+    and a step take minutes)."""
 
     leaves: int = Field(64, ge=2, le=64)
     spines: int = Field(8, ge=1, le=64)
     hosts_per_leaf: int = Field(16, ge=1, le=64)
     degraded_spines: int = Field(0, ge=0)
+    split: int = Field(1, ge=0, le=64)
 
 
 class CollectiveRoutingSymmetricEnv(CollectiveRoutingEnv):
@@ -234,7 +238,7 @@ class CollectiveRoutingSymmetricEnv(CollectiveRoutingEnv):
 
 
 class CollectiveRouting1024Env(CollectiveRoutingEnv):
-    """``netsim/CollectiveRouting-1024-v0``: 1,024 GPUs (64 × 8 × 16), engine-driven steps."""
+    """``netsim/CollectiveRouting-1024-v0``: 1,024 GPUs (64 × 8 × 16), one piece per flow."""
 
     config_cls = _LargeConfig
 

@@ -31,63 +31,73 @@ from .collectives import build_collective, place_ranks, schedule
 from .execute import Batch, CollectiveRun
 from .flowsim import FlowTransport
 from .network import Network
-from .stepfluid import drain_times_s, step_lower_bound_s
+from .stepfluid import drain_times_csr_s, step_lower_bound_s
 
 __all__ = ["RoutingModel", "max_cross_flows"]
 
 
 @njit(cache=True)
-def _incidence_kernel(ls, ld, hup, hdown, up, down, act, k, n_links):  # pragma: no cover
-    """Subflows of a step: same-leaf flows whole, then per cross-leaf flow (in order) one
-    subflow per spine its pieces chose (ascending), the sprayed pieces last."""
+def _incidence_kernel(ls, ld, hup, hdown, up, down, act, k):  # pragma: no cover - compiled
+    """CSR incidence of a step's subflows: same-leaf flows whole, then per cross-leaf flow (in
+    order) one subflow per spine its pieces chose (ascending), the sprayed pieces last."""
     S = up.shape[1]
     n = ls.size
     counts = np.zeros((n, S + 1), dtype=np.int64)
     c = 0
     n_sub = 0
+    nnz = 0
     for f in range(n):
         if ls[f] == ld[f]:
             n_sub += 1
+            nnz += 2
         else:
             for _ in range(k):
-                if counts[f, act[c]] == 0:
+                s = act[c]
+                if counts[f, s] == 0:
                     n_sub += 1
-                counts[f, act[c]] += 1
+                    nnz += 4 if s < S else 2 + 2 * S
+                counts[f, s] += 1
                 c += 1
-    a = np.zeros((n_sub, n_links))
+    ptr = np.zeros(n_sub + 1, dtype=np.int64)
+    idx = np.empty(nnz, dtype=np.int64)
+    val = np.empty(nnz)
     flow = np.empty(n_sub, dtype=np.int64)
     frac = np.empty(n_sub)
     r = 0
+    q = 0
     for f in range(n):
         if ls[f] == ld[f]:
-            a[r, hup[f]] = 1.0
-            a[r, hdown[f]] = 1.0
-            flow[r] = f
-            frac[r] = 1.0
+            idx[q], val[q], idx[q + 1], val[q + 1] = hup[f], 1.0, hdown[f], 1.0
+            q += 2
+            flow[r], frac[r] = f, 1.0
             r += 1
+            ptr[r] = q
     for f in range(n):
         if ls[f] == ld[f]:
             continue
         for s in range(S + 1):
             if counts[f, s] == 0:
                 continue
-            a[r, hup[f]] = 1.0
-            a[r, hdown[f]] = 1.0
+            idx[q], val[q], idx[q + 1], val[q + 1] = hup[f], 1.0, hdown[f], 1.0
+            q += 2
             if s < S:
-                a[r, up[ls[f], s]] = 1.0
-                a[r, down[s, ld[f]]] = 1.0
+                idx[q], val[q], idx[q + 1], val[q + 1] = up[ls[f], s], 1.0, down[s, ld[f]], 1.0
+                q += 2
             else:
-                for q in range(S):
-                    a[r, up[ls[f], q]] += 1.0 / S
-                    a[r, down[q, ld[f]]] += 1.0 / S
-            flow[r] = f
-            frac[r] = counts[f, s] / k
+                for z in range(S):
+                    idx[q], idx[q + 1] = up[ls[f], z], down[z, ld[f]]
+                    val[q], val[q + 1] = 1.0 / S, 1.0 / S
+                    q += 2
+            flow[r], frac[r] = f, counts[f, s] / k
             r += 1
-    return a, flow, frac
+            ptr[r] = q
+    return ptr, idx, val, flow, frac
 
-_COLL_MEMO: dict[tuple, tuple] = {}  # (collective, ranks, bytes) -> (Collective, Schedule)
+
+_COLL_MEMO: dict[tuple, object] = {}  # (collective, ranks, bytes) -> Collective
 _LB_MEMO: dict[tuple, dict[bytes, float]] = {}  # per fabric: step content -> bound (s)
-_DENSE_MAX = 400_000  # largest (subflows × links) solved densely in closed loop
+#: solve steps without background in closed loop (False: always the engine-driven run)
+CLOSED_LOOP = True
 
 
 def max_cross_flows(coll) -> int:
@@ -127,19 +137,18 @@ class RoutingModel:
         self.sim, self.net, self.split = sim, net, int(split)
         self.alpha_s = float(alpha_s)
         key = (collective, int(ranks), float(message_bytes))
-        if key not in _COLL_MEMO:  # the collective and its DAG do not change between episodes
-            coll = build_collective(collective, ranks, message_bytes)
-            _COLL_MEMO[key] = (coll, schedule(coll, 1, "step"))
+        if key not in _COLL_MEMO:  # the collective does not change between episodes
+            _COLL_MEMO[key] = build_collective(collective, ranks, message_bytes)
             if len(_COLL_MEMO) > 32:
                 _COLL_MEMO.pop(next(iter(_COLL_MEMO)))
-        self.coll, sched = _COLL_MEMO[key]
+        self.coll = _COLL_MEMO[key]
+        self._rank_of = np.full(net.n_hosts, -1, dtype=np.int64)
         self.hosts = place_ranks(ranks, net.n_hosts, placement, sim.rng("transport.placement"))
         self.balancer = External(sim.rng("transport.balancing.external"), split)
         self._ecmp = ECMP(sim.rng("transport.balancing.ecmp"))
         self.decisions = decisions
         self.background = None
-        self.sched = sched
-        self._conn = sched.conn
+        self._rank_of[self.hosts] = np.arange(self.hosts.size)
         self.lower_bound_s = self._lower_bound()
         self.run = None
         self.subflows = 0
@@ -147,9 +156,8 @@ class RoutingModel:
         self._t0 = sim.now
         self._t_end = float("nan")
         self._done = False
-        slots = max_cross_flows(self.coll) * max(self.split, net.spines)
-        closed = background_load == 0 and slots * net.n_links <= _DENSE_MAX
-        if not closed:  # background shares the links, or a big fabric: the engine-driven run
+        if background_load > 0 or not CLOSED_LOOP:  # background shares links: engine-driven
+            sched = schedule(self.coll, 1, "step")
             self.transport = FlowTransport(sim, net)
             if background_load > 0:
                 self.background = BackgroundTraffic(
@@ -183,26 +191,29 @@ class RoutingModel:
 
     def _closed_loop(self):
         """Each step: ask for the routing, then wait for the step's fluid duration."""
-        s, net = self.sched, self.net
-        real = np.flatnonzero(s.src >= 0)
-        for k in range(len(self.coll.steps)):
-            nodes = real[s.step[real] == k]
-            src, dst = self.hosts[s.src[nodes]], self.hosts[s.dst[nodes]]
-            nbytes = s.nbytes[nodes]
-            action = yield self.decisions.request(Batch(nodes, src, dst, nbytes))
-            a, sub_bytes, delay = self._incidence(src, dst, nbytes, action)
-            arrive = drain_times_s(a, net.capacity_bps, sub_bytes) + delay
-            self.subflows += sub_bytes.size
+        net = self.net
+        first = 0
+        for st in self.coll.steps:
+            nodes = first + np.arange(len(st))  # ids as in the step-synchronous schedule
+            first += len(st) + 1  # the step's barrier node
+            src, dst = self.hosts[st.src], self.hosts[st.dst]
+            action = yield self.decisions.request(Batch(nodes, src, dst, st.nbytes))
+            ptr, idx, val, flow, frac = self._incidence(src, dst, action)
+            sub_bytes = st.nbytes[flow] * frac
+            arrive = drain_times_csr_s(ptr, idx, val, net.capacity_bps, sub_bytes)
+            arrive += np.add.reduceat(val * net.delay_s[idx], ptr[:-1]) if flow.size else 0.0
+            self.subflows += flow.size
             self.batches += 1
             yield self.sim.timeout(float(arrive.max(initial=0.0)) + self.alpha_s)
         self._done = True
         self._t_end = self.sim.now
         self.decisions.finish()
 
-    def _incidence(self, src, dst, nbytes, action):
-        """Dense subflow × link incidence, bytes and route delays of a step under ``action``
-        (the :class:`~transport.balancing.External` rules: pieces of a flow on one spine are
-        merged into one subflow, sprayed pieces into another; same-leaf flows stay whole)."""
+    def _incidence(self, src, dst, action):
+        """CSR subflow × link incidence of a step under ``action`` (the
+        :class:`~transport.balancing.External` rules: pieces of a flow on one spine are merged
+        into one subflow, sprayed pieces into another; same-leaf flows stay whole), with each
+        subflow's parent flow and share of its bytes."""
         net = self.net
         S = net.spines
         ls, ld = net.tor[src], net.tor[dst]
@@ -210,11 +221,10 @@ class RoutingModel:
         act = np.asarray(action, dtype=np.int64).ravel()
         if act.size < need or np.any(act[:need] < 0) or np.any(act[:need] > S):
             raise ValueError(f"action: need {need} spine choices in 0..{S} ({S} = spray)")
-        a, flow, frac = _incidence_kernel(
+        return _incidence_kernel(
             ls, ld, net.host_up[src], net.host_down[dst], net.uplinks(), net.downlinks(),
-            act, self.split, net.n_links,
+            act, self.split,
         )  # fmt: skip
-        return a, nbytes[flow] * frac, a @ net.delay_s
 
     @property
     def done(self) -> bool:
@@ -262,7 +272,8 @@ class RoutingModel:
         if name == "spray":
             out[: cross.size * k] = S
         elif name == "ecmp":
-            conn = self._conn[b.nodes[cross]]
+            r = self._rank_of
+            conn = r[b.src_hosts[cross]] * self.hosts.size + r[b.dst_hosts[cross]]
             path = self._ecmp.paths(self.net, b.src_hosts[cross], b.dst_hosts[cross], conn)
             out[: cross.size * k] = np.repeat(path, k)
         elif name == "minimal_split":

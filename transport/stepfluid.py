@@ -23,7 +23,13 @@ from scipy.optimize import linprog
 
 from .network import Network
 
-__all__ = ["drain_times_s", "max_min_dense", "min_congestion_s", "step_lower_bound_s"]
+__all__ = [
+    "drain_times_csr_s",
+    "drain_times_s",
+    "max_min_dense",
+    "min_congestion_s",
+    "step_lower_bound_s",
+]
 
 _REL = 1e-12
 _LP_MEMO: dict[tuple, float] = {}
@@ -51,6 +57,82 @@ def drain_times_s(a: np.ndarray, capacity_bps: np.ndarray, nbytes: np.ndarray) -
         np.asarray(capacity_bps, dtype=float)[used],
         np.asarray(nbytes, dtype=float) * 8.0,
     )
+
+
+def drain_times_csr_s(ptr, idx, val, capacity_bps, nbytes) -> np.ndarray:
+    """:func:`drain_times_s` on a CSR incidence (row ``f``: links ``idx[ptr[f]:ptr[f+1]]``
+    with fractions ``val``), for batches too big for a dense matrix."""
+    return _drain_csr(
+        np.asarray(ptr, dtype=np.int64),
+        np.asarray(idx, dtype=np.int64),
+        np.asarray(val, dtype=float),
+        np.asarray(capacity_bps, dtype=float),
+        np.asarray(nbytes, dtype=float) * 8.0,
+    )
+
+
+@njit(cache=True)
+def _fill_csr(ptr, idx, val, cap, alive):  # pragma: no cover - compiled
+    n = ptr.size - 1
+    m = cap.size
+    rate = np.zeros(n)
+    act = alive.copy()
+    rem = cap.copy()
+    tol = _REL * max(cap.max(), 1.0)
+    denom = np.zeros(m)
+    sat = np.zeros(m, dtype=np.bool_)
+    while True:
+        denom[:] = 0.0
+        any_act = False
+        for f in range(n):
+            if act[f]:
+                any_act = True
+                for q in range(ptr[f], ptr[f + 1]):
+                    denom[idx[q]] += val[q]
+        if not any_act:
+            return rate
+        t = np.inf
+        for j in range(m):
+            if denom[j] > 0:
+                t = min(t, rem[j] / denom[j])
+        if t == np.inf:
+            return rate
+        for j in range(m):
+            sat[j] = False
+            if denom[j] > 0:
+                rem[j] -= t * denom[j]
+                sat[j] = rem[j] <= tol
+        for f in range(n):
+            if act[f]:
+                rate[f] += t
+                for q in range(ptr[f], ptr[f + 1]):
+                    if sat[idx[q]]:
+                        act[f] = False
+                        break
+
+
+@njit(cache=True)
+def _drain_csr(ptr, idx, val, cap, bits):  # pragma: no cover - compiled
+    n = bits.size
+    left = bits.copy()
+    out = np.zeros(n)
+    alive = left > 0
+    now = 0.0
+    while alive.any():
+        rate = _fill_csr(ptr, idx, val, cap, alive)
+        step = np.inf
+        for f in range(n):
+            if alive[f]:
+                step = min(step, left[f] / rate[f])
+        now += step
+        for f in range(n):
+            if alive[f]:
+                if left[f] / rate[f] <= step * (1.0 + 1e-9):
+                    out[f] = now
+                    alive[f] = False
+                else:
+                    left[f] -= rate[f] * step
+    return out
 
 
 @njit(cache=True)

@@ -85,7 +85,7 @@ def test_closed_loop_steps_equal_the_engine_fluid_transport(kwargs, monkeypatch)
         return _episode(env, lambda _o: next(it), seed=5)
 
     fast_ret, fast_info, _ = run()
-    monkeypatch.setattr(routing, "_DENSE_MAX", 0)
+    monkeypatch.setattr(routing, "CLOSED_LOOP", False)
     slow_ret, slow_info, _ = run()
     assert env.unwrapped.model.run is not None  # the engine path really ran
     assert fast_info["cct_s"] == pytest.approx(slow_info["cct_s"], rel=1e-9)
