@@ -31,6 +31,10 @@ SetOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Root seed (default: preset's).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+]
 
 
 def _echo_table(df, max_rows: int = 30) -> None:
@@ -76,10 +80,8 @@ def sweep(
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per point.")] = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-    ] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Run only missing or failed runs.")
     ] = False,
@@ -130,6 +132,50 @@ def train(
     if not quiet:
         _echo_table(ev.groupby("policy", sort=False)["return"].agg(["mean", "std"]).reset_index())
     typer.echo(f"model and evaluation written to {out}")
+
+
+@app.command("bench")
+def bench_(
+    env_ids: Annotated[
+        list[str] | None, typer.Argument(help="Env ids (default: every registered env).")
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Evaluation episodes per policy.")] = 10,
+    seed: Annotated[int, typer.Option("--seed", help="Root seed of the episode seeds.")] = 0,
+    skip_learned: Annotated[
+        bool, typer.Option("--skip-learned", help="Do not train the learned agents.")
+    ] = False,
+    timesteps: Annotated[
+        int | None, typer.Option("--timesteps", help="Training budget (default: each env's).")
+    ] = None,
+    set_: SetOpt = None,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an output folder of another kind.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Leaderboard folder.")] = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Score random, heuristic, hindsight, oracle and learned policies of each env (common
+    random numbers); write leaderboard.parquet/.md/.png and the contested check."""
+    from .bench import BenchFailures, bench
+    from .config import apply_overrides
+
+    out = out or Path("results") / "bench"
+    try:
+        board, check = bench(
+            env_ids or None, seeds, out, skip_learned=skip_learned, timesteps=timesteps,
+            env_config=apply_overrides({}, set_ or []), seed=seed, workers=workers,
+            scheduler=scheduler, force=force, progress=not quiet,
+        )  # fmt: skip
+    except BenchFailures as exc:
+        typer.echo(f"error: {exc}; details in {out / 'failures.json'}", err=True)
+        raise typer.Exit(1) from None
+    if not quiet:
+        cols = ["env", "policy", "kind", "mean", "ci_low", "ci_high", "normalised"]
+        _echo_table(board[cols], max_rows=200)
+        _echo_table(check[["env", "best_heuristic", "normalised", "contested", "note"]])
+    typer.echo(f"leaderboard written to {out}")
 
 
 @app.command("list")
