@@ -11,7 +11,7 @@ from gymnasium.envs.registration import register, registry
 
 from netsim.baselines import register_baselines
 
-__all__ = ["ENVS", "BASELINES", "register_all"]
+__all__ = ["ENVS", "VECTOR_ENVS", "BASELINES", "register_all"]
 
 #: env id -> "module:class"; one line per env
 ENVS: dict[str, str] = {
@@ -27,6 +27,12 @@ ENVS: dict[str, str] = {
     "netsim/CollectiveRouting-1024-v0": "envs.collective:CollectiveRouting1024Env",
 }
 
+#: env id -> "module:class" of a native batched ``gymnasium.vector.VectorEnv``, returned by
+#: ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``
+VECTOR_ENVS: dict[str, str] = {
+    "netsim/QueueAdmission-v0": "envs.queue_vector:QueueAdmissionVectorEnv",
+}
+
 #: env id -> "module:function" returning its ``netsim.baselines.Baseline`` list (lazy)
 BASELINES: dict[str, str] = {
     "netsim/QueueAdmission-v0": "envs.queue:baselines",
@@ -39,7 +45,8 @@ def register_all() -> None:
     """Register every id in :data:`ENVS` that is not registered yet, and its baselines."""
     for env_id, entry_point in ENVS.items():
         if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+            register(id=env_id, entry_point=entry_point,
+                     vector_entry_point=VECTOR_ENVS.get(env_id))  # fmt: skip
     for env_id, source in BASELINES.items():
         register_baselines(env_id, source)
 
