@@ -106,8 +106,16 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
         coll = build_collective(cname, ranks, size_mb * 1e6)
         # common random numbers: every policy sees the same placement and ECMP seed
         seed = derive_seed(ctx.seed, leaves, over, cname, place)
+        chunks = cfg.pipeline_chunks.get(cname, 1)
         res = simulate_collective(
-            net, coll, balancing=pol, placement=place, seed=seed, alpha_s=cfg.alpha_us * 1e-6
+            net,
+            coll,
+            balancing=pol,
+            placement=place,
+            seed=seed,
+            alpha_s=cfg.alpha_us * 1e-6,
+            chunks=chunks,
+            sync="dataflow" if chunks > 1 else "step",
         )
         keys = {
             "section": "fabric",

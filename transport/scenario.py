@@ -97,10 +97,23 @@ class CollectiveTransportConfig(Config):
         default_factory=lambda: {"alltoall": 128},
         description="cap on ranks per collective (all-to-all has n² flows); others use all hosts",
     )
+    pipeline_chunks: dict[str, int] = Field(
+        default_factory=lambda: {"tree_allreduce": 8},
+        description="collectives run pipelined (dataflow) in this many chunks, as NCCL "
+        "pipelines its trees; others run step-synchronously",
+    )
     alpha_us: float = Field(2.0, ge=0, description="per-transfer software latency (µs)")
     link_delay_us: float = Field(0.5, ge=0, description="propagation delay per link (µs)")
     packet: PacketStudy = Field(default_factory=PacketStudy)
     background: BackgroundStudy = Field(default_factory=BackgroundStudy)
+
+    @field_validator("pipeline_chunks")
+    @classmethod
+    def _chunks(cls, v: dict[str, int]) -> dict[str, int]:
+        for k, c in v.items():
+            if k not in COLLECTIVES or not 1 <= c <= 256:
+                raise ValueError(f"'{k}' must name a collective with 1..256 chunks")
+        return v
 
     @field_validator("max_ranks")
     @classmethod
