@@ -27,6 +27,8 @@ ENVS: dict[str, str] = {
     "netsim/SatelliteHandover-v0": "envs.satellite:SatelliteHandoverEnv",
     "netsim/SatelliteHandover-LEO-v0": "envs.satellite:SatelliteHandoverLEOEnv",
     "netsim/CollectiveRouting-v0": "envs.collective:CollectiveRoutingEnv",
+    "netsim/CollectiveRouting-Symmetric-v0": "envs.collective:CollectiveRoutingSymmetricEnv",
+    "netsim/CollectiveRouting-1024-v0": "envs.collective:CollectiveRouting1024Env",
 }
 
 #: env id -> "module:class" of a native batched ``gymnasium.vector.VectorEnv``, returned by
@@ -48,6 +50,8 @@ BASELINES: dict[str, str] = {
     "netsim/EntanglementRouting-v0": "envs.entanglement_routing:baselines",
     "netsim/SatelliteHandover-v0": "envs.satellite:baselines",
     "netsim/SatelliteHandover-LEO-v0": "envs.satellite:baselines",
+    "netsim/CollectiveRouting-v0": "envs.collective:baselines",
+    "netsim/CollectiveRouting-Symmetric-v0": "envs.collective:baselines",
 }
 
 
