@@ -52,13 +52,14 @@ passes) over 11 reserve levels per controlled BS on the epoch's actual bidders; 
 budgets and policy-independent channels the epochs decouple, so this is close to the episode
 optimum, limited by the grid and the coordinate search); ``ppo`` (PPO, 100k steps).
 
-Contested-gap check (``evaluate_policies``, 4 seeds, 10 s episodes, common random numbers;
-normalised per seed, 0 = random, 1 = oracle): best fixed reserve in hindsight 0.83 (per-seed
-sd 0.04), ``fixed_reserve`` 0.80 (0.04), ``track_price`` 0.39 (0.05), ``no_reserve`` -0.73:
-the best heuristic lies between 0.10 and 0.95 and both paired gaps exceed their CIs. On raw
-returns the seed-to-seed spread (sd about 800 tokens) is larger than the gap to the oracle
-(about 210), so unpaired CIs overlap. PPO has not been trained for this version (no
-measurement of whether it beats the best heuristic).
+Contested-gap check (``netsim bench netsim/CompMarket-v0 --seeds 8 --skip-learned``, 20 s
+episodes, common random numbers; 0 = random, 1 = oracle): random 8834, ``no_reserve`` 6042
+(-1.44), ``track_price`` 9586 (0.39), ``fixed_reserve`` 10390 (0.80), best fixed in
+hindsight 10450 (0.83, reserve 0.4 tokens/PRB), oracle 10770. The best heuristic scores 0.80.
+Its paired gap to random is +1555 [1343, 1766] and its gap to the oracle 385 [286, 484]; both
+lie outside their CIs, so the env is contested. Unpaired CIs of the raw returns overlap,
+because seeds differ by about ±900. PPO has not been trained for this version, so whether it
+beats the best heuristic is not measured.
 
 ## Version History
 v0: initial version. v0 (issue 14): observation and reward from the same epoch, small default

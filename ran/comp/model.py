@@ -132,6 +132,23 @@ def eg_distance(inst: MarketInstance, market: PolicyOutcome, fisher: PolicyOutco
     return out
 
 
+_LOS_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _cached_los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.ndarray:
+    """:func:`los_table`, computed once per geometry (it is deterministic; envs reset often).
+    The cached array is read-only."""
+    key = (grid, bs_xy.tobytes(), bs_xy.shape, float(resolution_m))
+    table = _LOS_CACHE.get(key)
+    if table is None:
+        if len(_LOS_CACHE) > 8:
+            _LOS_CACHE.clear()
+        table = los_table(grid, bs_xy, resolution_m)
+        table.flags.writeable = False
+        _LOS_CACHE[key] = table
+    return table
+
+
 def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.ndarray:
     """LoS from every sample point of every street segment to every BS: ``(S, L, M)`` bool,
     with segments numbered as :func:`~ran.comp.mobility.segment_index` and ``L`` points
@@ -194,7 +211,7 @@ class CompNetwork:
             raise ConfigError(
                 f"cluster_bs: must be <= the number of BSs ({m}), got {cfg.cluster_bs}"
             )
-        self.los_lookup = los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
+        self.los_lookup = _cached_los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
         self._los_step = cfg.block_m / (self.los_lookup.shape[1] - 1)
         self.hp = cfg.handover
         n = self.n_ues = cfg.n_ues

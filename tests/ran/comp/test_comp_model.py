@@ -41,7 +41,7 @@ def test_same_seed_is_bit_identical_and_seeds_differ():
 
 
 def test_allocations_respect_spare_prbs_every_epoch():
-    cfg = validate(CompConfig, SMALL)
+    cfg = validate(CompConfig, {**SMALL, "horizon": 1.5})
     sim = Simulation(3)
     net = build(sim, cfg)
     checked = 0

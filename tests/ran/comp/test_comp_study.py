@@ -67,6 +67,7 @@ def test_headline_figures_are_pinned(study):
     assert diff == pytest.approx(het["market"] - het["equal_share"])
 
 
+@pytest.mark.slow
 def test_study_writes_tables_and_figures(study):
     scenario, cfg, df, out = study
     results = df.assign(rep=0, seed=4)
