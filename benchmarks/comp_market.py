@@ -76,7 +76,7 @@ def loop_newton(inst: MarketInstance, eps: float) -> tuple[int, np.ndarray]:
 
     market.respond_to_totals = per_ue
     try:
-        res = run_market(inst, eps=eps, max_rounds=10_000)
+        res = run_market(inst, eps=eps, max_rounds=10_000, compiled=False)
     finally:
         market.respond_to_totals = vectorised
     return res.rounds, res.bids
@@ -139,7 +139,14 @@ def bench_efficiency(trials: int) -> None:
 def bench_city(horizon: float, policies: list[str]) -> None:
     cfg = validate(
         CompConfig,
-        {"blocks_x": 9, "blocks_y": 10, "n_ues": 1000, "horizon": horizon, "policies": policies},
+        {
+            "blocks_x": 9,
+            "blocks_y": 10,
+            "n_ues": 1000,
+            "horizon": horizon,
+            "policies": policies,
+            "utility": "linear",
+        },
     )
     sim = Simulation(1)
     net, t_build, _ = timed(lambda: build(sim, cfg))
@@ -155,6 +162,32 @@ def bench_city(horizon: float, policies: list[str]) -> None:
     )
 
 
+def bench_env(seconds: float) -> None:
+    """Steps/s of CompMarket-v0 with random actions, against QueueAdmission-v0 measured in
+    the same process (the ratio survives machine load)."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401 - registers the ids
+
+    def sps(env_id: str) -> float:
+        env = gym.make(env_id)
+        env.reset(seed=0)
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            _, _, term, trunc, _ = env.step(env.action_space.sample())
+            n += 1
+            if term or trunc:
+                env.reset()
+        return n / (time.perf_counter() - t0)
+
+    sps("netsim/CompMarket-v0")  # warm up numba and caches
+    comp, queue = sps("netsim/CompMarket-v0"), sps("netsim/QueueAdmission-v0")
+    print(
+        f"4. CompMarket-v0: {comp:.0f} steps/s with random actions; QueueAdmission-v0 "
+        f"{queue:.0f} steps/s in the same process; ratio {comp / queue:.4f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, shorter city run")
@@ -164,6 +197,7 @@ def main() -> None:
     horizon = 2.0 if args.quick else 10.0
     bench_city(horizon, ["market", "optimum", "fisher", "equal_share", "second_price", "no_comp"])
     bench_city(horizon, ["market", "no_comp"])
+    bench_env(2.0 if args.quick else 5.0)
     inst = city_instance()
     t0 = time.perf_counter()
     rounds, bids = loop_newton(inst, eps=1e-3)

@@ -27,7 +27,9 @@ Printed: delivered pairs/s (95% CI) and mean fidelity for both, the wall-clock a
 ratio on the 5 s scenario (target: netsim ≥ 10× faster), and netsim events/s on a
 1,000-node chain. Timings on a shared machine are noisy; CPU time is the fairer figure.
 
-Run: ``python benchmarks/quantum_vs_sequence.py [--sim-s 5] [--reps 20]``.
+Run: ``python benchmarks/quantum_vs_sequence.py [--routers 5] [--link-km 10]
+[--coherence-s 1] [--sim-s 5] [--reps 20] [--seq-reps 5]``. Both CIs are t-intervals over
+independent runs (different seeds).
 """
 
 from __future__ import annotations
@@ -91,10 +93,10 @@ cfg = {
         "bsm": {"encoding_type": "single_heralded",
                 "SingleHeraldedBSM": {"detectors": [det, det]}},
     },
-    "nodes": [{"name": r, "type": "QuantumRouter", "seed": P["seed"] * 100 + i,
+    "nodes": [{"name": r, "type": "QuantumRouter", "_i": i,
                "memo_size": 2 * P["memories"], "template": "router"}
               for i, r in enumerate(routers)]
-    + [{"name": b, "type": "BSMNode", "seed": P["seed"] * 100 + 50 + i, "template": "bsm"}
+    + [{"name": b, "type": "BSMNode", "_i": 50 + i, "template": "bsm"}
        for i, b in enumerate(bsms)],
     "qchannels": [{"source": routers[i + j], "destination": bsms[i], "distance": L / 2,
                    "attenuation": P["att_db_per_km"] / 1e3}
@@ -124,21 +126,30 @@ class App(RequestApp):
                 App.times.append(self.node.timeline.now() * 1e-12 - 1e-3)
         super().get_memory(info)
 
-topo = RouterNetTopo(cfg)
-tl = topo.get_timeline()
-tl.show_progress = False
-nodes = {x.name: x for x in topo.get_nodes_by_type(RouterNetTopo.QUANTUM_ROUTER)}
-app = App(nodes[routers[0]])
-App(nodes[routers[-1]])
-tl.init()
-# RSVP needs the reservation to start after its messages arrive: start at 1 ms
-app.start(routers[-1], ps(1e-3), ps(1e-3 + P["sim_s"]), P["memories"], P["f_min"])
-w0, c0 = time.perf_counter(), time.process_time()
-tl.run()
-print(json.dumps({"version": version("sequence"),
-                  "python": sys.version.split()[0], "fidelities": App.fids,
-                  "times": App.times, "events": tl.run_counter, "rejected": rejected[0],
-                  "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0}))
+def run(seed):
+    for node in cfg["nodes"]:
+        node["seed"] = seed * 100 + node["_i"]
+    App.fids, App.times = [], []
+    rejected[0] = 0
+    topo = RouterNetTopo({**cfg, "nodes": [{k: v for k, v in x.items() if k != "_i"}
+                                           for x in cfg["nodes"]]})
+    tl = topo.get_timeline()
+    tl.show_progress = False
+    nodes = {x.name: x for x in topo.get_nodes_by_type(RouterNetTopo.QUANTUM_ROUTER)}
+    app = App(nodes[routers[0]])
+    App(nodes[routers[-1]])
+    tl.init()
+    # RSVP needs the reservation to start after its messages arrive: start at 1 ms
+    app.start(routers[-1], ps(1e-3), ps(1e-3 + P["sim_s"]), P["memories"], P["f_min"])
+    w0, c0 = time.perf_counter(), time.process_time()
+    tl.run()
+    return {"seed": seed, "fidelities": App.fids, "times": App.times,
+            "events": tl.run_counter, "rejected": rejected[0],
+            "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0}
+
+runs = [run(P["seed"] + r) for r in range(P["seq_reps"])]
+print(json.dumps({"version": version("sequence"), "python": sys.version.split()[0],
+                  "runs": runs}))
 """
 
 
@@ -154,13 +165,6 @@ def netsim_config(p: dict, n_links: int | None = None) -> ChainConfig:
         coherence_time_s=0.75 * p["coherence_s"], cutoff_s=p["coherence_s"],
         swap_order="nested", swap_handshake=True, f_min=p["f_min"],
     )  # fmt: skip
-
-
-def rate_ci(times: np.ndarray, horizon: float, batches: int = 10) -> tuple[float, float]:
-    """Mean rate and 95% half-width from ``batches`` equal time batches."""
-    counts, _ = np.histogram(times, bins=batches, range=(0.0, horizon))
-    mean, half = t_interval(counts * batches / horizon)
-    return mean, half
 
 
 def run_netsim(p: dict, reps: int) -> dict:
@@ -184,6 +188,8 @@ def run_netsim(p: dict, reps: int) -> dict:
 
 
 def run_sequence(p: dict) -> dict | None:
+    """``p["seq_reps"]`` independent SeQUeNCe runs (seeds ``seed``, ``seed + 1``, ...) in one
+    subprocess; the rate CI is a t-interval over the runs."""
     if not Path(SEQUENCE_PYTHON).exists():
         print(f"SeQUeNCe interpreter not found at {SEQUENCE_PYTHON}; set SEQUENCE_PYTHON")
         return None
@@ -198,13 +204,17 @@ def run_sequence(p: dict) -> dict | None:
         print("SeQUeNCe run failed:\n" + out.stderr[-2000:])
         return None
     d = json.loads(out.stdout.strip().splitlines()[-1])
-    f = np.asarray(d["fidelities"])
-    mean, half = rate_ci(np.asarray(d["times"]), p["sim_s"])
+    runs = d["runs"]
+    rates = [len(r["times"]) / p["sim_s"] for r in runs]
+    f = np.concatenate([np.asarray(r["fidelities"], dtype=float) for r in runs])
+    mean, half = t_interval(rates)
     se = f.std(ddof=1) / np.sqrt(f.size)
     return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
-            "wall_s": d["wall_s"], "cpu_s": d["cpu_s"], "events": d["events"],
-            "rejected": d["rejected"], "process_s": total, "version": d["version"],
-            "python": d["python"]}  # fmt: skip
+            "wall_s": float(np.median([r["wall_s"] for r in runs])),
+            "cpu_s": float(np.median([r["cpu_s"] for r in runs])),
+            "events": int(np.median([r["events"] for r in runs])),
+            "rejected": int(sum(r["rejected"] for r in runs)), "process_s": total,
+            "version": d["version"], "python": d["python"], "reps": len(runs)}  # fmt: skip
 
 
 def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
@@ -223,11 +233,22 @@ def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--routers", type=int, default=SCENARIO["routers"],
+                    help="quantum routers on the chain (links = routers - 1)")
+    ap.add_argument("--link-km", type=float, default=SCENARIO["link_km"])
+    ap.add_argument("--coherence-s", type=float, default=SCENARIO["coherence_s"],
+                    help="SeQUeNCe memory coherence time T (s)")
     ap.add_argument("--sim-s", type=float, default=SCENARIO["sim_s"])
     ap.add_argument("--reps", type=int, default=20, help="netsim replications")
+    ap.add_argument("--seq-reps", type=int, default=5,
+                    help="independent SeQUeNCe runs (seeds differ) for its 95%% CI")
     ap.add_argument("--skip-sequence", action="store_true")
-    args = ap.parse_args(argv)
-    p = dict(SCENARIO, sim_s=args.sim_s)
+    ap.add_argument("--skip-scale", action="store_true", help="skip the 1,000-node chain")
+    args = ap.parse_args(argv)  # fmt: skip
+    if args.routers < 2 or args.reps < 2 or args.seq_reps < 2:
+        ap.error("--routers, --reps and --seq-reps must be >= 2")
+    p = dict(SCENARIO, routers=args.routers, link_km=args.link_km,
+             coherence_s=args.coherence_s, sim_s=args.sim_s, seq_reps=args.seq_reps)  # fmt: skip
     print(f"scenario: {json.dumps(p)}")
     ns = run_netsim(p, args.reps)
     print(
@@ -236,19 +257,21 @@ def main(argv=None) -> int:
         f"fidelity {ns['fid']:.5f} ± {ns['fid_se']:.5f}; one {p['sim_s']:g} s run: "
         f"{ns['wall_s']:.3f} s wall, {ns['cpu_s']:.3f} s CPU, {ns['events']} events"
     )
-    eps = events_per_second(p)
-    print(
-        f"netsim 1,000-node chain: {eps['events']} events in {eps['wall_s']:.2f} s wall / "
-        f"{eps['cpu_s']:.2f} s CPU -> {eps['events'] / eps['wall_s']:,.0f} events/s wall, "
-        f"{eps['events'] / eps['cpu_s']:,.0f} events/s CPU ({eps['swaps']} swaps, "
-        f"{eps['delivered']} end-to-end pairs)"
-    )
+    if not args.skip_scale:
+        eps = events_per_second(p)
+        print(
+            f"netsim 1,000-node chain: {eps['events']} events in {eps['wall_s']:.2f} s wall / "
+            f"{eps['cpu_s']:.2f} s CPU -> {eps['events'] / eps['wall_s']:,.0f} events/s wall, "
+            f"{eps['events'] / eps['cpu_s']:,.0f} events/s CPU ({eps['swaps']} swaps, "
+            f"{eps['delivered']} end-to-end pairs)"
+        )
     sq = None if args.skip_sequence else run_sequence(p)
     if sq is None:
         return 0
     print(
         f"SeQUeNCe : {sq['version']} on Python {sq['python']} (subprocess); rate "
-        f"{sq['rate']:.1f} ± {sq['rate_ci']:.1f} pairs/s (1 run, 10 time batches), fidelity "
+        f"{sq['rate']:.1f} ± {sq['rate_ci']:.1f} pairs/s ({sq['reps']} independent runs), "
+        f"fidelity "
         f"{sq['fid']:.5f} ± {sq['fid_se']:.5f}; {sq['wall_s']:.1f} s wall, "
         f"{sq['cpu_s']:.1f} s CPU, {sq['events']} events "
         f"({sq['events'] / sq['wall_s']:,.0f} events/s wall, "

@@ -10,19 +10,24 @@ replaced by the agents' own bids; the built-in price-anticipating equilibrium is
 ``best_response`` baseline.
 
 ## Action Space
-Per agent ``Box(0, 1, (K,))``: fractions of the per-epoch budget bid on each cluster BS
-(nearest first); if they sum above 1 they are scaled down to spend exactly the budget.
-Ignored while the agent is not active.
+Per agent ``Box(0, 1, (K,))``: fractions of the agent's wallet bid on each cluster BS
+(strongest RSRP first); if they sum above 1 they are scaled down to spend exactly the
+wallet. Ignored while the agent is not active.
 
 ## Observation Space
-Per agent ``Box(0, 1, (2 + 4·K,))``: active flag, primary rate / (10·demand), then per
+Per agent ``Box(0, 1, (3 + 4·K,))``: active flag, primary rate / (10·demand), wallet /
+(``budget_cap``·``budget``), then per
 cluster BS the value of one PRB / (PRB bandwidth·max spectral efficiency), spare PRBs /
 ``n_prbs``, the last price / ``price_scale`` and the agent's last share of that BS's spare
 PRBs (all clipped to [0, 1]).
 
 ## Rewards
-Per agent and epoch: the value of the PRBs it obtained (Mbit/s, ``Σ_j v_ij·x_ij``) minus
-``money_value`` times what it spent; 0 while inactive. ``info[agent]`` holds ``active`` (in
+Per agent and epoch, normalised by ``demand_mbps``: the utility of the PRBs it obtained
+(``a_i·min(Σ_j v_ij·x_ij, D_i)``, its application's capped utility,
+:mod:`ran.comp.apps`) minus ``money_value`` times what it spent; 0 while inactive.
+Money matters: budgets carry over (``budget_carry``, default on), so a UE earns ``budget``
+tokens every epoch, idle or not, keeps what it does not spend (up to ``budget_cap`` epochs of
+income) and a token spent now is missing at the next corner. ``info[agent]`` holds ``active`` (in
 trouble now) and ``in_market`` (its bids counted in this step's epoch).
 
 ## Starting State
@@ -33,7 +38,8 @@ All agents are truncated at ``horizon`` simulated seconds; no termination.
 
 ## Arguments
 Every key of :class:`ran.comp.scenario.CompConfig` (defaults: 3x3 blocks, 6 UEs, all
-driving, 10 s, ``money_value`` 0.1, ``budget`` 1) plus ``price_scale`` (tokens per PRB).
+driving, 10 s, ``money_value`` 0.1, ``budget`` 1, ``budget_carry`` on) plus ``price_scale``
+(tokens per PRB).
 
 ## Baselines
 ``best_response`` (bids of the price-anticipating Nash equilibrium computed by
@@ -41,7 +47,8 @@ driving, 10 s, ``money_value`` 0.1, ``budget`` 1) plus ``price_scale`` (tokens p
 ``random``; see :func:`baseline_actions`.
 
 ## Version History
-v0: initial version.
+v0: initial version. v0 (issue 14): rewards normalised by the demand, wallets carried over
+between epochs (and observed), clusters by RSRP.
 """
 
 from __future__ import annotations
@@ -55,7 +62,8 @@ from pydantic import Field
 
 from netsim import Simulation, validate
 from netsim.rng import derive_seed
-from ran.comp.market import MarketInstance, allocate, run_market
+from ran.comp.capped import run_capped_market
+from ran.comp.market import MarketInstance, allocate, run_market, utilities
 from ran.comp.model import CompNetwork, PolicyOutcome
 from ran.comp.scenario import CompConfig
 
@@ -69,6 +77,7 @@ class CompMarketParallelConfig(CompConfig):
     vehicle_fraction: float = Field(1.0, ge=0, le=1)
     horizon: float = Field(10.0, gt=0)
     money_value: float = Field(0.1, ge=0)
+    budget_carry: bool = Field(True, description="UEs keep unspent tokens across epochs")
     policies: list[str] = Field(default_factory=lambda: ["no_comp"], min_length=1)
     price_scale: float = Field(0.2, gt=0, description="tokens per PRB mapped to observation 1")
 
@@ -87,8 +96,8 @@ class CompMarketParallelEnv(ParallelEnv):
         self.render_mode = render_mode
         self.possible_agents = [f"ue_{i}" for i in range(self.config.n_ues)]
         self.agents: list[str] = []
-        k = self.config.cluster_size
-        self._obs_space = gym.spaces.Box(0.0, 1.0, (2 + 4 * k,), dtype=np.float32)
+        k = self.config.cluster_bs
+        self._obs_space = gym.spaces.Box(0.0, 1.0, (3 + 4 * k,), dtype=np.float32)
         self._act_space = gym.spaces.Box(0.0, 1.0, (k,), dtype=np.float32)
         self.net: CompNetwork | None = None
         self.sim: Simulation | None = None
@@ -112,8 +121,8 @@ class CompMarketParallelEnv(ParallelEnv):
         frac = np.where(total > 1.0, frac / np.where(total > 0, total, 1.0), frac)
         bids = frac * inst.budget[:, None]
         alloc = allocate(inst, bids)
-        payoff = np.sum(inst.value * alloc.prbs, axis=1) - inst.money_value * bids.sum(axis=1)
-        self._rewards[idx] += payoff
+        payoff = utilities(inst, alloc.prbs) - inst.money_value * bids.sum(axis=1)
+        self._rewards[idx] += payoff / self.config.demand_mbps
         spare = inst.spare[inst.cluster]
         self._last_share[:] = 0.0
         self._last_share[idx] = np.where(spare > 0, alloc.prbs / np.where(spare > 0, spare, 1), 0)
@@ -129,8 +138,8 @@ class CompMarketParallelEnv(ParallelEnv):
             self.sim,
             self.config,
             extra_policies={"agents": self._agents_policy},
-            record_episodes=False,
         )
+        self.net.wallet_policy = "agents"
         self.agents = list(self.possible_agents)
         self._actions[:] = 0.0
         self._last_share[:] = 0.0
@@ -185,6 +194,7 @@ class CompMarketParallelEnv(ParallelEnv):
             [
                 self._active()[:, None].astype(float),
                 (net.prim_rate0 / (10.0 * c.demand_mbps))[:, None],
+                (net.wallet / (c.budget_cap * max(c.budget, 1e-12)))[:, None],
                 value / vmax,
                 net.spare[cl] / c.n_prbs,
                 prices[cl] / c.price_scale,
@@ -217,7 +227,7 @@ def baseline_actions(env: CompMarketParallelEnv, name: str) -> dict:
     """Actions of a named baseline for the current state: ``best_response`` (each UE's bids
     at the price-anticipating Nash equilibrium of the current instance), ``uniform``,
     ``random``."""
-    c, k = env.config, env.config.cluster_size
+    c, k = env.config, env.config.cluster_bs
     if name == "uniform":
         return {a: np.full(k, 1.0 / k, np.float32) for a in env.agents}
     if name == "random":
@@ -230,7 +240,12 @@ def baseline_actions(env: CompMarketParallelEnv, name: str) -> dict:
     if idx.size == 0:
         return out
     inst = net.instance(idx)
-    res = run_market(inst, eps=c.market_eps, max_rounds=c.market_max_rounds, dynamics=c.dynamics)
+    if inst.capped:
+        res = run_capped_market(inst, eps=c.market_eps, max_rounds=c.market_max_rounds)
+    else:
+        res = run_market(
+            inst, eps=c.market_eps, max_rounds=c.market_max_rounds, dynamics=c.dynamics
+        )
     frac = res.bids / np.maximum(inst.budget[:, None], 1e-12)
     for row, i in enumerate(idx.tolist()):
         agent = env.possible_agents[i]

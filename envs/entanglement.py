@@ -39,7 +39,10 @@ baseline). ``cutoff_s`` (the model's own automatic cutoff) defaults to off here.
 
 ## Baselines
 ``swap_asap`` (always swap, never discard), ``swap_asap_cutoff`` (swap, but discard pairs
-older than ``baseline_cutoff_s``), ``random``.
+older than ``baseline_cutoff_s``), ``best_cutoff`` (hindsight: the best fixed cutoff among
+0.25-8 ms), ``herald_bound`` (oracle, a pathwise upper bound on the same random numbers: no
+policy delivers more pairs than the fewest heralds any link could make by the horizon),
+``ppo`` (learned, 100k steps), ``random``. See :func:`baselines`.
 
 ## Version History
 v0: initial version.
@@ -52,6 +55,8 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import SimEnv, Simulation
+from netsim.baselines import Baseline
+from netsim.rng import stream
 from quantum.chain import ChainConfig, build_chain
 from quantum.protocols import RepeaterChain
 
@@ -93,11 +98,9 @@ class EntanglementChainEnv(SimEnv):
             0.0, 1.0, shape=(_FEATURES * self.n_rep,), dtype=np.float32
         )
         self.chain: RepeaterChain | None = None
-        self._ok_mark = 0
 
     def _setup(self, sim: Simulation, options) -> None:
         self.chain = build_chain(sim, self.config, auto_swap=False)
-        self._ok_mark = 0
 
     def _apply(self, action) -> None:
         act = np.asarray(action, dtype=np.int64).reshape(self.n_rep)
@@ -129,10 +132,8 @@ class EntanglementChainEnv(SimEnv):
             self._side(node.right, self.chain.usable_right, now, obs[m - 1, 4:])
         return obs.reshape(-1).astype(np.float32)
 
-    def _reward(self) -> float:
-        ok = self.chain.delivered_ok
-        r, self._ok_mark = ok - self._ok_mark, ok
-        return r / (self.decision_interval * 1e3)
+    def _reward_total(self) -> float:
+        return self.chain.delivered_ok / (self.decision_interval * 1e3)
 
     def _info(self) -> dict:
         ch = self.chain
@@ -145,17 +146,88 @@ class EntanglementChainEnv(SimEnv):
             "throughput_hz": ch.delivered_ok / t if t > 0 else 0.0,
         }
 
-    def baseline_policies(self):
+    def cutoff_policy(self, cutoff_s: float):
+        """Swap every ready couple, discard a repeater's oldest pair once older than
+        ``cutoff_s`` (seen through the observation's age feature)."""
         n = self.n_rep
-        limit = self.config.baseline_cutoff_s / self.config.age_scale_s
+        limit = cutoff_s / self.config.age_scale_s
 
-        def asap_cutoff(obs):
+        def act(obs):
             o = np.asarray(obs).reshape(n, _FEATURES)
             stale = ((o[:, 0] > 0) & (o[:, 1] > limit)) | ((o[:, 4] > 0) & (o[:, 5] > limit))
             return np.where(stale, 2, 1).astype(np.int64)
 
+        return act
+
+    def baseline_policies(self):
+        n = self.n_rep
         return {
             "swap_asap": lambda obs: np.ones(n, dtype=np.int64),
-            "swap_asap_cutoff": asap_cutoff,
+            "swap_asap_cutoff": self.cutoff_policy(self.config.baseline_cutoff_s),
             **super().baseline_policies(),
         }
+
+    def link_draws(self, index: int, n: int) -> np.ndarray:
+        """The first ``n`` attempt counts to success link ``index`` draws this episode
+        (replayed from its stream ``quantum.link.<index>``, as :class:`quantum.hardware.Link`
+        draws them)."""
+        link = self.chain.links[index]
+        u = stream(self.sim.seed, f"quantum.link.{index}").random(n)
+        if link.p >= 1.0:
+            return np.ones(n, dtype=np.int64)
+        return 1 + np.floor(np.log1p(-u) / np.log1p(-link.p)).astype(np.int64)
+
+    def herald_bound(self) -> float:
+        """Pathwise upper bound on this episode's return (call right after ``reset``).
+
+        A delivered pair uses one herald of every link. A link runs at most
+        ``m = max_link_pairs`` attempt sequences at once, each drawing its attempt count K
+        from the link's stream at its start, so by the horizon H at most ``B = m·H/t_att``
+        attempt slots were spent, at most ``m`` draws are still in flight, and the heralded
+        draws are among the first ``c + m`` ones. Hence a link heralds at most the largest c
+        whose c smallest draws among its first ``B + m`` fit in B (for m = 1 the heralds
+        are a prefix: ``#{j : K_1 + ... + K_j ≤ B}``), and
+        ``delivered_ok ≤ min_i heralds_i``."""
+        m = self.config.max_link_pairs
+        counts = []
+        for link in self.chain.links:
+            budget = int(np.floor(self.config.horizon / link.attempt_s + 1e-9))
+            if m == 1:
+                n = 64
+                while True:
+                    cum = np.cumsum(self.link_draws(link.index, n))
+                    if cum[-1] > budget:
+                        break
+                    n *= 2
+                counts.append(int(np.count_nonzero(cum <= budget)))
+            else:
+                k = np.sort(self.link_draws(link.index, m * budget + m))
+                counts.append(int(np.count_nonzero(np.cumsum(k) <= m * budget)))
+        return min(counts) / (self.decision_interval * 1e3)
+
+
+def _policy(name: str):
+    return lambda env: env.baseline_policies()[name]
+
+
+def _herald_bound(env, seed: int) -> float:
+    env.reset(seed=seed)
+    return env.herald_bound()
+
+
+def baselines() -> list[Baseline]:
+    """The EntanglementChain-v0 policies scored by ``netsim bench``."""
+    cutoffs_ms = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+    return [
+        Baseline("swap_asap", "heuristic", policy=_policy("swap_asap"),
+                 description="swap every ready couple, never discard"),
+        Baseline("swap_asap_cutoff", "heuristic", policy=_policy("swap_asap_cutoff"),
+                 description="swap ASAP, discard pairs older than baseline_cutoff_s"),
+        Baseline("best_cutoff", "hindsight",
+                 candidates={f"cutoff_{c}ms": (lambda env, c=c: env.cutoff_policy(c * 1e-3))
+                             for c in cutoffs_ms},
+                 description="swap ASAP with the best fixed cutoff in hindsight"),
+        Baseline("herald_bound", "oracle", episode=_herald_bound,
+                 description="pathwise bound: min over links of heralds possible by the horizon"),
+        Baseline("ppo", "learned", algo="PPO", timesteps=100_000),
+    ]  # fmt: skip

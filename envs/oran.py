@@ -1,51 +1,61 @@
-"""O-RAN slicing: move RBGs between three slices every KPM report (TRACTOR).
+"""O-RAN slicing in a contested cell: choose the RBG split of three slices every 100 ms.
 
 ## Description
-A 10 MHz gNB (50 PRBs in 17 RBGs) serves UEs in three slices with fixed ids: 0 mMTC,
-1 URLLC, 2 eMBB, each scheduled per TTI by its own intra-slice scheduler (RR, WF, PF).
-Every 250 ms the gNB reports the Colosseum KPMs of each UE and the agent may move one RBG
-from one slice to another. Traffic is the TRACTOR phone traces (or the COMMAG parametric
-mix). The model is :class:`ran.slicing.gnb.SlicingGnb`; one step computes its 250 TTIs.
+A 10 MHz LTE cell (50 PRBs in 17 RBGs) serves UEs in three slices, 0 mMTC, 1 URLLC,
+2 eMBB, with time-varying traffic: eMBB on/off sessions at 1-6 Mbit/s, URLLC bursts (an MMPP
+jumping from 50 to 2,000 packets/s of 300 B, with a 10 ms delay budget), mMTC alarm storms.
+Placements (20 or 50 m), shadowing and Rician block fading are drawn per episode; CQI, MCS
+and TBS follow ns-3's LteAmc and 36.213; each slice is shared by fluid proportional fair
+in 10 ms sub-steps. The model is :class:`ran.slicing.fluid.FluidCell` (its docstring has the
+physics and sources); the default load puts the slices in real contention, and the best
+split changes within an episode.
+
+The TRACTOR-faithful setting (250 ms reports, one-RBG moves, TRACTOR's scores, phone-trace
+traffic) is ``netsim/OranSlicing-TRACTOR-v0`` (:mod:`envs.oran_tractor`); its problem is nearly
+degenerate (issue 13), which is why this env replaced it as ``OranSlicing-v0``.
 
 ## Action Space
-``Discrete(7)``: 0 keep; 1 mMTC→URLLC, 2 mMTC→eMBB, 3 URLLC→mMTC, 4 URLLC→eMBB,
-5 eMBB→mMTC, 6 eMBB→URLLC (one RBG). A move that would leave its donor with no RBG is
-invalid: :meth:`OranSlicingEnv.action_masks` masks it (sb3-contrib ``MaskablePPO``) and,
-if taken anyway, it keeps the split.
+``Discrete(120)``: the index of the split ``(mMTC, URLLC, eMBB)`` in
+:data:`ran.slicing.fluid.SPLITS` (every split of 17 RBGs with >= 1 RBG per slice, in
+lexicographic order), in force for the next 100 ms. ``action_masks()`` allows all of them.
 
 ## Observation Space
-``Box(float32)``: ``[n_mMTC, n_URLLC, n_eMBB, rb_mMTC, rb_URLLC, rb_eMBB]`` (users 0..10,
-RBGs 1..15). With ``kpm_obs: true``, 12 more entries: per slice (mMTC, URLLC, eMBB) the
-mean over its UEs of the last report's downlink bit rate (Mbps, ≤ 40), buffer (kB, ≤ 10⁴),
-requested and granted PRBs (per TTI, ≤ 51), each clipped to its bound; all 0 before the
-first report.
+``Box(float32, 18)``, per slice (mMTC, URLLC, eMBB) in the last 100 ms period: RBGs in
+force (1..15); offered and served load (Mbit/s, <= 100); mean backlog (kbit, <= 10^4);
+score (0..1); mean spectral efficiency of its UEs' channels (bits per PRB per TTI, <= 800).
+All but the RBGs are 0 before the first period.
 
 ## Rewards
-The mean over all UEs of TRACTOR's per-UE performance score in the report that follows
-the action (:func:`ran.slicing.scores.ue_scores`): eMBB ``clip((1.5 + tx/4 - buf·8/1e6)/3,
-0, 1)``; URLLC 1 for an empty buffer, 0 if nothing was sent, else
-``max(0, 1 - buf·8/1e6/tx)``; mMTC ``1/slice_prb`` if nothing was requested, else
-``min(1, granted/requested)``. In [0, 1].
+The weighted mean (default equal weights) of the three slice scores of the period, each in
+[0, 1]: eMBB and mMTC, the share of the slice's pending bits (backlog + arrivals) served;
+URLLC, the share of its bits delivered within 10 ms (1 when nothing arrived).
 
 ## Starting State
-Users per slice from ``users`` (or drawn from ``user_combos`` each episode); the RBG split
-``rbgs``, or drawn uniformly among valid splits when ``rbgs`` is null; empty buffers.
+Split ``rbgs`` (default (3, 5, 9)); placements, shadowing, fading and session states drawn
+from the episode's stream; empty buffers.
 
 ## Episode End
-Truncated at ``horizon`` simulated seconds (``horizon / 0.25`` steps); never terminated.
+Truncated after ``horizon`` simulated seconds (default 20 s, 200 steps); never terminated.
 
 ## Arguments
-``users`` (3 counts 0..10), ``user_combos`` (list of them, or null), ``rbgs`` (split
-summing to 17, or null = random), ``schedulers`` (rr/wf/pf per slice), ``traffic``
-(trace/commag), ``embb_rate_mbps``, ``distance`` (close/medium/far/mixed), ``mobility``
-(static/mobile), ``snr_at_20m_db``, ``pathloss_exponent``, ``kpm_obs``, ``horizon`` (s).
+The :class:`ran.slicing.scenario.CellConfig` keys (``users``, ``placements``,
+``snr_at_20m_db``, ``pathloss_exponent``, ``shadowing_db``, ``embb_rate_mbps``, ``embb_on_s``,
+``embb_off_s``, ``urllc_rate_pps``, ``urllc_burst_s``, ``urllc_calm_s``, ``mmtc_rate_pps``,
+``mmtc_storm_s``, ``mmtc_calm_s``, ``weights``), plus ``rbgs`` and ``horizon`` (s, a whole
+number of 100 ms periods).
 
 ## Baselines
-``expert``: towards the fixed (3, 5, 9) split; ``random``: TRACTOR's random policy (one
-of the 7 actions uniformly); ``keep``: never moves.
+``expert`` (TRACTOR's fixed (3, 5, 9)), ``mmtc1`` (fixed (1, 8, 8)), ``proportional`` (RBGs
+proportional to each slice's last-period PRB need), ``best_fixed`` (hindsight, all 120 fixed
+splits), ``oracle`` (one-step clairvoyant: tries every split on a copy of the state with the
+period's own random numbers), ``maskable_ppo`` (learned, 200k steps). TRACTOR's tabular Q
+is not registered here: its state (user counts, split) does not see the traffic that this
+problem turns on. ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")``
+returns :class:`envs.oran_vector.OranSlicingVectorEnv`, N copies in one compiled call,
+bit-identical to N of these envs.
 
 ## Version History
-v0: initial version.
+v0: the contested cell (was the TRACTOR setting, now ``netsim/OranSlicing-TRACTOR-v0``).
 """
 
 from __future__ import annotations
@@ -55,138 +65,137 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import SimEnv, Simulation
-from ran.slicing.gnb import SlicingGnb
-from ran.slicing.kpm import REPORT_S
+from netsim.baselines import Baseline, fixed_candidates
+from ran.slicing.fluid import DECISION_S, SPLITS, FluidCell, split_index
 from ran.slicing.phy import N_RBG
-from ran.slicing.policies import (
-    MOVES,
-    N_ACTIONS,
-    action_between,
-    action_mask,
-    apply_action,
-    expert_action,
-    tractor_random_rbgs,
-)
-from ran.slicing.scenario import MAX_UES_PER_SLICE, RanConfig, Rbg, UserCount, build_gnb
-from ran.slicing.scores import slice_means, ue_scores
+from ran.slicing.scenario import CellConfig, Rbg
 
-__all__ = ["OranSlicingConfig", "OranSlicingEnv"]
+__all__ = ["OranSlicingConfig", "OranSlicingEnv", "baselines", "observe", "OBS_HIGH"]
 
-_KPM_OBS = (
-    "tx_brate downlink [Mbps]",
-    "dl_buffer [bytes]",
-    "sum_requested_prbs",
-    "sum_granted_prbs",
-)
-_KPM_SCALE = np.array([1.0, 1e-3, 1 / 250, 1 / 250])  # Mbps, kB, PRBs per TTI
-_KPM_HIGH = np.array([40.0, 1e4, 51.0, 51.0])  # observations are clipped to these
+#: observation upper bounds: RBGs, offered and served Mbit/s, backlog kbit, score, bits/PRB/TTI
+OBS_HIGH = np.repeat([N_RBG - 2, 100.0, 100.0, 1e4, 1.0, 800.0], 3).astype(np.float32)
+OBS_LOW = np.repeat([1.0, 0, 0, 0, 0, 0], 3).astype(np.float32)
+_STREAM = "ran.cell"
 
 
-class OranSlicingConfig(RanConfig):
-    rbgs: tuple[Rbg, Rbg, Rbg] | None = Field(
-        None, description="initial RBGs of (mMTC, URLLC, eMBB) summing to 17; null = random"
+class OranSlicingConfig(CellConfig):
+    rbgs: tuple[Rbg, Rbg, Rbg] = Field(
+        (3, 5, 9), description="initial RBGs of (mMTC, URLLC, eMBB), summing to 17"
     )
-    user_combos: list[tuple[UserCount, UserCount, UserCount]] | None = Field(
-        None, min_length=1, description="draw the users of each episode from these"
-    )
-    kpm_obs: bool = Field(False, description="add per-slice KPM aggregates to the observation")
-    horizon: float = Field(30.0, gt=0, le=3600, description="episode length (simulated s)")
+    horizon: float = Field(20.0, gt=0, le=3600, description="episode length (simulated s)")
 
     @model_validator(mode="after")
-    def _combos(self):
-        for c in self.user_combos or ():
-            if sum(c) < 1:
-                raise ValueError("user_combos: every combination needs at least one UE")
+    def _periods(self):
+        if sum(self.rbgs) != N_RBG:
+            raise ValueError(f"rbgs: the split must sum to {N_RBG} RBGs (got {sum(self.rbgs)})")
+        n = self.horizon / DECISION_S
+        if abs(n - round(n)) > 1e-9 or round(n) < 1:
+            raise ValueError(f"horizon: must be a whole number of {DECISION_S} s periods")
         return self
+
+    @property
+    def n_steps(self) -> int:
+        return round(self.horizon / DECISION_S)
+
+
+def observe(cell: FluidCell, out: np.ndarray) -> np.ndarray:
+    """Observations of every copy of ``cell`` into ``out`` ``(n, 18)`` (float32)."""
+    st = cell.stats
+    scale = 1.0 / (DECISION_S * 1e6)
+    cols = np.concatenate([cell.splits, st[:, 0] * scale, st[:, 1] * scale, st[:, 3] * 1e-3,
+                           st[:, 5], st[:, 6]], axis=1)  # fmt: skip
+    np.clip(cols, OBS_LOW, OBS_HIGH, out=cols)
+    out[:] = cols
+    return out
 
 
 class OranSlicingEnv(SimEnv):
     config_cls = OranSlicingConfig
-    decision_interval = REPORT_S
+    decision_interval = DECISION_S
 
     def __init__(self, config=None, render_mode=None, **kwargs):
         super().__init__(config, render_mode, **kwargs)
-        n_obs = 6 + (12 if self.config.kpm_obs else 0)
-        high = np.concatenate([[MAX_UES_PER_SLICE] * 3, [N_RBG - 2] * 3, np.tile(_KPM_HIGH, 3)])
-        high = high[:n_obs].astype(np.float32)
-        low = np.zeros(n_obs, dtype=np.float32)
-        low[3:6] = 1
-        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
-        self.action_space = gym.spaces.Discrete(N_ACTIONS)
-        self.gnb: SlicingGnb | None = None
-        self.users = tuple(self.config.users)
-        self._scored = None
-        self._ue_scores = np.zeros(0)
-        self._slice_scores = np.full(3, np.nan)
+        self.observation_space = gym.spaces.Box(OBS_LOW, OBS_HIGH, dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(len(SPLITS))
+        self.cell = FluidCell(1, self.config.params())
+        self._obs = np.zeros((1, OBS_HIGH.size), dtype=np.float32)
 
     def _setup(self, sim: Simulation, options) -> None:
-        c = self.config
-        if c.user_combos:
-            pick = sim.rng("env.users").integers(len(c.user_combos))
-            self.users = tuple(c.user_combos[int(pick)])
-        else:
-            self.users = tuple(c.users)
-        self.gnb = build_gnb(sim, c, users=self.users)
+        self.cell.reset_copy(0, sim.rng(_STREAM), self.config.rbgs)
+        sim.every(DECISION_S, self.cell.step, [0], first=0.0)
 
     def action_masks(self) -> np.ndarray:
-        """Valid actions in the current split (for sb3-contrib MaskablePPO)."""
-        rbgs = self.gnb.rbgs if self.gnb is not None else self.config.rbgs or (1, 1, N_RBG - 2)
-        return action_mask(rbgs)
+        """Every split is valid (for sb3-contrib MaskablePPO)."""
+        return np.ones(len(SPLITS), dtype=bool)
 
     def _apply(self, action) -> None:
-        rbgs = apply_action(self.gnb.split, int(action))
-        if rbgs != self.gnb.split:
-            self.gnb.set_rbgs(rbgs)
+        a = int(action)
+        if not 0 <= a < len(SPLITS):
+            raise ValueError(f"action: must be in 0..{len(SPLITS) - 1} (got {action})")
+        self.cell.splits[0] = SPLITS[a]
 
     def _observe(self) -> np.ndarray:
-        g = self.gnb
-        head = np.array((*g.users_per_slice().tolist(), *g.split), dtype=np.float32)
-        if not self.config.kpm_obs:
-            return head
-        agg = np.zeros((3, len(_KPM_OBS)))
-        if g.report is not None:
-            cols = np.minimum(np.stack([g.report[k] for k in _KPM_OBS], axis=1) * _KPM_SCALE,
-                              _KPM_HIGH)  # fmt: skip
-            for s in range(3):
-                members = g.slice_of == s
-                if members.any():
-                    agg[s] = cols[members].mean(axis=0)
-        return np.concatenate([head, agg.ravel().astype(np.float32)])
-
-    def _scores(self) -> np.ndarray:
-        """Per-UE scores of the last report and their mean per slice (computed once per
-        report)."""
-        g = self.gnb
-        if self._scored is not g.report:
-            self._ue_scores = ue_scores(g.report, g.slice_of)
-            self._slice_scores = slice_means(self._ue_scores, g.slice_of)
-            self._scored = g.report
-        return self._ue_scores
+        return observe(self.cell, self._obs)[0].copy()
 
     def _reward(self) -> float:
-        s = self._scores()
-        return float(s.sum() / s.size)
+        return float(self.cell.rewards[0])
 
     def _info(self) -> dict:
-        g = self.gnb
-        info = {"rbgs": g.split, "users": self.users}
-        if g.report is not None:
-            self._scores()
-            for name, v in zip(("mmtc", "urllc", "embb"), self._slice_scores.tolist(), strict=True):
-                info[f"score_{name}"] = v
+        st = self.cell.stats[0]
+        info = {"rbgs": tuple(self.cell.splits[0].tolist())}
+        for s, name in enumerate(("mmtc", "urllc", "embb")):
+            info[f"score_{name}"] = float(st[5, s])
+            info[f"lost_kbit_{name}"] = float(st[4, s] * 1e-3)
+            if s != 1:  # queueing delay by Little's law: mean backlog / throughput
+                thr = st[1, s] / DECISION_S
+                info[f"delay_ms_{name}"] = float(1e3 * st[3, s] / thr) if thr > 0 else 0.0
         return info
 
     def baseline_policies(self):
-        def expert(obs):
-            return expert_action(np.asarray(obs[3:6]).astype(int))
+        return {b.name: b.policy(self) for b in baselines() if b.kind == "heuristic"}
 
-        def random(obs):
-            rng = self.sim.rng("baseline.random")
-            rbgs = tuple(obs[3:6].astype(int).tolist())
-            if sum(rbgs) == N_RBG:  # TRACTOR's random move; an invalid one keeps the split
-                a = int(rng.integers(N_ACTIONS))
-                return a if a == 0 or rbgs[MOVES[a][0]] >= 2 else 0
-            users = tuple(int(x) for x in obs[:3])
-            return action_between(rbgs, tractor_random_rbgs(users, rbgs, rng))
 
-        return {"expert": expert, "random": random, "keep": lambda obs: 0}
+# -- baselines --------------------------------------------------------------------------------
+def proportional_split(obs) -> int:
+    """RBGs in proportion to each slice's PRB need in the last period, ``(offered + backlog)
+    / (bits per PRB per TTI × 100 TTIs)``, at least one each (largest remainders)."""
+    o = np.asarray(obs, dtype=float)
+    offered_bits = o[3:6] * DECISION_S * 1e6
+    backlog_bits = o[9:12] * 1e3
+    bpp = np.maximum(o[15:18], 1.0)
+    need = (offered_bits + backlog_bits) / (bpp * DECISION_S / 1e-3)
+    if need.sum() <= 0:
+        return split_index((3, 5, 9))
+    x = N_RBG * need / need.sum()
+    r = np.maximum(np.floor(x).astype(np.int64), 1)
+    while r.sum() > N_RBG:
+        r[np.argmax(r)] -= 1
+    while r.sum() < N_RBG:
+        r[np.argmax(x - r)] += 1
+    return split_index(r)
+
+
+def _oracle(env):
+    """One-step clairvoyant: the split with the best reward in the coming period, found by
+    running every split on a copy of the state with the period's own random numbers."""
+    cell = env.cell
+    return lambda _obs: int(np.argmax(cell.peek(0)))
+
+
+def baselines() -> list[Baseline]:
+    """The OranSlicing-v0 policies scored by ``netsim bench``."""
+    fixed = {"-".join(map(str, s)): i for i, s in enumerate(SPLITS.tolist())}
+    return [
+        Baseline("expert", "heuristic", policy=lambda _e: (lambda _o: split_index((3, 5, 9))),
+                 description="TRACTOR's expert split (3, 5, 9), fixed"),
+        Baseline("mmtc1", "heuristic", policy=lambda _e: (lambda _o: split_index((1, 8, 8))),
+                 description="mMTC at one RBG: (1, 8, 8), fixed"),
+        Baseline("proportional", "heuristic", policy=lambda _e: proportional_split,
+                 description="RBGs proportional to last period's PRB need per slice"),
+        Baseline("best_fixed", "hindsight", candidates=fixed_candidates(fixed),
+                 description="best fixed split in hindsight (all 120)"),
+        Baseline("oracle", "oracle", policy=_oracle,
+                 description="one-step clairvoyant on the same random numbers (120 splits)"),
+        Baseline("maskable_ppo", "learned", algo="MaskablePPO", timesteps=200_000,
+                 description="sb3-contrib MaskablePPO"),
+    ]  # fmt: skip

@@ -26,11 +26,16 @@ forecast (``forecast="planned"``) or a trained gradient-boosting forecaster
 ## Rewards
 Gigabits delivered during the step (ACM throughput of the serving link, shared with the
 beam's other users, zero while blocked, in outage or interrupted) minus
-``interruption_penalty`` Gbit per second of interruption the step's handover causes.
+``interruption_penalty`` Gbit per second of interruption the step's handover causes (the
+change of that running total). ``info`` reports ``delivered_gb`` and ``outage_s`` so far.
 
 ## Starting State
-A new flight between two random airports ``min_km``-``max_km`` apart, departing at a random
-time of the world's day; the terminal starts on the best measured candidate.
+A flight between two airports ``min_km``-``max_km`` apart, departing at a random time of the
+world's day, drawn from a pool of ``flight_pool`` flights of the world (flown once, their
+ephemerides, candidate links and forecasts computed on first use and cached in the process:
+the physics of every flight is complete, only the set of flights is finite). With
+``flight_pool = 0`` every episode flies a fresh plan (the v0 behaviour; ~5 s per reset). The
+terminal starts with no link and picks one at the first epoch.
 
 ## Episode End
 Terminated at touchdown (the model calls ``DecisionPoint.finish()``); truncated at ``horizon``
@@ -42,19 +47,27 @@ of the world's providers to offer), ``min_km``, ``max_km``, ``candidates``,
 ``decision_interval_s``, ``forecast``, ``forecaster_path``, ``forecast_horizon_s``,
 ``interruptions`` (beam_s, satellite_s, leo_satellite_s, provider_s, leo_slot_s,
 make_before_break),
-``interruption_penalty``, ``acm_margin_db``, ``horizon``.
+``interruption_penalty``, ``acm_margin_db``, ``horizon``, ``flight_pool``.
 
 ## Baselines
-``reactive``, ``max_elevation``, ``max_remaining_visibility``, ``best_predicted``,
-``predictive`` (the policies of :mod:`satellite.handover` applied to the full candidate set,
-mapped to a slot), ``stay`` and ``random``.
+:func:`baselines` (registered for ``netsim bench``): ``random``; heuristics ``reactive``,
+``max_elevation``, ``max_remaining_visibility`` (from the plan's elevation mask only),
+``predictive`` (the classifier-style rule on the env's own forecast); ``oracle``: the
+clairvoyant schedule of :func:`satellite.handover.clairvoyant_schedule` (a Viterbi pass over
+the episode's links, all of them known, among the candidates the slots offer; a strong
+reference, not a proven bound). ``baseline_policies()`` also has ``perfect_forecast``: the
+predictive rule fed the true Es/N0 at t + h. The policies of :mod:`satellite.handover` see the full
+candidate set and are mapped to a slot ("stay" when their choice is not among the slots).
 
 ## Version History
-v0: initial version.
+v0: initial version. v0 (issue 17): flights from a cached pool (``flight_pool``), reward as
+the change of a running total, engine process accounts a decision interval at once, the
+registered baselines with a perfect-forecast oracle.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from typing import Literal
 
@@ -63,19 +76,28 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import Config, SimEnv, Simulation
+from netsim.baselines import Baseline
+from netsim.rng import derive_seed
 from satellite.dataset import DatasetConfig, WorldConfig, build_world, make_plans, radar_features
-from satellite.handover import POLICIES, Interruptions, LinkView
-from satellite.links import KIND_LEO, evaluate_links
+from satellite.handover import POLICIES, Interruptions, LinkView, clairvoyant_schedule
+from satellite.links import BLOCKED_DB, KIND_LEO, evaluate_links
 from satellite.model import FlightSession, planned_forecast
 from satellite.platforms import fly
-from satellite.predict import DEFAULT_EDGES_DB, forecast_links, shortlist
+from satellite.predict import DEFAULT_EDGES_DB, _lead, forecast_links, shortlist
 from satellite.scenario import InterruptionConfig
 
-__all__ = ["SatelliteHandoverConfig", "SatelliteHandoverEnv"]
+__all__ = [
+    "SatelliteHandoverConfig",
+    "SatelliteHandoverEnv",
+    "SatelliteHandoverLEOEnv",
+    "baselines",
+]
 
 N_FEATURES = 9
 _WORLDS: dict[tuple[str, int], object] = {}
 _FORECASTERS: dict[str, object] = {}
+_POOLS: dict[str, list] = {}
+_EPISODES: dict[tuple[str, int], tuple] = {}
 
 
 class SatelliteHandoverConfig(Config):
@@ -93,6 +115,9 @@ class SatelliteHandoverConfig(Config):
     interruption_penalty: float = Field(0.05, ge=0, description="Gbit per second of interruption")
     acm_margin_db: float = Field(0.5, ge=0)
     horizon: float = Field(4 * 3600.0, gt=0, description="episode cap (simulated s)")
+    flight_pool: int = Field(
+        32, ge=0, le=4096, description="flights of the world episodes draw from (0: fresh each)"
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -140,32 +165,53 @@ class SatelliteHandoverEnv(SimEnv):
         self.observation_space = gym.spaces.Box(-3.0, 5.0, (k * N_FEATURES,), dtype=np.float32)
         self.model: FlightSession | None = None
         self.slots = np.full(k, -1)
-        self._delivered_mark = 0.0
 
     # -- episode -------------------------------------------------------------------------------
-    def _setup(self, sim: Simulation, options) -> None:
+    def _pool_key(self) -> str:
+        c = self.config
+        keep = {"world", "world_seed", "providers", "min_km", "max_km", "forecast",
+                "forecaster_path", "forecast_horizon_s", "flight_pool"}  # fmt: skip
+        return c.model_dump_json(include=keep)
+
+    def _flight(self, seed: int, index: int | None):
+        """(traj, links, pred, p_good) of pool flight ``index`` (cached), or of a fresh flight
+        from ``seed`` when ``index`` is None."""
+        c = self.config
+        ds = DatasetConfig(world=c.world, flights=1, min_km=c.min_km, max_km=c.max_km)
+        if index is None:
+            return self._evaluate(fly(make_plans(ds, seed, n=1, prefix="E"))[0])
+        key = self._pool_key()
+        if key not in _POOLS:
+            pool_seed = derive_seed(c.world_seed, "satellite_env/pool")
+            _POOLS[key] = fly(make_plans(ds, pool_seed, n=c.flight_pool, prefix="P"))
+        if (key, index) not in _EPISODES:
+            _EPISODES[(key, index)] = self._evaluate(_POOLS[key][index])
+        return _EPISODES[(key, index)]
+
+    def _evaluate(self, traj):
         c = self.config
         world = _world(c)
-        rng = sim.rng("flight")
-        ds = DatasetConfig(world=c.world, flights=1, min_km=c.min_km, max_km=c.max_km)
-        plan = make_plans(ds, int(rng.integers(2**31)), n=1, prefix="E")[0]
-        self.traj = fly([plan])[0]
-        self.ls = evaluate_links(world, self.traj, c.providers)
+        ls = evaluate_links(world, traj, c.providers)
         if c.forecast == "ml":
             model = _forecaster(c.forecaster_path)
-            radar = radar_features(world, self.traj, c.world_seed)
+            radar = radar_features(world, traj, c.world_seed)
             pred, pgood = forecast_links(
-                model, self.ls, self.traj, radar, shortlist(self.ls), c.world.max_scan_deg
+                model, ls, traj, radar, shortlist(ls), c.world.max_scan_deg
             )
-            pred = np.where(
-                np.isfinite(pred), pred, planned_forecast(self.ls, self.traj, model.horizon_s)
-            )
+            pred = np.where(np.isfinite(pred), pred, planned_forecast(ls, traj, model.horizon_s))
             pgood = np.where(np.isfinite(pgood), pgood, (pred >= DEFAULT_EDGES_DB[1]).astype(float))
         else:
-            pred = planned_forecast(self.ls, self.traj, c.forecast_horizon_s)
+            pred = planned_forecast(ls, traj, c.forecast_horizon_s)
             pgood = (pred >= DEFAULT_EDGES_DB[1]).astype(float)
-        ic = c.interruptions
-        cost = Interruptions(**ic.model_dump())
+        return traj, ls, pred, pgood, _slot_order(ls, c.candidates), _static_features(ls, pred)
+
+    def _setup(self, sim: Simulation, options) -> None:
+        c = self.config
+        rng = sim.rng("flight")
+        seed = int(rng.integers(2**31))
+        index = int(rng.integers(c.flight_pool)) if c.flight_pool else None
+        self.traj, self.ls, pred, pgood, self._order, self._static = self._flight(seed, index)
+        cost = Interruptions(**c.interruptions.model_dump())
         self.model = FlightSession(
             sim,
             self.ls,
@@ -175,28 +221,31 @@ class SatelliteHandoverEnv(SimEnv):
             decision_interval_s=c.decision_interval_s,
             acm_margin_db=c.acm_margin_db,
         )
-        self._delivered_mark = 0.0
         self._view: LinkView | None = None
+
+    def true_future(self) -> tuple[np.ndarray, np.ndarray]:
+        """The perfect forecast: true Es/N0 of every candidate at t + ``forecast_horizon_s``
+        (``BLOCKED_DB`` when not usable then) and its P(good) in {0, 1}. For the oracle."""
+        ls, h = self.ls, self.config.forecast_horizon_s
+        if getattr(self, "_truth_for", None) is not ls:  # once per flight
+            usable = ls.visible & ~ls.blocked
+            truth = _lead(np.where(usable, ls.esn0_db, BLOCKED_DB), h)
+            self._truth = (truth, (truth >= DEFAULT_EDGES_DB[1]).astype(float))
+            self._truth_for = ls
+        return self._truth
 
     def _slots(self, v: LinkView) -> np.ndarray:
         """Candidate index per slot: the serving link first, then the best usable others by
-        measured Es/N0 with at most two beams per satellite."""
+        measured Es/N0 with at most two beams per satellite (precomputed per second)."""
         k = self.config.candidates
+        s = v.serving
+        row = self._order[v.t]
+        if s < 0:
+            return row[:k].copy()
         out = np.full(k, -1)
-        first = v.serving if v.serving >= 0 else -1
-        order = np.argsort(-np.where(v.usable, v.esn0_db, -np.inf), kind="stable")
-        per_sat: dict[int, int] = {}
-        chosen = [first] if first >= 0 else []
-        if first >= 0:
-            per_sat[int(v.sat_key[first])] = 1
-        for c in order:
-            if len(chosen) >= k or not v.usable[c]:
-                break
-            if c == first or per_sat.get(int(v.sat_key[c]), 0) >= 2:
-                continue
-            per_sat[int(v.sat_key[c])] = per_sat.get(int(v.sat_key[c]), 0) + 1
-            chosen.append(int(c))
-        out[: len(chosen)] = chosen
+        out[0] = s
+        rest = row[(row != s)][: k - 1]
+        out[1 : 1 + rest.size] = rest
         return out
 
     def _current_view(self) -> LinkView | None:
@@ -218,36 +267,27 @@ class SatelliteHandoverEnv(SimEnv):
 
     def _observe(self) -> np.ndarray:
         k = self.config.candidates
-        obs = np.zeros((k, N_FEATURES), dtype=np.float32)
         v = self._current_view()
         if v is None:
             self.slots = np.full(k, -1)
-            return obs.ravel()
-        self.slots = self._slots(v)
-        ls = self.ls
-        for i, c in enumerate(self.slots):
-            if c < 0:
-                continue
-            pred = v.pred_esn0_db[c] if np.isfinite(v.pred_esn0_db[c]) else v.esn0_db[c]
-            pg = v.p_good[c] if np.isfinite(v.p_good[c]) else 0.0
-            obs[i] = (
-                1.0,
-                np.clip(v.esn0_db[c], -20, 30) / 10.0,
-                np.clip(pred, -20, 30) / 10.0,
-                np.clip(v.el_deg[c], 0, 90) / 90.0,
-                np.clip(ls.load[v.t, c] / 20.0, 0, 5),
-                float(c == v.serving),
-                float(ls.kind[c] == KIND_LEO),
-                np.clip(v.cost_s[c] / 30.0, 0, 2),
-                pg,
-            )
+            return np.zeros(k * N_FEATURES, dtype=np.float32)
+        self.slots = slots = self._slots(v)
+        valid = slots >= 0
+        c = np.where(valid, slots, 0)
+        obs = np.empty((k, N_FEATURES), dtype=np.float32)
+        obs[:, 0] = 1.0
+        obs[:, 1] = np.clip(v.esn0_db[c], -20, 30) / 10.0
+        obs[:, 2:6] = self._static[v.t, c]  # forecast, elevation, load, LEO
+        obs[:, 6] = c == v.serving
+        obs[:, 7] = np.clip(v.cost_s[c] / 30.0, 0, 2)
+        pg = v.p_good[c]
+        obs[:, 8] = np.where(pg > 0, np.minimum(pg, 1.0), 0.0)  # NaN (no forecast) -> 0
+        obs[~valid] = 0.0
         return obs.ravel()
 
-    def _reward(self) -> float:
-        total = self.model.delivered.value / 1e9
-        r = total - self._delivered_mark
-        self._delivered_mark = total
-        return float(r - self.config.interruption_penalty * self.model.last_switch_cost_s)
+    def _reward_total(self) -> float:
+        m = self.model
+        return m.delivered.value / 1e9 - self.config.interruption_penalty * m.switch_cost_s
 
     def _terminated(self) -> bool:
         return bool(self.model is not None and self.model.done)
@@ -270,12 +310,47 @@ class SatelliteHandoverEnv(SimEnv):
         return mask
 
     # -- baselines -----------------------------------------------------------------------------
-    def _as_slot(self, policy):
+    def _as_slot(self, policy, perfect: bool = False):
+        """``obs -> slot`` running a :mod:`satellite.handover` policy on the full view (with
+        the true future as its forecast when ``perfect``)."""
+
         def act(_obs):
             v = self._current_view()
             if v is None:
                 return 0
+            if perfect:
+                truth, good = self.true_future()
+                v = dataclasses.replace(v, pred_esn0_db=truth[v.t], p_good=good[v.t])
             target = int(policy(v))
+            hit = np.flatnonzero(self.slots == target)
+            return int(hit[0]) if hit.size else 0
+
+        return act
+
+    def _oracle(self):
+        """``obs -> slot`` following :func:`satellite.handover.clairvoyant_schedule` of the
+        episode (computed at its first decision, over the candidates the slots offer)."""
+        state = {"for": None, "plan": None}
+        c = self.config
+
+        def act(_obs):
+            v = self._current_view()
+            if v is None:
+                return 0
+            if state["for"] is not self.model:
+                sess = self.model.session
+                k = c.candidates
+                epochs = np.arange(0, self.ls.t_s.size, c.decision_interval_s)
+                allowed = np.zeros((epochs.size, self.ls.n), dtype=bool)
+                top = self._order[epochs, : k - 1]
+                rows = np.repeat(np.arange(epochs.size), top.shape[1])
+                ok = top.ravel() >= 0
+                allowed[rows[ok], top.ravel()[ok]] = True
+                state["plan"] = clairvoyant_schedule(
+                    sess, c.decision_interval_s, c.interruption_penalty, allowed
+                )
+                state["for"] = self.model
+            target = int(state["plan"][v.t // c.decision_interval_s])
             hit = np.flatnonzero(self.slots == target)
             return int(hit[0]) if hit.size else 0
 
@@ -284,6 +359,8 @@ class SatelliteHandoverEnv(SimEnv):
     def baseline_policies(self):
         out = {name: self._as_slot(factory()) for name, factory in POLICIES.items()}
         out["stay"] = lambda _obs: 0
+        out["perfect_forecast"] = self._as_slot(POLICIES["predictive"](), perfect=True)
+        out["oracle"] = self._oracle()
         out.update(super().baseline_policies())
         return out
 
@@ -300,3 +377,106 @@ class SatelliteHandoverEnv(SimEnv):
         ax.set_xlabel("minutes")
         ax.set_ylabel("serving Es/N0 (dB)")
         ax.set_title(f"{self.traj.name}  {self._render_text()}", fontsize=7)
+
+
+def _slot_order(ls, k: int) -> np.ndarray:
+    """``(T, k + 1)`` usable candidates by measured Es/N0, best first, at most two beams per
+    satellite (-1 pads)."""
+    usable = ls.visible & ~ls.blocked
+    v = np.where(usable, ls.esn0_meas_db, -np.inf)
+    n_t, n_c = v.shape
+    if n_c == 0:
+        return np.full((n_t, k + 1), -1)
+    key = ls.provider.astype(np.int64) * 1_000_000 + ls.sat.astype(np.int64)
+    keep = np.zeros((n_t, n_c), dtype=bool)
+    rows = np.arange(n_t)[:, None]
+    for kk in np.unique(key):
+        cols = np.flatnonzero(key == kk)
+        top = np.argsort(-v[:, cols], axis=1, kind="stable")[:, :2]
+        keep[rows, cols[top]] = True
+    v = np.where(keep, v, -np.inf)
+    order = np.argsort(-v, axis=1, kind="stable")[:, : k + 1]
+    order = np.where(np.isfinite(np.take_along_axis(v, order, axis=1)), order, -1)
+    if order.shape[1] < k + 1:
+        order = np.pad(order, ((0, 0), (0, k + 1 - order.shape[1])), constant_values=-1)
+    return order
+
+
+def _static_features(ls, pred) -> np.ndarray:
+    """``(T, C, 4)`` float32: forecast Es/N0/10, elevation/90, beam load/20, is LEO."""
+    esn0 = ls.esn0_meas_db
+    p = np.where(np.isfinite(pred), pred, esn0)
+    out = np.empty((*esn0.shape, 4), dtype=np.float32)
+    out[..., 0] = np.clip(p, -20, 30) / 10.0
+    out[..., 1] = np.clip(ls.el_deg, 0, 90) / 90.0
+    out[..., 2] = np.clip(ls.load / 20.0, 0, 5)
+    out[..., 3] = (ls.kind == KIND_LEO)[None, :]
+    return out
+
+
+def _heuristic(name: str, description: str) -> Baseline:
+    return Baseline(
+        name,
+        "heuristic",
+        policy=lambda env: env._as_slot(POLICIES[name]()),
+        description=description,
+    )
+
+
+def baselines() -> list[Baseline]:
+    """The SatelliteHandover-v0 policies scored by ``netsim bench``."""
+    return [
+        _heuristic("reactive", "switch to the best measured link when Es/N0 < 5.5 dB"),
+        _heuristic("max_elevation", "serve from the highest satellite (2° hysteresis)"),
+        _heuristic(
+            "max_remaining_visibility",
+            "keep the satellite; when lost, take the one above the mask longest (plan only)",
+        ),
+        _heuristic("predictive", "switch when the env's forecast says degraded at t + h"),
+        Baseline(
+            "oracle",
+            "oracle",
+            policy=lambda env: env._oracle(),
+            description="clairvoyant schedule: Viterbi over the slots' candidates, all links known",
+        ),
+    ]
+
+
+# -- LEO-only variant ---------------------------------------------------------------------------
+def _leo_world() -> WorldConfig:
+    """Starlink's 53° shell (2021-08-05 TLEs, ~550 km) and the OneWeb shell over Europe."""
+    from satellite.dataset import ProviderConfig, _default_providers
+
+    starlink = ProviderConfig(
+        name="STARLINK",
+        kind="leo",
+        tle_set="starlink",
+        satellites=[],
+        shell_inclination_deg=53.0,
+        shell_mean_motion=(15.0, 15.1),
+        pattern="bessel",
+        theta3db_deg=3.0,
+        cell_spacing_km=25.0,
+        eirp_dbw=36.0,
+        gt_dbk=10.0,
+        freq_ghz=11.7,
+        symbol_rate_msps=240.0,
+        mask_deg=25.0,
+        ci_db=12.0,
+        mean_users=10.0,
+    )
+    return WorldConfig(providers=[starlink, _default_providers()[2]])
+
+
+class SatelliteHandoverLEOConfig(SatelliteHandoverConfig):
+    world: WorldConfig = Field(default_factory=_leo_world)
+    candidates: int = Field(12, ge=2, le=32)
+
+
+class SatelliteHandoverLEOEnv(SatelliteHandoverEnv):
+    """``netsim/SatelliteHandover-LEO-v0``: the same task with only LEO providers (Starlink's
+    53° shell and OneWeb, from the bundled 2021-08-05 TLEs) and 12 candidate slots: many
+    satellites in view, a satellite change every few minutes, reconfiguration at 15-s
+    boundaries. See :class:`SatelliteHandoverEnv` for the spaces, reward and baselines."""
+
+    config_cls = SatelliteHandoverLEOConfig

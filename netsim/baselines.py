@@ -132,6 +132,11 @@ def register_baselines(env_id: str, source: str | Callable[[], list[Baseline]]) 
 
 
 def _load_plugins() -> None:
+    """Env plugins register their baselines along with their ids (``envs.register_all``);
+    packages may also register baselines alone through the ``netsim.baselines`` group."""
+    from .registry import load_env_plugins
+
+    load_env_plugins()
     for ep in entry_points(group=BASELINE_GROUP):
         ep.load()()
 

@@ -38,6 +38,7 @@ from .baselines import KINDS, Baseline, baselines_for
 from .errors import ConfigError
 from .progress import progress_bar
 from .registry import env_ids, load_env_plugins, require_env_id
+from .results import check_output_kind
 from .rng import derive_seed
 from .stats import t_interval
 from .tables import markdown_table
@@ -328,7 +329,7 @@ def bench(
     if env_config and len(ids) != 1:
         raise ConfigError("--set: env overrides need exactly one env id")
     if out is not None:
-        _check_out(Path(out), force)
+        check_output_kind(out, "bench", force)
     ep_seeds = episode_seeds(seed, seeds)
     tasks: list[BenchTask] = []
     kinds: dict[tuple[str, str], str] = {}
@@ -387,14 +388,6 @@ def _as_completed(pending):
     return cf.as_completed(list(pending))
 
 
-def _check_out(out: Path, force: bool) -> None:
-    from . import results
-
-    check = getattr(results, "check_output_kind", None)
-    if check is not None:
-        check(out, "bench", force)
-
-
 def _write(out, episodes, board, check, failures, manifest) -> None:
     from .results import (
         MANIFEST,
@@ -407,7 +400,7 @@ def _write(out, episodes, board, check, failures, manifest) -> None:
         write_parquet,
     )
 
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, "bench", force=True) as tmp:
         write_parquet(episodes, tmp / "episodes.parquet")
         write_parquet(board, tmp / "leaderboard.parquet")
         check.to_csv(tmp / "contested.csv", index=False)

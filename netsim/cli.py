@@ -1,4 +1,4 @@
-"""The ``netsim`` command line: run, sweep, train, list, check.
+"""The ``netsim`` command line: run, sweep, train, list, show, check.
 
 Bad input (unknown key, wrong type, out-of-range value, missing file, unknown scenario or
 env id, malformed option) prints one line ``error: ...`` on stderr and exits with code 2,
@@ -31,6 +31,18 @@ SetOpt = Annotated[
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Root seed (default: preset's).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an output folder holding results of another kind."),
+]
+PresetOpt = Annotated[
+    str | None,
+    typer.Option("--preset", "-p", help="Named preset (see 'netsim show NAME')."),
+]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
+]
 
 
 def _echo_table(df, max_rows: int = 30) -> None:
@@ -44,20 +56,35 @@ def _echo_table(df, max_rows: int = 30) -> None:
 
 @app.command()
 def run(
-    scenario: Annotated[str, typer.Argument(help="Scenario name or YAML file.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario name or YAML file (omit with --from).")
+    ] = None,
     set_: SetOpt = None,
     seed: SeedOpt = None,
     reps: Annotated[int | None, typer.Option("--reps", help="Replications.")] = None,
+    preset: PresetOpt = None,
+    from_: Annotated[
+        Path | None,
+        typer.Option("--from", help="Repeat the run recorded in this manifest.json."),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Results folder.")] = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run a scenario's replications; write results.parquet, summary.csv, manifest.json, PNGs."""
     from .runner import run_scenario
-    from .scenario import resolve
+    from .scenario import resolve, resolve_manifest
 
-    resolved = resolve(scenario, set_ or [], seed=seed, reps=reps)
+    if from_ is not None:
+        if scenario is not None or preset is not None:
+            raise ConfigError("--from: give either a manifest or a scenario (and --preset)")
+        resolved = resolve_manifest(from_, set_ or [], seed=seed, reps=reps)
+    elif scenario is None:
+        raise ConfigError("run needs a scenario name, a YAML file or --from MANIFEST")
+    else:
+        resolved = resolve(scenario, set_ or [], seed=seed, reps=reps, preset=preset)
     out = out or Path("results") / resolved.scenario.name
-    _, summary = run_scenario(resolved, out, progress=not quiet)
+    _, summary = run_scenario(resolved, out, progress=not quiet, force=force)
     if not quiet:
         _echo_table(summary)
     typer.echo(f"results written to {out}")
@@ -76,14 +103,14 @@ def sweep(
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per point.")] = None,
     seed: SeedOpt = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-    ] = None,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Run only missing or failed runs.")
     ] = False,
+    preset: PresetOpt = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Sweep folder.")] = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run a scenario over a grid of parameters, locally or on a Dask cluster."""
@@ -91,11 +118,16 @@ def sweep(
 
     if workers is not None and scheduler is not None:
         raise ConfigError("--workers and --scheduler exclude each other")
-    plan = plan_sweep(scenario, grid or [], reps=reps, seed=seed, sets=set_ or [], random=random)
+    if resume and force:
+        raise ConfigError("--resume and --force exclude each other")
+    plan = plan_sweep(
+        scenario, grid or [], reps=reps, seed=seed, sets=set_ or [], random=random, preset=preset
+    )
     out = out or Path("results") / f"sweep-{plan.scenario}"
     report = run_sweep(
-        plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet
-    )
+        plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet,
+        force=force,
+    )  # fmt: skip
     typer.echo(
         f"{report.done} done, {report.failed} failed, {report.skipped} already present "
         f"of {report.total}; results in {report.out}"
@@ -116,6 +148,7 @@ def train(
     eval_episodes: Annotated[int, typer.Option("--eval-episodes")] = 10,
     subproc: Annotated[bool, typer.Option("--subproc", help="One process per env.")] = False,
     out: Annotated[Path | None, typer.Option("--out", "-o")] = None,
+    force: ForceOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Train an SB3 agent; save the model, evaluation vs baselines and a learning curve."""
@@ -125,7 +158,7 @@ def train(
     out = out or Path("results") / f"train-{env_id.split('/')[-1]}-{algo}"
     ev = do_train(
         env_id, algo, timesteps, n_envs, seed, out, apply_overrides({}, set_ or []),
-        eval_episodes, subproc, progress=not quiet,
+        eval_episodes, subproc, progress=not quiet, force=force,
     )  # fmt: skip
     if not quiet:
         _echo_table(ev.groupby("policy", sort=False)["return"].agg(["mean", "std"]).reset_index())
@@ -146,13 +179,9 @@ def bench_(
         int | None, typer.Option("--timesteps", help="Training budget (default: each env's).")
     ] = None,
     set_: SetOpt = None,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Local processes.")] = 1,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Dask scheduler address tcp://HOST:PORT.")
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace an output folder of another kind.")
-    ] = False,
+    workers: WorkersOpt = 1,
+    scheduler: SchedulerOpt = None,
+    force: ForceOpt = False,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Leaderboard folder.")] = None,
     quiet: QuietOpt = False,
 ) -> None:
@@ -197,6 +226,18 @@ def list_() -> None:
 
 
 @app.command()
+def show(
+    name: Annotated[str, typer.Argument(help="Scenario name, YAML file or env id.")],
+    preset: PresetOpt = None,
+) -> None:
+    """Print the resolved default config as YAML, each key with its type, bounds, unit and
+    description, and the presets that exist."""
+    from .show import describe
+
+    typer.echo(describe(name, preset=preset), nl=False)
+
+
+@app.command()
 def check(env_id: Annotated[str, typer.Argument(help="Env id to check.")]) -> None:
     """Run Gymnasium's and SB3's env checkers on an env."""
     import gymnasium as gym
@@ -237,8 +278,11 @@ def main(argv: list[str] | None = None) -> None:
     exits with code 2; Ctrl-C prints ``interrupted`` and exits with 130. Output folders are
     left as they were in both cases (see :func:`netsim.results.atomic_output_dir`).
     """
+    from .results import set_command_line
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     args = sys.argv[1:] if argv is None else list(argv)
+    set_command_line(["netsim", *args])
     if not args:  # bare `netsim`: the help text, exit code 2
         app(args=[], prog_name="netsim", standalone_mode=True)
     try:

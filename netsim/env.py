@@ -30,8 +30,9 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
+from pydantic import BaseModel
 
-from .config import Config, validate
+from .config import Config, deep_merge, validate
 from .engine import DecisionPoint, Simulation
 from .errors import ConfigError
 from .plotting import figure_to_rgb, new_figure
@@ -47,16 +48,34 @@ class SimEnv(gym.Env):
     Args:
         config: a mapping or a ``config_cls`` instance with the env's arguments.
         render_mode: ``None``, ``"ansi"`` or ``"rgb_array"``.
+        preset: name of an entry of the class's ``presets`` (named argument sets, e.g. an
+            earlier default kept for comparison); ``config`` and ``kwargs`` go over it, so
+            ``gym.make(id, preset="light", horizon=50)`` works.
         **kwargs: more arguments, merged over ``config`` (so ``gym.make(id, horizon=10)``
             works).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     config_cls: ClassVar[type[Config]] = Config
+    #: named argument sets: preset name -> config overrides (``netsim show ID`` lists them)
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: fixed decision epoch in simulated seconds; ``None`` means the model requests decisions
     decision_interval: float | None = None
 
-    def __init__(self, config: Any = None, render_mode: str | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        config: Any = None,
+        render_mode: str | None = None,
+        preset: str | None = None,
+        **kwargs: Any,
+    ):
+        if preset is not None:
+            if preset not in self.presets:
+                known = ", ".join(self.presets) or "none"
+                raise ConfigError(f"preset: unknown preset {preset!r} (presets: {known})")
+            if isinstance(config, BaseModel):
+                config = config.model_dump()
+            config = deep_merge(self.presets[preset], dict(config or {}))
         self.config = validate(self.config_cls, config, **kwargs)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             allowed = ", ".join(self.metadata["render_modes"])

@@ -19,16 +19,24 @@ ENV_GROUP = "netsim.envs"
 NAMESPACE = "netsim"
 
 
+#: ids registered by plugins outside the ``netsim`` namespace (``booth/Booth-v0``)
+_PLUGIN_IDS: set[str] = set()
+
+
 def load_env_plugins() -> None:
     """Run every registered env-registration function."""
     for ep in entry_points(group=ENV_GROUP):
+        before = set(gym.registry)
         ep.load()()
+        _PLUGIN_IDS.update(set(gym.registry) - before)
 
 
 def env_ids() -> list[str]:
-    """Every registered ``netsim/...`` env id."""
+    """Every registered ``netsim/...`` env id, and the ids that plugins registered."""
     load_env_plugins()
-    return sorted(i for i, spec in gym.registry.items() if spec.namespace == NAMESPACE)
+    return sorted(
+        i for i, spec in gym.registry.items() if spec.namespace == NAMESPACE or i in _PLUGIN_IDS
+    )
 
 
 def require_env_id(env_id: str) -> str:

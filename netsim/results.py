@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,12 @@ from .errors import ConfigError
 from .stats import summarize
 
 __all__ = [
+    "KINDS",
     "atomic_output_dir",
+    "check_output_kind",
+    "command_line",
+    "set_command_line",
+    "manifest_kind",
     "default_summary",
     "git_revision",
     "make_parents",
@@ -38,6 +44,8 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+#: the kinds of results folder; each manifest names its kind under ``"kind"``
+KINDS = ("run", "sweep", "train", "bench")
 _KEY_PACKAGES = (
     "netsim", "numpy", "scipy", "simpy", "networkx", "gymnasium", "stable-baselines3",
     "torch", "pandas", "pyarrow", "scikit-learn", "pydantic", "dask", "distributed",
@@ -114,16 +122,61 @@ def _replaceable(out: Path) -> bool:
     )
 
 
+def manifest_kind(out: str | Path) -> str | None:
+    """The kind (:data:`KINDS`) of the netsim results folder ``out``, or ``None`` when ``out``
+    holds no readable manifest. Manifests written before kinds existed are recognised by their
+    keys (a sweep has a ``fingerprint``, a training run an ``algo``, a run ``rep_seeds``)."""
+    try:
+        data = json.loads((Path(out) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("kind")
+    if isinstance(kind, str):
+        return kind
+    for key, guess in (("fingerprint", "sweep"), ("algo", "train"), ("rep_seeds", "run")):
+        if key in data:
+            return guess
+    return "unknown"
+
+
+def check_output_kind(out: str | Path, kind: str, force: bool = False) -> None:
+    """Refuse to replace a results folder of another kind.
+
+    ``netsim run --out <a sweep folder>`` would otherwise silently replace a whole sweep. A
+    missing or empty ``out``, or one holding results of the same ``kind``, passes; a folder
+    whose manifest names another kind raises a ConfigError unless ``force``. (A folder that is
+    not a netsim results folder at all is refused by :func:`atomic_output_dir` even with
+    ``force``.)
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    found = manifest_kind(out)
+    if found is None or found == kind or force:
+        return
+    raise ConfigError(
+        f"--out {Path(out)}: holds {found} results, not {kind} results; "
+        "choose another folder or pass --force to replace it"
+    )
+
+
 @contextlib.contextmanager
-def atomic_output_dir(out: str | Path) -> Iterator[Path]:
+def atomic_output_dir(
+    out: str | Path, kind: str | None = None, force: bool = False
+) -> Iterator[Path]:
     """Yield a temporary folder that replaces ``out`` when the block succeeds.
 
     ``out`` may be missing, empty, or an earlier netsim result (it has a manifest); any
-    other existing path is refused with a ConfigError before anything is written.
+    other existing path is refused with a ConfigError before anything is written. With a
+    ``kind``, an earlier result of another kind is refused too, unless ``force``
+    (:func:`check_output_kind`).
     """
     out = Path(out).resolve()
     if not _replaceable(out):
         raise ConfigError(f"--out {out}: exists and is not a netsim results folder; choose another")
+    if kind is not None:
+        check_output_kind(out, kind, force)
     created = make_parents(out)
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
@@ -170,5 +223,23 @@ def remove_empty(folders: list[Path]) -> None:
             return
 
 
-def command_line() -> str:
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+_COMMAND: list[str] | None = None
+
+
+def set_command_line(argv: list[str] | None) -> None:
+    """Record the command line the CLI is running (``["netsim", "run", ...]``), for
+    :func:`command_line`; ``None`` falls back to ``sys.argv``."""
+    global _COMMAND
+    _COMMAND = None if argv is None else list(argv)
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command that made this process's results, shell-quoted so it can be pasted back
+    (``netsim run mm1 --set 'stations=[{servers: 2}]'``). ``argv`` defaults to the command
+    recorded by :func:`set_command_line`, else ``sys.argv``."""
+    if argv is None:
+        argv = _COMMAND if _COMMAND is not None else sys.argv
+    args = list(argv)
+    if not args:
+        return "netsim"
+    return shlex.join([Path(args[0]).name, *args[1:]])

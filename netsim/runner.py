@@ -31,14 +31,18 @@ def rep_seed(seed: int, rep: int) -> int:
 
 
 def run_scenario(
-    resolved: Resolved, out: str | Path, progress: bool = True
+    resolved: Resolved, out: str | Path, progress: bool = True, force: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every replication, then write ``results.parquet``, ``summary.csv``, figures and
-    ``manifest.json`` into ``out`` (atomically). Returns (results, summary)."""
+    ``manifest.json`` into ``out`` (atomically). Returns (results, summary).
+
+    ``out`` may hold an earlier run (it is replaced); a sweep, training or bench folder is
+    refused unless ``force``. The manifest holds everything ``netsim run --from`` needs to
+    repeat the run bit for bit: scenario, resolved config, seed and reps."""
     sc = resolved.scenario
     seeds = [rep_seed(resolved.seed, r) for r in range(resolved.reps)]
     t0 = time.perf_counter()
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, kind="run", force=force) as tmp:
         frames = []
         with progress_bar(resolved.reps, sc.name, progress) as bar:
             for rep, seed in enumerate(seeds):
@@ -61,8 +65,10 @@ def run_scenario(
             sc.plot(results, resolved.config, tmp)
         write_json(
             {
+                "kind": "run",
                 "scenario": sc.name,
                 "source": resolved.source,
+                "preset": resolved.preset,
                 "config": resolved.config.model_dump(mode="json"),
                 "seed": resolved.seed,
                 "reps": resolved.reps,

@@ -25,6 +25,7 @@ import json
 import math
 import multiprocessing
 import os
+import shutil
 import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,9 +37,11 @@ import pandas as pd
 
 from .config import parse_value, set_dotted, validate
 from .errors import ConfigError
+from .lifeline import exit_with_parent
 from .progress import progress_bar
 from .results import (
     MANIFEST,
+    check_output_kind,
     command_line,
     default_summary,
     git_revision,
@@ -237,9 +240,10 @@ def plan_sweep(
     seed: int | None = None,
     sets: Sequence[str] = (),
     random: int | None = None,
+    preset: str | None = None,
 ) -> SweepPlan:
     """Validate everything up front (bad input raises before anything is written)."""
-    base = resolve(target, sets, seed=seed, reps=reps)
+    base = resolve(target, sets, seed=seed, reps=reps, preset=preset)
     grid = parse_grid(grid_items)
     if not grid:
         raise ConfigError("sweep needs at least one --grid key=v1,v2,...")
@@ -308,7 +312,10 @@ def make_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[
         yield SerialExecutor(), 1
         return
     ctx = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+    with cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    ) as ex:  # fmt: skip
         yield ex, 2 * workers
 
 
@@ -365,8 +372,10 @@ class SweepReport:
         return self.failed == 0
 
 
-def _prepare_out(out: Path, plan: SweepPlan, resume: bool) -> None:
+def _prepare_out(out: Path, plan: SweepPlan, resume: bool, force: bool = False) -> None:
     manifest = out / MANIFEST
+    if force and not resume and out.is_dir() and manifest.is_file():
+        shutil.rmtree(out)  # an earlier netsim result of any kind: --force replaces it
     if resume:
         if not manifest.is_file():
             raise ConfigError(f"--resume: {out} holds no sweep to resume")
@@ -377,6 +386,7 @@ def _prepare_out(out: Path, plan: SweepPlan, resume: bool) -> None:
         if old != plan.fingerprint():
             raise ConfigError(f"--resume: {out} holds a different sweep (scenario, config or grid)")
         return
+    check_output_kind(out, "sweep", force)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"--out {out}: exists; pass --resume to continue it or choose another")
     make_parents(out)
@@ -409,12 +419,18 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     progress: bool = True,
+    force: bool = False,
 ) -> SweepReport:
-    """Run the plan's missing specs and write parts, failures and ``summary.csv``."""
+    """Run the plan's missing specs and write parts, failures and ``summary.csv``.
+
+    ``out`` must be missing or empty, or hold this very sweep with ``resume``; ``force``
+    replaces an earlier netsim result of any kind (never a folder that is not one)."""
     out = Path(out).resolve()
+    if not resume:
+        check_output_kind(out, "sweep", force)
     with make_executor(workers, scheduler) as (ex, window):
         # the executor exists (a cluster answered) before anything is written
-        _prepare_out(out, plan, resume)
+        _prepare_out(out, plan, resume, force)
         todo = [s for s in plan.specs if not _part_path(out, s).is_file()]
         skipped = len(plan.specs) - len(todo)
         with progress_bar(len(todo), plan.scenario, progress) as bar:

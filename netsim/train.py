@@ -4,6 +4,7 @@ baseline policies with common random numbers."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from .errors import ConfigError
 from .evaluate import baseline_factories, evaluate_policies
 from .plotting import new_figure, save_figure
 from .progress import progress_bar
-from .registry import require_env_id
+from .registry import load_env_plugins, require_env_id
 from .results import (
     MANIFEST,
     atomic_output_dir,
@@ -27,7 +28,19 @@ from .results import (
 )
 from .stats import summarize
 
-__all__ = ["ALGOS", "train", "load_algo"]
+__all__ = ["ALGOS", "MAX_TRAIN_SEED", "train", "load_algo", "make_registered"]
+
+#: SB3 seeds NumPy's legacy generator and PyTorch, which take seeds in 0 .. 2**32 - 1
+MAX_TRAIN_SEED = 2**32 - 1
+
+
+def make_registered(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gym.make(env_id, **kwargs)`` after running the ``netsim.envs`` registrations.
+
+    A picklable env factory for subprocess workers (``SubprocVecEnv`` starts fresh
+    interpreters in which no netsim id is registered yet)."""
+    load_env_plugins()
+    return gym.make(env_id, **kwargs)
 
 #: algorithm name -> (module, class)
 ALGOS = {
@@ -108,12 +121,14 @@ def train(
     progress: bool = True,
     algo_kwargs: dict[str, Any] | None = None,
     torch_threads: int = 1,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Train ``algo`` on ``env_id`` and write model, evaluation, curve and manifest to ``out``.
 
     ``torch_threads`` caps PyTorch's intra-op threads: small MLP policies train fastest on one
     thread, and more only contend with the env workers. Returns the evaluation table
-    (policy, episode, seed, return, steps).
+    (policy, episode, seed, return, steps). ``out`` may hold an earlier training run; a run,
+    sweep or bench folder is refused unless ``force``.
     """
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
@@ -122,6 +137,8 @@ def train(
 
     env_id = require_env_id(env_id)
     algo_cls = load_algo(algo)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_TRAIN_SEED:
+        raise ConfigError(f"--seed: must be an integer in 0..{MAX_TRAIN_SEED} (got {seed!r})")
     for name, value, low in (
         ("timesteps", timesteps, 1),
         ("n-envs", n_envs, 1),
@@ -140,10 +157,11 @@ def train(
 
     torch.set_num_threads(torch_threads)
     t0 = time.perf_counter()
-    with atomic_output_dir(out) as tmp:
+    with atomic_output_dir(out, kind="train", force=force) as tmp:
         vec = make_vec_env(
-            env_id, n_envs=n_envs, seed=seed, env_kwargs={"config": env_config},
-            monitor_dir=str(tmp / "monitor"), vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
+            partial(make_registered, env_id), n_envs=n_envs, seed=seed,
+            env_kwargs={"config": env_config}, monitor_dir=str(tmp / "monitor"),
+            vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
         )  # fmt: skip
         model = algo_cls(
             "MlpPolicy", vec, seed=seed, device="cpu", verbose=0, **(algo_kwargs or {})

@@ -57,6 +57,11 @@ class ChainConfig(Config):
     swap_handshake: bool = Field(
         False, description="swap waits a round trip to confirm with the far nodes"
     )
+    restart: Literal["asap", "after_delivery"] = Field(
+        "asap",
+        description="links attempt again as soon as a swap frees them (asap: pipelining) "
+        "or only once the end-to-end pair they fed is gone (after_delivery)",
+    )
     decoherence: Literal["none", "depolarising", "t1t2"] = "depolarising"
     coherence_time_s: float = Field(1.0, gt=0, description="depolarising τ per qubit (s)")
     t1_s: float = Field(10.0, gt=0, description="T1 (s), decoherence=t1t2")
@@ -65,6 +70,9 @@ class ChainConfig(Config):
     swap_success: float = Field(1.0, gt=0, le=1, description="swap success probability")
     swap_time_s: float = Field(0.0, ge=0, description="swap duration (s)")
     swap_werner: float = Field(1.0, gt=0, le=1, description="Werner factor of the swap gate")
+    swap_meas_error: float = Field(
+        0.0, ge=0, le=0.5, description="probability that each Bell-measurement bit is misread"
+    )
     distillation: Literal["none", "bbpssw", "dejmps"] = "none"
     distill_rounds: int = Field(0, ge=0, le=10, description="pumping rounds per link pair")
     distill_time_s: float = Field(0.0, ge=0, description="distillation duration (s)")
@@ -149,6 +157,7 @@ def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> Re
         swap_success=cfg.swap_success,
         swap_time_s=cfg.swap_time_s,
         swap_werner=cfg.swap_werner,
+        swap_meas_error=cfg.swap_meas_error,
         distillation=cfg.distillation,
         distill_rounds=cfg.distill_rounds,
         distill_time_s=cfg.distill_time_s,
@@ -156,6 +165,7 @@ def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> Re
         auto_swap=auto_swap,
         swap_order=cfg.swap_order,
         swap_handshake=cfg.swap_handshake,
+        restart=cfg.restart,
     )
 
 

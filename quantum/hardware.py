@@ -60,12 +60,13 @@ class Pair:
     identifies its partner (a node may only swap or consume a half it knows);
     ``store_a``/``store_b``: whether each half sits in a storage (True) or a communication
     (False) qubit; ``link``: the elementary link it was heralded on,
-    until it is swapped.
+    until it is swapped; ``held``: elementary links whose generation quota it still holds
+    after swaps (restart after delivery only).
     """
 
     __slots__ = (
         "a", "b", "sx", "sy", "sz", "t_ref", "t_born", "ka", "kb", "alive", "busy",
-        "rounds", "store_a", "store_b", "link", "delivering",
+        "rounds", "store_a", "store_b", "link", "delivering", "held",
     )  # fmt: skip
 
     def __init__(self, a, b, sx, sy, sz, t, ka, kb, store_a, store_b, link, rounds):
@@ -85,6 +86,7 @@ class Pair:
         self.store_b = store_b
         self.link = link
         self.delivering = False
+        self.held: tuple = ()
 
     def fidelity(self) -> float:
         """``F = (1 + s_x + s_y + s_z)/4`` at ``t_ref``."""

@@ -232,3 +232,18 @@ def werner_hashing_yield(f):
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -np.where(f > 0, f * np.log2(f), 0.0) - 3.0 * np.where(r > 0, r * np.log2(r), 0.0)
     return np.maximum(0.0, 1.0 - h)
+
+
+def noisy_swap_correlations(s1, s2, gate_werner: float = 1.0, meas_error: float = 0.0):
+    """Correlations of the pair made by swapping Bell-diagonal pairs ``s1``, ``s2`` with a
+    noisy Bell-state measurement: the ideal product ``s1·s2`` times a Werner factor
+    ``gate_werner`` (depolarising gates) and, when each of the two outcome bits is misread
+    with probability ``ε = meas_error`` (a wrong X or Z correction), times
+    ``(1 − 2ε, (1 − 2ε)², 1 − 2ε)``: an X error flips ``s_y, s_z``, a Z error ``s_x, s_y``
+    (Briegel et al., PRL 81, 5932 (1998) use the same depolarising-gate and
+    measurement-error model)."""
+    if not 0.0 <= meas_error <= 0.5:
+        raise ValueError(f"meas_error must be in [0, 0.5], got {meas_error}")
+    e = 1.0 - 2.0 * meas_error
+    f = np.array([e, e * e, e]) * gate_werner
+    return np.asarray(s1, dtype=float) * np.asarray(s2, dtype=float) * f

@@ -14,9 +14,19 @@ Model (nodes 0..N, links i = (i, i+1)):
   doubling-scheme partners); an external policy (the Gym env) may call :meth:`swap_at` and
   :meth:`discard_at` instead. A failed swap frees the far halves when the failure message
   arrives.
+* **Restarts and pipelining.** With ``restart="asap"`` (the default, as in SeQUeNCe and
+  NetSquid's swap-ASAP examples) a link attempts again as soon as both its nodes have a free
+  qubit. A swap frees the repeater's two qubits, so from ``N ≥ 4`` links an inner link whose
+  two ends were both swapped away restarts while the chain still waits for a slow outer link,
+  and consecutive end-to-end pairs overlap: the steady-state interval is below the first
+  pair's ``E[max of N geometrics]`` (N = 8, p = 0.1: 22.28 vs 26.30 slots). Both oracles are
+  in :mod:`quantum.waiting`. ``restart="after_delivery"`` keeps each link's quota with the
+  pair it fed until that pair is delivered or discarded, so every delivery is a renewal with
+  mean ``E[max]``.
 * **Cutoff.** A pair not yet end-to-end whose oldest constituent was heralded more than
   ``cutoff_s`` ago is discarded at both ends (timestamps are global, so both ends apply the
-  rule at the same instant without messages).
+  rule at the same instant without messages). A pair that is busy (distilling or swapping)
+  when its cutoff fires is checked again when the operation ends.
 * **Distillation** (pumping, Dür & Briegel 2007): a link pair is swapped only after
   ``distill_rounds`` successful rounds; a round consumes a second pair on the same link, takes
   ``distill_time_s`` plus the one-way exchange of outcomes ``L/c``, and succeeds with BBPSSW's or
@@ -97,6 +107,8 @@ class RepeaterChain:
         cutoff_s: discard pairs older than this (None: never).
         swap_success, swap_time_s, swap_werner: swap success probability, duration (s) and a
             Werner factor (1 = noiseless) applied to every swap output.
+        swap_meas_error: probability that each Bell-measurement outcome bit is misread
+            (:func:`quantum.physics.noisy_swap_correlations`).
         distillation, distill_rounds, distill_time_s: link-level pumping.
         f_min: delivered pairs with fidelity ≥ f_min count as useful.
         auto_swap: swap automatically (True) or on external decisions (False).
@@ -105,6 +117,10 @@ class RepeaterChain:
         swap_handshake: before swapping, confirm with both far nodes that they still hold
             their halves: the swap waits one round trip to the farther one (SeQUeNCe's
             reservation rules do this).
+        restart: ``"asap"`` (a link attempts again as soon as its qubits are free, e.g.
+            right after a swap consumed its pair: pipelining) or ``"after_delivery"`` (a
+            link's quota returns only when the end-to-end pair it fed is delivered or
+            discarded: one round at a time).
     """
 
     def __init__(
@@ -122,6 +138,7 @@ class RepeaterChain:
         swap_success: float = 1.0,
         swap_time_s: float = 0.0,
         swap_werner: float = 1.0,
+        swap_meas_error: float = 0.0,
         distillation: str = "none",
         distill_rounds: int = 0,
         distill_time_s: float = 0.0,
@@ -129,6 +146,7 @@ class RepeaterChain:
         auto_swap: bool = True,
         swap_order: str = "asap",
         swap_handshake: bool = False,
+        restart: str = "asap",
     ):
         n = len(link_p)
         if n < 1 or len(positions_km) != n + 1 or len(attempt_s) != n or len(f0) != n:
@@ -151,6 +169,9 @@ class RepeaterChain:
         if swap_order not in ("asap", "nested"):
             raise ValueError(f"swap_order must be 'asap' or 'nested', got {swap_order!r}")
         self._partners = nested_partners(n) if swap_order == "nested" else None
+        if restart not in ("asap", "after_delivery"):
+            raise ValueError(f"restart must be 'asap' or 'after_delivery', got {restart!r}")
+        self.restart_after_delivery = restart == "after_delivery"
         self.links: list[Link] = []
         for i in range(n):
             flight = message_delay_s(positions_km[i + 1] - positions_km[i])
@@ -167,6 +188,9 @@ class RepeaterChain:
         self.swap_success = swap_success
         self.swap_time_s = swap_time_s
         self.swap_werner = swap_werner
+        # each misread outcome bit applies a wrong Pauli: physics.noisy_swap_correlations
+        e = 1.0 - 2.0 * swap_meas_error
+        self._swap_factors = (swap_werner * e, swap_werner * e * e, swap_werner * e)
         self.swap_handshake = swap_handshake
         self.distillation = distillation
         self.distill_rounds = distill_rounds
@@ -339,10 +363,27 @@ class RepeaterChain:
             self._queue_swap(m)
 
     def _drop_link_quota(self, pair: Pair) -> None:
+        """Give back the generation quota ``pair`` holds (its link and any held links) and
+        let those links attempt again."""
         link = pair.link
         if link is not None:
             pair.link = None
             link.active -= 1
+        if pair.held:
+            held, pair.held = pair.held, ()
+            for lk in held:
+                lk.active -= 1
+            for lk in held:
+                self._fill(self.nodes[lk.a])
+                self._fill(self.nodes[lk.b])
+
+    def _hand_over_quota(self, new: Pair, left: Pair, right: Pair) -> None:
+        """Restart after delivery: the swapped pair keeps the quotas of its constituents, so
+        their links stay idle until it is delivered or discarded."""
+        new.held = (*left.held, *right.held,
+                    *(p.link for p in (left, right) if p.link is not None))  # fmt: skip
+        left.link = right.link = None
+        left.held = right.held = ()
 
     def _swap(self, m: int, left: Pair, right: Pair) -> None:
         now = self.env.now
@@ -363,13 +404,15 @@ class RepeaterChain:
             self._release_later(far_a, left.store_a, abs(node.pos_km - far_a.pos_km))
             self._release_later(far_b, right.store_b, abs(far_b.pos_km - node.pos_km))
         else:
-            q = self.swap_werner
-            pair = Pair(left.a, right.b, left.sx * right.sx * q, left.sy * right.sy * q,
-                        left.sz * right.sz * q, now,
+            qx, qy, qz = self._swap_factors
+            pair = Pair(left.a, right.b, left.sx * right.sx * qx, left.sy * right.sy * qy,
+                        left.sz * right.sz * qz, now,
                         max(left.ka, now + message_delay_s(node.pos_km - far_a.pos_km)),
                         max(right.kb, now + message_delay_s(far_b.pos_km - node.pos_km)),
                         left.store_a, right.store_b, None, self.distill_rounds)  # fmt: skip
             pair.t_born = min(left.t_born, right.t_born)
+            if self.restart_after_delivery:
+                self._hand_over_quota(pair, left, right)
             far_a.right[far_a.right.index(left)] = pair
             far_b.left[far_b.left.index(right)] = pair
             if pair.a == 0 and pair.b == self.n_links:
@@ -471,7 +514,10 @@ class RepeaterChain:
             self.distill_successes += 1
             keep.sx, keep.sy, keep.sz = s
             keep.rounds += 1
-            if keep.rounds >= self.distill_rounds:
+            if self.cutoff_s is not None and now >= keep.t_born + self.cutoff_s:
+                # its cutoff fired while it was busy distilling (and skipped it): apply now
+                self._discard(keep)
+            elif keep.rounds >= self.distill_rounds:
                 self._progress(keep)
         else:
             self.distill_failures += 1

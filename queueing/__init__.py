@@ -4,7 +4,9 @@
   Jackson tandem networks: pure functions;
 * :mod:`queueing.model` - the same systems as processes on :class:`netsim.Simulation`;
 * :mod:`queueing.admission` - M/M/c/K admission control (accept/reject each arrival);
-* :mod:`queueing.scenario` - the ``mm1``, ``mmc`` and ``tandem`` scenarios.
+* :mod:`queueing.scenario` - config schema and `build()` of the ``mm1``, ``mmc`` and ``tandem``
+  studies (which live in :mod:`scenarios.queues`);
+* :mod:`queueing.admission_batch` - N admission queues stepped together in numpy.
 
 References: Kleinrock, *Queueing Systems Vol. 1* (1975); Gross & Harris, *Fundamentals of
 Queueing Theory*; Jackson, Oper. Res. 5(4), 1957; Naor, Econometrica 37(1), 1969.

@@ -19,7 +19,7 @@ Modules (import what you need; ``import satellite`` itself is light):
   :mod:`~satellite.predict` - gradient boosting vs persistence, GroupKFold by flight;
 * :mod:`~satellite.handover` - interruptions and policies; :mod:`~satellite.model` - the
   connection as an engine process; :mod:`~satellite.scenario` - the ``satellite_handover``
-  study.
+  study's config schema and ``build()`` (the run is ``scenarios/satellite_handover.py``).
 
 References: Yan & Mafakheri, "Satellite Connectivity Prediction for Fast-Moving Platforms"
 (arXiv:2508.00877, 2025); Vallado et al., AIAA 2006-6753; ETSI EN 302 307-1; ITU-R P.525,

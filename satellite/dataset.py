@@ -36,7 +36,7 @@ from .linkbudget import LinkParams, TerminalParams
 from .links import BLOCKED_DB, LinkSet, Provider, World, evaluate_links
 from .load import simulate_load, user_share
 from .orbits import Constellation, propagate_ecef, walker_delta
-from .platforms import Trajectory, destination_point, fly, plan_flight
+from .platforms import Trajectory, destination_point, disturb, fly, plan_flight
 from .tle import bundled_tle, select
 from .weather import generate_rain
 
@@ -50,6 +50,7 @@ __all__ = [
     "make_plans",
     "radar_features",
     "flight_frame",
+    "fly_disturbed",
     "generate_dataset",
     "load_link_log",
 ]
@@ -195,6 +196,16 @@ class DatasetConfig(Config):
     beam_hysteresis_db: float = Field(1.0, ge=0)
     radar_noise: float = Field(
         0.3, ge=0, description="log-normal sigma of the weather-radar rain estimate"
+    )
+    wind_mps: float = Field(
+        15.0, ge=0, le=80, description="sd of each wind component per flight (m/s; crab angle)"
+    )
+    turbulence_deg: float = Field(
+        1.5, ge=0, le=10, description="sd of the AR(1) roll disturbance (deg; pitch: half)"
+    )
+    lookahead_s: list[int] = Field(
+        default_factory=lambda: [10, 30, 60, 120, 300],
+        description="horizons (s) of the planned look-angle columns plan_el_h{h}_deg",
     )
 
     @model_validator(mode="after")
@@ -364,6 +375,18 @@ def make_plans(cfg: DatasetConfig, seed: int, n: int | None = None, prefix: str 
     return plans
 
 
+def fly_disturbed(cfg: DatasetConfig, plans, seed: int) -> list[Trajectory]:
+    """Fly ``plans`` and add the wind and turbulence of ``cfg``
+    (:func:`satellite.platforms.disturb`, one named stream per flight)."""
+    out = fly(plans)
+    if cfg.wind_mps == 0 and cfg.turbulence_deg == 0:
+        return out
+    return [
+        disturb(tr, stream(seed, f"disturb/{tr.name}"), cfg.wind_mps, cfg.turbulence_deg)
+        for tr in out
+    ]
+
+
 def radar_features(
     world: World, traj: Trajectory, seed: int, noise: float = 0.3
 ) -> dict[str, np.ndarray]:
@@ -391,10 +414,23 @@ def radar_features(
 
 
 def flight_frame(
-    world: World, traj: Trajectory, ls: LinkSet, radar: dict, hysteresis_db: float = 1.0
+    world: World,
+    traj: Trajectory,
+    ls: LinkSet,
+    radar: dict,
+    hysteresis_db: float = 1.0,
+    lookahead_s=(10, 30, 60, 120, 300),
+    plan_look: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Per-second rows of one flight: the network-managed serving link of the recorded
-    providers plus the aircraft state and radar."""
+    providers plus the aircraft state and radar.
+
+    ``plan_el_h{h}_deg``/``plan_az_h{h}_deg`` for each ``h`` in ``lookahead_s``: where the
+    satellite serving at t will be seen at t + h from the planned position (its ephemeris
+    along the flight plan; the last planned sample past touchdown). ``plan_look`` gives
+    every candidate's planned look angles ``(el, az)`` ``(T, C)``; by default ``ls``'s,
+    which is exact when the aircraft flies its plan without disturbances. They depend on the
+    link serving at t only, never on which link serves later."""
     n = len(traj)
     # the network keeps serving a blocked beam (it cannot see the blockage coming): selection
     # is over visible beams by measured Es/N0, which includes the blockage floor
@@ -447,6 +483,12 @@ def flight_frame(
         }
     )
     df["rel_az_deg"] = (df["az_deg"] - df["heading_deg"] + 180.0) % 360.0 - 180.0
+    p_el, p_az = (ls.el_deg, ls.az_deg) if plan_look is None else plan_look
+    for h in lookahead_s:
+        ahead = np.minimum(rows + int(h), n - 1)
+        for name, a in (("el", p_el), ("az", p_az)):
+            val = a[ahead, sidx] if ls.n else np.full(n, np.nan)
+            df[f"plan_{name}_h{int(h)}_deg"] = np.where(has, val, np.nan)
     return df
 
 
@@ -459,12 +501,12 @@ def generate_dataset(
     """
     world = build_world(cfg.world, seed)
     plans = make_plans(cfg, seed)
-    trajs = fly(plans)
+    trajs = fly_disturbed(cfg, plans, seed)
     frames, links = [], []
     for i, traj in enumerate(trajs):
         ls = evaluate_links(world, traj, cfg.providers)
         radar = radar_features(world, traj, seed, cfg.radar_noise)
-        frames.append(flight_frame(world, traj, ls, radar, cfg.beam_hysteresis_db))
+        frames.append(flight_frame(world, traj, ls, radar, cfg.beam_hysteresis_db, cfg.lookahead_s))
         if return_links:
             links.append(ls)
         if progress is not None:

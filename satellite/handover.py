@@ -54,6 +54,7 @@ __all__ = [
     "HandoverResult",
     "LinkSession",
     "hysteresis_select",
+    "clairvoyant_schedule",
 ]
 
 SWITCH_KINDS = ("none", "beam", "satellite", "provider")
@@ -269,9 +270,11 @@ POLICIES: dict[str, Callable[[], Policy]] = {
 
 
 def remaining_visibility_s(ls: LinkSet) -> np.ndarray:
-    """Seconds each candidate stays visible from each sample on (``(T, C)``; 0 if not
-    visible now), from the known orbits and flight plan."""
-    vis = ls.visible & ~ls.blocked
+    """Seconds each candidate stays above its elevation mask from each sample on (``(T, C)``;
+    0 if below it now): the ephemeris along the flight plan only. Airframe blockage in
+    future turns is *not* known from the plan's geometry alone and is not read (issue 17:
+    reading the realised blockage leaked the future into this baseline)."""
+    vis = ls.visible
     out = np.zeros(vis.shape)
     run = np.zeros(vis.shape[1])
     for t in range(vis.shape[0] - 1, -1, -1):
@@ -331,6 +334,7 @@ class LinkSession:
         self.remaining = remaining_visibility_s(ls) if n_c else np.zeros((n_t, 0))
         self._thr, self._eff, self._idx = _frontier(table)
         self._thr_by_idx = np.array([m.threshold_db for m in modcod_table(table)])
+        self._bits_tc = self._bits_table() if n_c else np.zeros((n_t, 0))
         self.serving = -1
         self.pending = 0.0
         self.prev = -1  # old link still carrying traffic during a make-before-break handover
@@ -410,19 +414,26 @@ class LinkSession:
         self.serving = target
         return kind
 
-    def _bits(self, t: int, c: int) -> float:
-        """Bits candidate ``c`` carries in second ``t``: the ACM loop picks the MODCOD from the
-        measured Es/N0 a second earlier (minus the margin); nothing if that MODCOD fails on the
-        true Es/N0 or none fits; the carrier is shared with the beam's other users."""
+    def _bits_table(self) -> np.ndarray:
+        """Bits ``(T, C)`` candidate ``c`` carries in second ``t`` if it serves then: the ACM
+        loop picks the MODCOD from the measured Es/N0 a second earlier (minus the margin);
+        nothing if that MODCOD fails on the true Es/N0 or none fits; the carrier is shared
+        with the beam's other users."""
         ls = self.ls
-        true = ls.esn0_db[t, c]
-        if not (self.usable[t, c] and true >= self._thr[0]):
-            return 0.0
-        est = (ls.esn0_meas_db[t - 1, c] if t > 0 else ls.esn0_meas_db[t, c]) - self.acm_margin_db
-        n_met = int(np.searchsorted(self._thr, est, side="right")) if np.isfinite(est) else 0
-        if n_met == 0 or true < self._thr_by_idx[self._idx[n_met - 1]]:
-            return 0.0
-        return float(self._eff[n_met - 1] * ls.symbol_rate_hz[c] * user_share(ls.load[t, c]))
+        true = ls.esn0_db
+        meas = ls.esn0_meas_db
+        est = np.concatenate([meas[:1], meas[:-1]], axis=0) - self.acm_margin_db
+        fin = np.isfinite(est)
+        n_met = np.where(fin, np.searchsorted(self._thr, np.where(fin, est, -np.inf), "right"), 0)
+        pick = np.maximum(n_met - 1, 0)
+        ok = self.usable & (true >= self._thr[0]) & (n_met > 0)
+        ok &= true >= self._thr_by_idx[self._idx[pick]]
+        bits = self._eff[pick] * ls.symbol_rate_hz[None, :] * user_share(ls.load)
+        return np.where(ok, bits, 0.0)
+
+    def _bits(self, t: int, c: int) -> float:
+        """Bits candidate ``c`` carries in second ``t`` (see :meth:`_bits_table`)."""
+        return self._bits_tc[t, c]
 
     def account(self, t: int) -> float:
         """Account second ``t`` on the serving link; returns the bits delivered.
@@ -510,4 +521,71 @@ def hysteresis_select(
         elif s < 0 or row[s] == -np.inf or vb > row[s] + hysteresis_db:
             s = b
         out[t] = s
+    return out
+
+
+def clairvoyant_schedule(
+    sess: LinkSession,
+    decision_interval_s: int = 1,
+    penalty_per_s: float = 0.0,
+    allowed: np.ndarray | None = None,
+    bits_unit: float = 1e9,
+) -> np.ndarray:
+    """The candidate to serve from at each decision epoch with full knowledge of the flight's
+    links: a dynamic programme (Viterbi) over epochs and candidates maximising delivered
+    bits (in ``bits_unit``) minus ``penalty_per_s`` per second of switch interruption.
+
+    Epoch ``e`` (second ``t = e·I``) on candidate ``c`` earns the bits ``c`` carries in its
+    ``I`` seconds (:meth:`LinkSession._bits_table`); a switch ``a → b`` costs the interruption
+    ``d(a, b)`` of ``sess.cost`` as the bits ``b`` would carry in ``[t, t + d)`` plus the
+    penalty. A switch needs ``b`` usable at ``t`` (and in ``allowed[e]`` ``(E, C)`` when
+    given); a LEO-to-LEO satellite change waits for a reconfiguration boundary unless the
+    serving link is lost, as in :meth:`LinkSession.switch`. The first choice is free. The
+    session's own rules (make-before-break, loss detection) are not modelled, so this is a
+    strong clairvoyant reference, not a proof of optimality. Returns ``(E,)`` indices.
+    """
+    ls, cost = sess.ls, sess.cost
+    n_t, n_c = ls.esn0_db.shape
+    step = int(decision_interval_s)
+    epochs = np.arange(0, n_t, step)
+    if n_c == 0:
+        return np.full(epochs.size, -1)
+    bits = sess._bits_tc / bits_unit
+    cum = np.vstack([np.zeros((1, n_c)), np.cumsum(bits, axis=0)])
+    ends = np.minimum(epochs + step, n_t)
+    reward = cum[ends] - cum[epochs]  # (E, C)
+    dur = np.stack([sess.costs_from(a) for a in range(n_c)])  # (C, C) seconds
+    lost = np.zeros((epochs.size, n_c, n_c))
+    for d in np.unique(dur):
+        if d <= 0:
+            continue
+        whole = int(np.floor(d))
+        hi = np.minimum(epochs + whole, n_t)
+        part = cum[hi] - cum[epochs]
+        frac_row = np.minimum(epochs + whole, n_t - 1)
+        part = part + (d - whole) * bits[frac_row] * (epochs + whole < n_t)[:, None]
+        m = dur == d
+        lost += np.where(m[None], part[:, None, :], 0.0)
+    trans = lost + penalty_per_s * dur[None]  # (E, C, C): from a (axis 1) to b (axis 2)
+    leo = ls.kind == KIND_LEO
+    leo_pair = leo[:, None] & leo[None, :] & (ls.sat[:, None] != ls.sat[None, :])
+    boundary = (ls.t_s[epochs] % cost.leo_slot_s) < 1.0
+    usable = sess.usable[epochs]
+    can = usable if allowed is None else usable & allowed
+    value = np.where(can[0], reward[0], -np.inf)
+    back = np.zeros((epochs.size, n_c), dtype=np.int64)
+    back[0] = np.arange(n_c)
+    eye = np.eye(n_c, dtype=bool)
+    for e in range(1, epochs.size):
+        ok_to = can[e][None, :] | eye  # stay is always possible
+        if not boundary[e]:
+            lost_now = ~usable[e]
+            ok_to = ok_to & ~(leo_pair & ~lost_now[:, None])
+        score = np.where(ok_to, value[:, None] - np.where(eye, 0.0, trans[e]), -np.inf)
+        back[e] = np.argmax(score, axis=0)
+        value = score[back[e], np.arange(n_c)] + reward[e]
+    out = np.empty(epochs.size, dtype=np.int64)
+    out[-1] = int(np.argmax(value))
+    for e in range(epochs.size - 1, 0, -1):
+        out[e - 1] = back[e, out[e]]
     return out

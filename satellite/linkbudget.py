@@ -197,7 +197,8 @@ def scan_loss_db(off_boresight, terminal: TerminalParams = TerminalParams()):
     th = np.asarray(off_boresight, dtype=float)
     limit = min(terminal.max_scan_deg, 90.0 - terminal.min_body_elevation_deg)
     c = np.cos(np.radians(np.minimum(th, 89.9)))
-    return np.where(th <= limit, -10.0 * terminal.scan_exponent * np.log10(c), np.inf)
+    with np.errstate(invalid="ignore"):  # NaN angle (no link) -> inf like a blocked one
+        return np.where(th <= limit, -10.0 * terminal.scan_exponent * np.log10(c), np.inf)
 
 
 @functools.lru_cache(maxsize=4096)

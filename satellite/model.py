@@ -103,6 +103,7 @@ class FlightSession:
         self.interrupted = m.counter("interruption_s")
         self.handovers = m.counter("handovers")
         self.last_switch_cost_s = 0.0
+        self.switch_cost_s = 0.0  # interruption (s) the handovers so far cost, in total
         sim.process(self._run())
 
     def view(self) -> LinkView:
@@ -113,8 +114,13 @@ class FlightSession:
         )
 
     def _run(self):
+        """Decide at each epoch, then account the seconds up to the next epoch in one go and
+        wait for them in one timeout (the trace is the per-second one of
+        :func:`satellite.handover.simulate_handover`; tested)."""
         n_t = self.ls.t_s.size
         env = self.sim.env
+        sess = self.session
+        tr = sess.trace
         while self.t < n_t:
             t = self.t
             if self.ls.n and t % self.interval == 0:
@@ -124,18 +130,22 @@ class FlightSession:
                     if self.decisions is not None
                     else self.policy(view)
                 )
-                before = self.session.pending
-                kind = self.session.switch(t, int(target))
-                self.last_switch_cost_s = self.session.pending - before
+                before = sess.pending
+                kind = sess.switch(t, int(target))
+                self.last_switch_cost_s = sess.pending - before
+                self.switch_cost_s += self.last_switch_cost_s
                 if kind:
                     self.handovers.add(1)
-            bits = self.session.account(t)
-            tr = self.session.trace
+            end = min(n_t, (t // self.interval + 1) * self.interval) if self.ls.n else n_t
+            bits = 0.0
+            for u in range(t, end):
+                bits += sess.account(u)
+            served = tr.serving[t:end] >= 0
             self.delivered.add(bits)
-            self.outage.add(float(tr.outage[t] and tr.serving[t] >= 0))
-            self.interrupted.add(float(tr.interrupted_s[t]))
-            self.t += 1
-            yield env.timeout(1.0)
+            self.outage.add(float(np.count_nonzero(tr.outage[t:end] & served)))
+            self.interrupted.add(float(tr.interrupted_s[t:end].sum()))
+            self.t = end
+            yield env.timeout(float(end - t))
         self.done = True
         if self.decisions is not None:
             self.decisions.finish()  # touchdown: the env ends the episode as terminated

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from sgp4.api import WGS72, Satrec, SatrecArray
 
-from .frames import gmst_rad, julian_date, teme_to_ecef, time_grid
+from .frames import OMEGA_EARTH_RAD_S, gmst_rad, julian_date, teme_to_ecef, time_grid
 from .tle import TLE, satrec_array
 
 __all__ = [
@@ -202,10 +202,31 @@ def walker_delta(
 def ideal_geo(
     lon_deg: float, epoch: datetime, provider: str = "geo", name: str | None = None
 ) -> Constellation:
-    """One satellite on a circular equatorial orbit of radius 42,164 km, placed over
-    ``lon_deg`` at ``epoch`` (Keplerian mean motion, WGS-72)."""
+    """One satellite on a circular equatorial orbit that stays over ``lon_deg`` (WGS-72).
+
+    The mean motion starts at the Earth's rotation rate ``n = ω⊕`` (7.292115e-5 rad/s, the
+    sidereal rate, not the Keplerian ``sqrt(μ/a³)`` at 42,164 km, which ignores J2). SGP4/SDP4
+    adds secular J2 and lunisolar rates and the 24-h resonance terms of a synchronous orbit to
+    the mean longitude, so ``n`` and the mean anomaly are then corrected by a secant iteration
+    (three propagations) until the sub-satellite longitude is ``lon_deg`` at the epoch and one
+    sidereal day later. Residual excursions are the theory's periodic terms (< 0.002°/day)."""
     jd, fr = julian_date(epoch)
     theta = float(gmst_rad(jd, fr))
-    mo = (math.radians(lon_deg) + theta) % (2.0 * math.pi)
-    rec = _init(1, jd + fr, 0.0, 0.0, 0.0, mo, mean_motion_rad_min(GEO_RADIUS_KM), 0.0)
+    omega = OMEGA_EARTH_RAD_S * 60.0  # rad/min
+    day_min = 2.0 * math.pi / omega
+    t = np.array([0.0, day_min * 60.0])
+
+    def drift(no: float, mo: float) -> np.ndarray:
+        rec = _init(1, jd + fr, 0.0, 0.0, 0.0, mo % (2.0 * math.pi), no, 0.0)
+        r = propagate_ecef(SatrecArray([rec]), epoch, t)[0]
+        lon = np.arctan2(r[:, 1], r[:, 0])
+        return (lon - math.radians(lon_deg) + math.pi) % (2.0 * math.pi) - math.pi
+
+    mo = math.radians(lon_deg) + theta
+    mo -= drift(omega, mo)[0]
+    no_a, d_a = omega, drift(omega, mo)[1]
+    no_b = omega - d_a / day_min
+    d_b = drift(no_b, mo)[1]
+    no = no_b - d_b * (no_b - no_a) / (d_b - d_a) if d_b != d_a else no_b
+    rec = _init(1, jd + fr, 0.0, 0.0, 0.0, mo % (2.0 * math.pi), no, 0.0)
     return Constellation([name or f"GEO {lon_deg:g}E"], "geo", provider, [rec])

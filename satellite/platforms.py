@@ -24,6 +24,7 @@ import pandas as pd
 from netsim.topology import great_circle_km
 
 __all__ = [
+    "disturb",
     "PHASES",
     "Trajectory",
     "FlightPlan",
@@ -560,7 +561,8 @@ _COLUMNS = {
     "time": (("time_s", 1.0), ("timestamp_ms", 1e-3), ("timestamp", 1.0)),
     "lat": (("lat_deg", 1.0), ("latitude", 1.0), ("lat", 1.0)),
     "lon": (("lon_deg", 1.0), ("longitude", 1.0), ("lon", 1.0)),
-    "alt": (("alt_m", 1.0), ("altitude_ft", FT_M), ("geoaltitude_m", 1.0)),
+    # geometric (GNSS, WGS-84) height first; barometric pressure altitude only as a fallback
+    "alt": (("alt_m", 1.0), ("geoaltitude_m", 1.0), ("geoaltitude", 1.0), ("altitude_ft", FT_M)),
     "speed": (("speed_mps", 1.0), ("groundspeed_kt", KT_MPS)),
     "heading": (("heading_deg", 1.0), ("track_deg", 1.0), ("track", 1.0)),
 }
@@ -594,6 +596,20 @@ def load_adsb_csv(
     position, altitude and speed, heading unwrapped) and split at gaps > ``max_gap_s``. Roll is
     derived from the turn rate, ``φ = atan(V·ψ'/g)``. Times become seconds after
     ``epoch_unix_s`` (default: the first sample of the file).
+
+    Approximations (ADS-B does not carry what the antenna geometry needs; stated, not hidden):
+
+    * **Heading is the ground track** when only ``track_deg`` is given. The nose points into
+      the wind by the crab angle ``asin(w_cross/V_TAS)``: up to ~10° in a 40 m/s jet-stream
+      crosswind at cruise, which shifts the antenna off-boresight angle by up to that much.
+      Give ``heading_deg`` (true heading) when the log has it.
+    * **Altitude:** a geometric height column (``alt_m``, ``geoaltitude_m``/``geoaltitude``,
+      GNSS height, WGS-84) is preferred. Otherwise ``altitude_ft`` is the *barometric
+      pressure altitude* (ISA, 1013.25 hPa) used as WGS-84 height; it differs from the
+      ellipsoidal height by the QNH/temperature offset (typically ±300 m at cruise) plus the
+      geoid undulation (-100..+80 m; about +45 m over Europe). For a GEO or LEO look angle a
+      few hundred metres of height error move the elevation by < 0.01°, so link budgets are
+      unaffected; the phase and vertical speed derived from it are relative and unaffected.
     """
     p = Path(path)
     if not p.is_file():
@@ -685,3 +701,47 @@ def bundled_adsb(name: str = "elal747") -> list[Trajectory]:
     ref = importlib.resources.files("satellite").joinpath("data", files[name])
     with importlib.resources.as_file(ref) as path:
         return load_adsb_csv(path)
+
+
+def disturb(
+    traj: Trajectory,
+    rng: np.random.Generator,
+    wind_mps: float = 15.0,
+    turbulence_deg: float = 1.5,
+    tau_s: float = 5.0,
+) -> Trajectory:
+    """The flight as a real airframe flies it: wind and turbulence the plan does not know.
+
+    * **Wind:** one wind vector per flight, east and north components ~ N(0, ``wind_mps``).
+      The aircraft keeps its ground track, so the nose is offset by the crab angle
+      ``asin(w_⊥/V)`` (``w_⊥``: the crosswind to the right of the track): the recorded
+      ``heading_deg`` becomes the nose heading (what the antenna is bolted to), which the
+      autopilot forecast in :mod:`satellite.features` does not model.
+    * **Turbulence:** AR(1) roll and pitch disturbances with standard deviations
+      ``turbulence_deg`` and half of it, correlation time ``tau_s`` (airborne only).
+
+    Airspeed, position and the flight-plan look-ahead columns are unchanged.
+    """
+    if wind_mps < 0 or turbulence_deg < 0 or tau_s <= 0:
+        raise ValueError(
+            "disturb: wind_mps and turbulence_deg must be >= 0 and tau_s > 0 "
+            f"(got {wind_mps}, {turbulence_deg}, {tau_s})"
+        )
+    n = len(traj)
+    we, wn = rng.normal(0.0, wind_mps, 2)
+    trk = np.radians(traj.heading_deg)
+    cross = we * np.cos(trk) - wn * np.sin(trk)
+    crab = np.degrees(np.arcsin(np.clip(cross / np.maximum(traj.speed_mps, 50.0), -0.5, 0.5)))
+    air = traj.alt_m > 30.0
+    rho = float(np.exp(-1.0 / tau_s))
+    w = rng.standard_normal((2, n)) * np.sqrt(1.0 - rho * rho)
+    ar = np.empty((2, n))
+    ar[:, 0] = rng.standard_normal(2)
+    for t in range(1, n):
+        ar[:, t] = rho * ar[:, t - 1] + w[:, t]
+    return dataclasses.replace(
+        traj,
+        heading_deg=np.where(air, (traj.heading_deg - crab) % 360.0, traj.heading_deg),
+        roll_deg=traj.roll_deg + np.where(air, turbulence_deg * ar[0], 0.0),
+        pitch_deg=traj.pitch_deg + np.where(air, 0.5 * turbulence_deg * ar[1], 0.0),
+    )

@@ -50,6 +50,9 @@ __all__ = [
     "shortlist",
     "candidate_rows",
     "forecast_links",
+    "noisy_plan",
+    "AUTOPILOT_FEATURES",
+    "PLAN_FEATURES",
 ]
 
 CLASSES = ("outage", "degraded", "good")
@@ -98,7 +101,50 @@ FEATURES = (
     "radar_column",
     "radar_top_above",
     "since_blocked",
+    "link_now",
 )
+
+
+#: features computed from the autopilot's attitude forecast along the plan
+AUTOPILOT_FEATURES = ("bore_h", "margin_h", "margin_h_lo", "margin_h_hi", "roll_h", "esn0_plan_h")
+#: features read from the flight plan (next turn, leg to go, look angles at t + h)
+PLAN_FEATURES = ("ttt", "nturn", "togo", "bore_togo", "bore_bank", "bore_after", "el_h")
+
+
+def noisy_plan(df: pd.DataFrame, level: float, seed: int = 0) -> pd.DataFrame:
+    """The flight plan as the predictor gets it, with ATC and timing uncertainty.
+
+    ``level`` in [0, 1] scales three errors, drawn once per planned turn (a run of rows with
+    the same ``next_turn_deg`` and decreasing ``time_to_turn_s``) from the named stream
+    ``plan_noise/<flight>``: the turn starts ``N(0, 30·level)`` s off the plan (turn-timing
+    noise, ATC vectors), its angle is off by a factor ``1 + N(0, 0.3·level)`` (direct-to
+    shortcuts and vectors change it), and with probability ``0.5·level`` the turn is not in
+    the plan at all (a partial plan: ``time_to_turn_s`` and ``next_turn_deg`` NaN). Level 0
+    returns ``df`` unchanged."""
+    if not 0.0 <= level <= 1.0:
+        raise ValueError(f"plan_noise: level must be in [0, 1] (got {level})")
+    if level == 0.0:
+        return df
+    from netsim.rng import stream
+
+    out = df.copy()
+    ttt = out["time_to_turn_s"].to_numpy(dtype=float).copy()
+    nturn = out["next_turn_deg"].to_numpy(dtype=float).copy()
+    for blk in _flight_blocks(df):
+        a, b = blk.start, blk.stop
+        t, n = ttt[a:b], nturn[a:b]
+        new = np.r_[True, (n[1:] != n[:-1]) | (np.nan_to_num(t[1:]) > np.nan_to_num(t[:-1]))]
+        turn_id = np.cumsum(new) - 1
+        k = int(turn_id[-1]) + 1
+        rng = stream(seed, f"plan_noise/{df['flight'].iloc[a]}")
+        offset = rng.normal(0.0, 30.0 * level, k)[turn_id]
+        factor = (1.0 + rng.normal(0.0, 0.3 * level, k))[turn_id]
+        drop = (rng.random(k) < 0.5 * level)[turn_id]
+        ttt[a:b] = np.where(drop, np.nan, np.maximum(t + offset, 0.0))
+        nturn[a:b] = np.where(drop, np.nan, n * factor)
+    out["time_to_turn_s"] = ttt
+    out["next_turn_deg"] = nturn
+    return out
 
 
 def classify(esn0_db, edges=DEFAULT_EDGES_DB) -> np.ndarray:
@@ -158,13 +204,16 @@ def link_features(
     ``plat`` holds the platform arrays ``(T,)``: heading_deg, pitch_deg, roll_deg, alt_m,
     vs_mps, speed_mps, phase, time_to_turn_s, next_turn_deg, heading_to_go_deg; ``radar`` the
     three radar
-    arrays of :func:`satellite.dataset.radar_features`. The ``*_h`` features look
-    ``horizon_s`` ahead with what is known now: the satellite's elevation and azimuth then
-    (``el_future``/``az_future``, from the ephemeris and the flight plan; default: the
-    series shifted by the horizon) and the attitude the autopilot will fly along the plan
-    (:func:`satellite.features.autopilot_attitude`, with roll-in/roll-out), at t + h and
-    bracketed over t + h ± 5 s (``margin_h_lo``/``margin_h_hi``: scan margin at the worse and
-    better end).
+    arrays of :func:`satellite.dataset.radar_features`. Every feature at row t uses rows <= t
+    of the inputs only (tested by perturbing the future). The ``*_h`` features look
+    ``horizon_s`` ahead with what is known now: the *current* satellite's elevation and
+    azimuth at t + h (``el_future``/``az_future``, row t: from its ephemeris along the flight
+    plan; default: the current look angles, i.e. no look-ahead) and the attitude the
+    autopilot will fly along the plan (:func:`satellite.features.autopilot_attitude`, with
+    roll-in/roll-out), at t + h and bracketed over t + h ± 5 s (``margin_h_lo``/
+    ``margin_h_hi``: scan margin at the worse and better end). A missing link (no serving
+    satellite, NaN look angles) is flagged by ``link_now = 0`` and NaN geometry, never by a
+    zero elevation.
     """
     e = np.where(np.isfinite(esn0), esn0, BLOCKED_DB)
     n_t, n_c = e.shape
@@ -173,8 +222,10 @@ def link_features(
     nturn = np.nan_to_num(plat["next_turn_deg"])[:, None]
     togo = np.nan_to_num(plat["heading_to_go_deg"])[:, None]
     bank = np.sign(nturn) * np.minimum(25.0, np.abs(nturn) * 2.5)
-    el_f = np.nan_to_num(el)
-    off = np.nan_to_num(off_axis)
+    el_f = np.asarray(el, dtype=float)
+    az = np.asarray(az, dtype=float)
+    link_now = np.isfinite(el_f)
+    off = np.asarray(off_axis, dtype=float)
     out = {
         "esn0": e,
         "esn0_mean5": _rolling_mean(e, 5),
@@ -187,11 +238,11 @@ def link_features(
         "esn0_d30": e - _lag(e, 30),
         "el": el_f,
         "el_rate": (el_f - _lag(el_f, 10)) / 10.0,
-        "rel_az": (np.nan_to_num(az) - hdg + 180.0) % 360.0 - 180.0,
-        "bore": np.nan_to_num(bore, nan=180.0),
-        "bore_d5": np.nan_to_num(bore - _lag(bore, 5)),
-        "bore_bank": off_boresight_deg(el_f, np.nan_to_num(az), hdg, pitch, bank),
-        "bore_after": off_boresight_deg(el_f, np.nan_to_num(az), hdg + nturn, pitch, 0.0),
+        "rel_az": (az - hdg + 180.0) % 360.0 - 180.0,
+        "bore": np.asarray(bore, dtype=float),
+        "bore_d5": bore - _lag(bore, 5),
+        "bore_bank": off_boresight_deg(el_f, az, hdg, pitch, bank),
+        "bore_after": off_boresight_deg(el_f, az, hdg + nturn, pitch, 0.0),
         "off_axis": off,
         "off_axis_rate": (off - _lag(off, 30)) / 30.0,
         "kind": np.broadcast_to(np.asarray(kind, dtype=float)[None, :], (n_t, n_c)),
@@ -204,15 +255,16 @@ def link_features(
         "ttt": col(np.nan_to_num(plat["time_to_turn_s"], nan=3600.0)),
         "nturn": col(np.nan_to_num(plat["next_turn_deg"])),
         "togo": col(togo[:, 0]),
-        "bore_togo": off_boresight_deg(el_f, np.nan_to_num(az), hdg + togo, pitch, 0.0),
+        "bore_togo": off_boresight_deg(el_f, az, hdg + togo, pitch, 0.0),
         "radar_level": col(radar["radar_level_mmh"]),
         "radar_column": col(radar["radar_column_mmh"]),
         "radar_top_above": col(radar["radar_top_above_m"]),
         "since_blocked": _since(e <= BLOCKED_DB),
+        "link_now": link_now.astype(float),
     }
     out["scan_margin"] = max_scan_deg - out["bore"]
-    el_h = _lead(el_f, horizon_s) if el_future is None else np.nan_to_num(el_future)
-    az_h = _lead(np.nan_to_num(az), horizon_s) if az_future is None else np.nan_to_num(az_future)
+    el_h = el_f if el_future is None else np.asarray(el_future, dtype=float)
+    az_h = az if az_future is None else np.asarray(az_future, dtype=float)
     # attitude at t + h - w, t + h, t + h + w from the autopilot run along the flight plan
     w = min(_ATT_WINDOW_S, horizon_s)
     hdg_w, roll_w = autopilot_attitude(plat, [horizon_s - w, horizon_s, horizon_s + w])
@@ -229,14 +281,16 @@ def link_features(
     # geometry forecast: the Es/N0 the antenna would see without scan loss (last unblocked
     # value carried through blockages, 5-s mean), minus the scan loss at the planned attitude
     term = TerminalParams(scan_exponent=scan_exponent, max_scan_deg=max_scan_deg)
-    loss_now = scan_loss_db(out["bore"], term)
+    loss_now = scan_loss_db(np.nan_to_num(out["bore"], nan=180.0), term)
     clear = np.isfinite(loss_now) & (e > BLOCKED_DB)
     unscanned = _ffill(np.where(clear, e + np.where(clear, loss_now, 0.0), np.nan))
     loss_h = scan_loss_db(out["bore_h"], term)
     plan = _rolling_mean(np.nan_to_num(unscanned, nan=BLOCKED_DB), 5) - np.where(
         np.isfinite(loss_h), loss_h, 0.0
     )
-    out["esn0_plan_h"] = np.where(np.isfinite(loss_h), plan, BLOCKED_DB)
+    out["esn0_plan_h"] = np.where(
+        np.isfinite(el_h), np.where(np.isfinite(loss_h), plan, BLOCKED_DB), np.nan
+    )
     return out
 
 
@@ -284,7 +338,15 @@ def dataset_features(
     df: pd.DataFrame, horizon_s: int = 30, max_scan_deg: float = 70.0
 ) -> pd.DataFrame:
     """Feature matrix (rows aligned with ``df``) for the serving-link dataset; ``df`` must be
-    ordered by flight and time (as :func:`satellite.dataset.generate_dataset` returns it)."""
+    ordered by flight and time (as :func:`satellite.dataset.generate_dataset` returns it).
+
+    The look-ahead geometry comes from the columns ``plan_el_h{horizon_s}_deg`` and
+    ``plan_az_h{horizon_s}_deg`` (the satellite serving at t, seen at t + h from the
+    planned position; written by :func:`satellite.dataset.flight_frame`); without them (a real
+    log) the current look angles stand in. The realised future of the serving link is never
+    read."""
+    el_col, az_col = f"plan_el_h{horizon_s}_deg", f"plan_az_h{horizon_s}_deg"
+    has_plan = el_col in df.columns and az_col in df.columns
     parts = []
     for blk in _flight_blocks(df):
         d = df.iloc[blk]
@@ -301,6 +363,8 @@ def dataset_features(
             radar,
             max_scan_deg,
             horizon_s,
+            d[el_col].to_numpy(dtype=float)[:, None] if has_plan else None,
+            d[az_col].to_numpy(dtype=float)[:, None] if has_plan else None,
         )
         parts.append(pd.DataFrame({k: f[k][:, 0] for k in FEATURES}))
     return pd.concat(parts, ignore_index=True)
@@ -357,8 +421,56 @@ def class_weights(y: np.ndarray) -> np.ndarray:
     return w[np.asarray(y, dtype=int)]
 
 
-def _fit_classifier(X, y, seed: int) -> HistGradientBoostingClassifier:
-    return _classifier(seed).fit(X, y, sample_weight=class_weights(y))
+class QuantileBinned:
+    """A gradient-boosting estimator on features quantised to <= 255 levels per column by
+    *unweighted* quantiles (NaN kept as missing).
+
+    Given sample weights, scikit-learn >= 1.6 places its bin thresholds at weighted
+    percentiles, one slow call per feature and bin (most of the study's wall time); with the
+    features already on <= 255 levels it keeps them as they are. The trees then split on the
+    same thresholds an unweighted fit would use, and the weights still act on the loss."""
+
+    def __init__(self, estimator, max_bins: int = 255, subsample: int = 200_000, seed: int = 0):
+        self.estimator = estimator
+        self.max_bins = max_bins
+        self.subsample = subsample
+        self.seed = seed
+
+    def _edges(self, x: np.ndarray) -> np.ndarray:
+        x = x[np.isfinite(x)]
+        if x.size > self.subsample:
+            x = np.random.default_rng(self.seed).choice(x, self.subsample, replace=False)
+        u = np.unique(x)
+        if u.size <= self.max_bins:
+            return 0.5 * (u[1:] + u[:-1])
+        return np.unique(np.quantile(x, np.linspace(0, 1, self.max_bins + 1)[1:-1]))
+
+    def _bin(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        out = np.empty_like(X)
+        for j, e in enumerate(self.edges_):
+            out[:, j] = np.searchsorted(e, X[:, j], side="right")
+        return np.where(np.isnan(X), np.nan, out)
+
+    def fit(self, X, y, sample_weight=None) -> QuantileBinned:
+        X = np.asarray(X, dtype=float)
+        self.edges_ = [self._edges(X[:, j]) for j in range(X.shape[1])]
+        self.estimator.fit(self._bin(X), y, sample_weight=sample_weight)
+        return self
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.estimator.predict_proba(self._bin(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self.estimator.predict(self._bin(X))
+
+
+def _fit_classifier(X, y, seed: int) -> QuantileBinned:
+    return QuantileBinned(_classifier(seed), seed=seed).fit(X, y, sample_weight=class_weights(y))
 
 
 def cross_validate(
@@ -428,7 +540,7 @@ class Forecaster:
     horizon_s: int = 30
     edges: tuple[float, ...] = DEFAULT_EDGES_DB
     seed: int = 0
-    clf: HistGradientBoostingClassifier | None = field(default=None, repr=False)
+    clf: QuantileBinned | None = field(default=None, repr=False)
     reg: HistGradientBoostingRegressor | None = field(default=None, repr=False)
 
     def fit(self, X: pd.DataFrame, esn0_future: np.ndarray) -> Forecaster:
@@ -493,10 +605,18 @@ def candidate_rows(
     horizon_s: int = 30,
     max_scan_deg: float = 70.0,
     chunk: int = 16,
+    look_h: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """Features of the (t, c) pairs where ``mask`` is true, and the target: the measured
     Es/N0 of candidate c at t + horizon (``BLOCKED_DB`` if it is not usable then, NaN past
-    the end of the flight). Returns (X, t_idx, c_idx, target)."""
+    the end of the flight). Returns (X, t_idx, c_idx, target).
+
+    ``look_h`` = ``(el, az)`` ``(T, C)``: candidate c's look angles at t + horizon from its
+    ephemeris along the flight plan (row t). Default: ``ls``'s geometric look angles
+    shifted by the horizon, which is the same thing when the aircraft flies its plan
+    exactly (the generator without disturbances); pass the plan's when it does not."""
+    if look_h is None:
+        look_h = (_lead(ls.el_deg, horizon_s), _lead(ls.az_deg, horizon_s))
     n_t = ls.t_s.size
     plat = {k: np.asarray(getattr(traj, k), dtype=float) for k in _PLAT}
     usable = ls.visible & ~ls.blocked
@@ -518,8 +638,8 @@ def candidate_rows(
             radar,
             max_scan_deg,
             horizon_s,
-            _lead(ls.el_deg[:, cols], horizon_s),
-            _lead(ls.az_deg[:, cols], horizon_s),
+            look_h[0][:, cols],
+            look_h[1][:, cols],
         )
         parts.append(pd.DataFrame({k: f[k][t_idx, c_loc] for k in FEATURES}))
         ti.append(t_idx)
@@ -534,11 +654,19 @@ def candidate_rows(
 
 
 def forecast_links(
-    model: Forecaster, ls, traj, radar: dict, mask: np.ndarray, max_scan_deg: float = 70.0
+    model: Forecaster,
+    ls,
+    traj,
+    radar: dict,
+    mask: np.ndarray,
+    max_scan_deg: float = 70.0,
+    look_h: tuple[np.ndarray, np.ndarray] | None = None,
 ):
     """``(T, C)`` forecasts (Es/N0 dB and P(good) at t + horizon) for the masked pairs, NaN
-    elsewhere."""
-    X, t_idx, c_idx, _ = candidate_rows(ls, traj, radar, mask, model.horizon_s, max_scan_deg)
+    elsewhere (``look_h``: see :func:`candidate_rows`)."""
+    X, t_idx, c_idx, _ = candidate_rows(
+        ls, traj, radar, mask, model.horizon_s, max_scan_deg, look_h=look_h
+    )
     pred = np.full(ls.esn0_db.shape, np.nan)
     pgood = np.full(ls.esn0_db.shape, np.nan)
     if len(X):

@@ -179,7 +179,9 @@ class RainField:
         The path from the terminal height to the highest cell top is cut into ``steps``
         layers; in each, the rain rate of the cells reaching that height at the path's
         horizontal position is converted to ``γ`` (liquid below the rain height, times
-        ``ice_factor`` above) and multiplied by the layer's slant length ``Δh/sin(el)``.
+        ``ice_factor`` above; a layer that straddles the rain height is split by the fraction
+        of its thickness on each side) and multiplied by the layer's slant length
+        ``Δh/sin(el)``.
         """
         lat = np.asarray(lat_deg, dtype=float)
         n = lat.size
@@ -205,7 +207,11 @@ class RainField:
         )
         tt = np.repeat(np.broadcast_to(np.asarray(t_s, dtype=float), lat.shape)[idx], steps)
         rr = self.rain_rate_mmh(plat.ravel(), plon.ravel(), tt, alt_m=h.ravel()).reshape(h.shape)
-        gamma = k * np.power(rr, a) * np.where(h < self.rain_height_m, 1.0, self.ice_factor)
+        # the share of each layer below the rain height is liquid, the rest ice: a layer that
+        # straddles h_R is not classed whole by its midpoint
+        lo = h - 0.5 * dh[:, None]
+        liquid = np.clip((self.rain_height_m - lo) / dh[:, None], 0.0, 1.0)
+        gamma = k * np.power(rr, a) * (liquid + (1.0 - liquid) * self.ice_factor)
         out[idx] = (gamma * (dh[:, None] / 1000.0) / np.sin(el[idx, None])).sum(axis=1)
         return out
 

@@ -33,12 +33,15 @@ from netsim import Config, RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
 from netsim.rng import stream
+from netsim.tables import markdown_table
 from transport.pccl import (
     PcclConfig,
     edge_costs,
     effective_bandwidth,
     exact_ring,
     optimise_ring,
+    ring_allreduce_busbw_bps,
+    ring_finish_s,
     ring_step_costs,
     run_metrics,
     simulate,
@@ -141,8 +144,8 @@ def _connection_rows(cfg: CollectiveChurnConfig, seed: int) -> list[tuple]:
     for k in cfg.connections_sweep:
         bw = effective_bandwidth(wan, k, p.window_bytes, p.mss_bytes, p.loss_rate)
         costs = _full_ring(bw, lat, p.message_bytes, m.exact_max_peers, seed)
-        t = 2 * (n - 1) * float(costs.max())
-        busbw = 2 * (n - 1) / n * 8.0 * p.message_bytes / t
+        t = ring_finish_s(costs)
+        busbw = ring_allreduce_busbw_bps(n, p.message_bytes, t)
         rows += [
             _row("connections", "allreduce_time_s", t, k=k, world=n),
             _row("connections", "busbw_gbps", busbw / 1e9, k=k, world=n),
@@ -249,18 +252,10 @@ def _tables(s: pd.DataFrame, out: Path) -> None:
             aggfunc="first",
         )
         wide = wide[[m for m in _TABLE_METRICS if m in wide.columns]]
-        (out / "table_churn.md").write_text(_markdown(wide.reset_index()) + "\n")
+        (out / "table_churn.md").write_text(markdown_table(wide.reset_index()))
     for section in ("connections", "ring_order"):
         sub = s[s["section"] == section]
         sub.to_csv(out / f"table_{section}.csv", index=False)
-
-
-def _markdown(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        lines.append("| " + " | ".join(str(v) for v in r.to_numpy()) + " |")
-    return "\n".join(lines)
 
 
 def _series(s: pd.DataFrame, metric: str, variant: str) -> pd.DataFrame:

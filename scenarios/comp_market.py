@@ -22,24 +22,75 @@ mean), ``min_rate_cdf.png`` (CDF of the minimum rate in the handover gap),
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, ValidationError, model_validator
 
 from netsim import RunContext, Scenario, Simulation
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
+from netsim.tables import markdown_table
+from ran.comp.events import EventProbe, EventWindows, below_floor_share
 from ran.comp.model import EPOCH_METRICS
 from ran.comp.scenario import CompConfig, build
 from ran.comp.worst_case import report_rows
 
-__all__ = ["SCENARIO", "run", "plot", "summarize"]
+__all__ = ["SCENARIO", "CompStudyConfig", "run", "plot", "summarize"]
+
+
+#: the regimes compared by default: the config itself (heterogeneous applications, urgency
+#: and wallets when the preset says so), every UE alike, and the old linear utilities
+REGIMES: dict[str, dict[str, Any]] = {
+    "heterogeneous": {},
+    "homogeneous": {"app_shares": {"stream": 1.0}, "urgency": False, "budget_carry": False},
+    "linear": {"utility": "linear", "urgency": False, "budget_carry": False},
+}
+#: headline metrics of the comparison table: (metric, label)
+HEADLINE = (
+    ("epoch_efficiency", "efficiency"),
+    ("trouble_frac_below_floor", "outage share"),
+    ("epoch_satisfied", "satisfied demand"),
+    ("epoch_jain", "Jain"),
+    ("epoch_alloc_time", "convergence time (s)"),
+)
+#: the rivals every mechanism is differenced against, per replication
+RIVALS = ("equal_share", "fair_share")
+
+
+class CompStudyConfig(CompConfig):
+    """The network's config, the regimes run on the same seed (each a set of overrides of
+    the network's config), and the study's blockage-event windows."""
+
+    regimes: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(REGIMES))
+    events: EventWindows = Field(default_factory=EventWindows)
+
+    @model_validator(mode="after")
+    def _regimes(self):
+        if not self.regimes:
+            raise ValueError("regimes: name at least one regime")
+        for name in self.regimes:
+            self.regime_config(name)
+        return self
+
+    def regime_config(self, name: str) -> CompConfig:
+        """The network config of regime ``name`` (this config with its overrides)."""
+        base = self.model_dump(exclude={"regimes", "events"})
+        try:
+            return CompConfig.model_validate({**base, **self.regimes[name]})
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"])
+            raise ValueError(f"regime {name!r}: {loc}: {err['msg']}") from None
 
 _COLORS = {
     "market": "C0",
+    "bilateral": "C5",
     "optimum": "C1",
     "fisher": "C2",
     "equal_share": "C3",
+    "fair_share": "C6",
     "second_price": "C4",
     "no_comp": "k",
 }
@@ -47,7 +98,7 @@ _COLORS = {
 
 def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
     rows = []
-    ho = ep[ep["handover"]]
+    ho = ep[ep["handover"].astype(bool)]
     for p, g in ho.groupby("policy", sort=False):
         rows += [
             (p, "event_rate_before_mbps", float(g["rate_before"].mean())),
@@ -59,7 +110,7 @@ def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
             (
                 p,
                 "event_min_rate_handover_below_floor",
-                float((g["min_rate_handover"] < cfg.rate_floor_mbps).mean()),
+                below_floor_share(g["min_rate_handover"], cfg.rate_floor_mbps),
             ),
         ]
     if not ep.empty:
@@ -77,42 +128,87 @@ def _event_scalars(ep: pd.DataFrame, cfg: CompConfig) -> list[tuple]:
     return rows
 
 
-def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
-    """One replication; see the module docstring for the rows."""
-    sim = Simulation(seed=ctx.seed)
+def _one_regime(cfg: CompConfig, events: EventWindows, ctx: RunContext, first: bool, k0, n):
+    sim = Simulation(seed=ctx.seed)  # the same seed in every regime: paired channels
     net = build(sim, cfg)
-    chunks = 20
+    probe = EventProbe(net, events) if first else None
+    chunks = 10
     for k in range(1, chunks + 1):
         sim.run(until=cfg.horizon * k / chunks)
-        ctx.progress(k / chunks)
+        ctx.progress((k0 + k / chunks) / n)
     summary = net.summary()
-    ep = net.episode_frame()
-    extra = pd.DataFrame(_event_scalars(ep, cfg), columns=["policy", "metric", "value"])
-    extra = pd.concat(
-        [
-            extra,
-            pd.DataFrame(
-                [
-                    ("market", "execution_delay_s", cfg.execution_s),
-                    ("all", "n_bs", float(net.n_bs)),
-                ],
-                columns=extra.columns,
-            ),
-        ]
+    extra = [("market", "execution_delay_s", cfg.handover.execution_s), ("all", "n_bs", net.n_bs)]
+    if probe is None:
+        return summary, pd.DataFrame(extra, columns=summary.columns), net, None
+    ep = probe.episode_frame()
+    rows = _event_scalars(ep, cfg) + extra
+    return summary, pd.DataFrame(rows, columns=summary.columns), net, probe
+
+
+def _differences(sc: pd.DataFrame) -> pd.DataFrame:
+    """Per regime and headline metric: every mechanism minus each rival (paired: the same
+    replication, seed and channel), as policy ``"<policy>-<rival>"``."""
+    keys = [m for m, _ in HEADLINE]
+    s = sc[sc["metric"].isin(keys)].pivot_table(
+        index=["regime", "metric"], columns="policy", values="value"
     )
-    # the Θ(1/√m) worst-case family of the fixed-budget game (reported, not asserted)
-    scalars = pd.concat([summary, extra, report_rows()], ignore_index=True).assign(kind="scalar")
+    out = []
+    for rival in RIVALS:
+        if rival not in s:
+            continue
+        for p in s.columns:
+            if p == rival:
+                continue
+            d = (s[p] - s[rival]).dropna()
+            out.append(
+                pd.DataFrame(
+                    {
+                        "regime": d.index.get_level_values(0),
+                        "policy": f"{p}-{rival}",
+                        "metric": d.index.get_level_values(1),
+                        "value": d.to_numpy(float),
+                    }
+                )
+            )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def run(cfg: CompStudyConfig, ctx: RunContext) -> pd.DataFrame:
+    """One replication of every regime; see the module docstring for the rows."""
+    parts, n = [], len(cfg.regimes)
+    samples = []
+    for i, name in enumerate(cfg.regimes):
+        rcfg = cfg.regime_config(name)
+        summary, extra, net, probe = _one_regime(rcfg, cfg.events, ctx, i == 0, i, n)
+        sc = pd.concat([summary, extra], ignore_index=True).assign(regime=name)
+        parts.append(sc)
+        if probe is not None:
+            samples.append(_samples(net, probe, ctx, name))
+    scalars = pd.concat(parts, ignore_index=True)
+    scalars = pd.concat(
+        [scalars, _differences(scalars), report_rows().assign(regime="all")], ignore_index=True
+    ).assign(kind="scalar")
+    df = pd.concat([scalars, *samples], ignore_index=True)
+    if "handover" in df:
+        df["handover"] = df["handover"].astype("boolean")
+    return df
+
+
+def _samples(net, probe, ctx, regime) -> pd.DataFrame:
+    """Per-epoch, per-event and trace samples of one regime."""
+    ep = probe.episode_frame()
     epochs = net.epoch_frame()
     ep_rows = []
     for col in EPOCH_METRICS:
-        if col in epochs:
-            e = epochs[["time", col]].dropna()
+        key = "efficiency.market" if col == "efficiency" else col
+        if key in epochs:
+            e = epochs[["time", key]].dropna()
             ep_rows.append(
                 pd.DataFrame(
                     {
                         "policy": "market" if col != "n_trouble" else "all",
                         "metric": f"epoch_{col}",
-                        "value": e[col].to_numpy(float),
+                        "value": e[key].to_numpy(float),
                         "time": e["time"].to_numpy(float),
                         "kind": "sample",
                     }
@@ -141,7 +237,7 @@ def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
                 }
             )
         )
-    tr = net.trace_frame()
+    tr = probe.trace_frame()
     traces = pd.DataFrame(
         {
             "policy": tr["policy"],
@@ -155,27 +251,43 @@ def run(cfg: CompConfig, ctx: RunContext) -> pd.DataFrame:
     )
     if ctx.workdir is not None:
         ep.assign(rep=ctx.rep).to_csv(Path(ctx.workdir) / f"events_rep{ctx.rep}.csv", index=False)
-    df = pd.concat([scalars, *ep_rows, *ev_rows, traces], ignore_index=True)
-    if "handover" in df:
-        df["handover"] = df["handover"].astype("boolean")
-    return df
+    return pd.concat([*ep_rows, *ev_rows, traces], ignore_index=True).assign(regime=regime)
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Mean and 95% CI across replications of every scalar (per policy and metric)."""
-    s = results[results["kind"] == "scalar"][["rep", "seed", "policy", "metric", "value"]]
+    cols = ["rep", "seed", "regime", "policy", "metric", "value"]
+    s = results[results["kind"] == "scalar"][cols]
     return default_summary(s)
 
 
+def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The headline table: per regime and policy, ``mean [ci_low, ci_high]`` of each
+    :data:`HEADLINE` metric (rows of paired differences included)."""
+    keys = dict(HEADLINE)
+    s = summary[summary["metric"].isin(keys)].copy()
+    s["cell"] = [
+        f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if np.isfinite(lo) else f"{m:.3g}"
+        for m, lo, hi in zip(s["mean"], s["ci_low"], s["ci_high"], strict=True)
+    ]
+    t = s.pivot_table(index=["regime", "policy"], columns="metric", values="cell", aggfunc="first")
+    t = t[[k for k in keys if k in t.columns]].rename(columns=keys)
+    return t.reset_index()
+
+
 def _ecdf(ax, x, **kw):
-    x = np.sort(np.asarray(x, dtype=float)[np.isfinite(x)])
+    x = np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+    x = np.sort(x[np.isfinite(x)])
     if x.size:
         ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", **kw)
 
 
 def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
-    """Write the four figures named in the module docstring."""
+    """Write the figures named in the module docstring and ``comparison.md``."""
     out = Path(out)
+    _comparison(results, out)
+    first = next(iter(cfg.regimes))
+    results = results[results["regime"].isin([first, "all"])]
     pols = [p for p in _COLORS if p in set(results["policy"].dropna())]
     tr = results[results["metric"] == "trace_rate"]
     ev = results[
@@ -255,7 +367,9 @@ def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
     axes[1].set_xlabel("market vs Eisenberg-Gale equilibrium")
     axes[1].legend(fontsize=7)
     _ecdf(axes[2], 1e3 * samp.loc[samp["metric"] == "epoch_alloc_time_s", "value"], color="C0")
-    axes[2].axvline(1e3 * cfg.execution_s, color="r", ls="--", lw=0.8, label="handover execution")
+    axes[2].axvline(
+        1e3 * cfg.handover.execution_s, color="r", ls="--", lw=0.8, label="handover execution"
+    )
     axes[2].set_xlabel("time to allocate (ms)")
     axes[2].legend(fontsize=7)
     for ax in axes:
@@ -287,10 +401,35 @@ def plot(results: pd.DataFrame, cfg: CompConfig, out: Path) -> None:
 
 SCENARIO = Scenario(
     name="comp_market",
-    schema=CompConfig,
+    schema=CompStudyConfig,
     run=run,
     preset="scenarios:comp_market.yaml",
     plot=plot,
     summarize=summarize,
     description="market-based short-term CoMP allocation for UEs in handover (small cells)",
 )
+
+
+def _comparison(results: pd.DataFrame, out: Path) -> None:
+    """``comparison.md`` (every mechanism and the paired differences, 95 % CIs) and
+    ``regimes.png`` (efficiency and satisfied demand per regime and mechanism)."""
+    summary = summarize(results)
+    table = comparison_table(summary)
+    (out / "comparison.md").write_text(markdown_table(table) + "\n")
+    s = summary[~summary["policy"].str.contains("-", regex=False)]
+    regimes = [r for r in s["regime"].unique() if r != "all"]
+    fig = new_figure(12.0, 3.8)
+    axes = fig.subplots(1, 2)
+    for ax, metric in zip(axes, ("epoch_efficiency", "epoch_satisfied"), strict=True):
+        m = s[s["metric"] == metric]
+        pols = [p for p in _COLORS if p in set(m["policy"])]
+        width = 0.8 / max(len(pols), 1)
+        for i, p in enumerate(pols):
+            g = m[m["policy"] == p].set_index("regime").reindex(regimes)
+            x = np.arange(len(regimes)) + i * width
+            err = np.vstack([g["mean"] - g["ci_low"], g["ci_high"] - g["mean"]])
+            ax.bar(x, g["mean"], width, yerr=np.nan_to_num(err), color=_COLORS[p], label=p)
+        ax.set_xticks(np.arange(len(regimes)) + 0.4 - width / 2, regimes, fontsize=8)
+        ax.set_title(f"{metric} (95 % CI over replications)", fontsize=8)
+    axes[0].legend(fontsize=6, ncol=2)
+    save_figure(fig, out / "regimes.png")

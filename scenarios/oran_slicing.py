@@ -1,4 +1,12 @@
-"""``oran_slicing``: TRACTOR's two studies on the simulated sliced gNB.
+"""``oran_slicing``: RBG allocation in a contested cell, and TRACTOR's two studies.
+
+0. Contested allocation (``netsim/OranSlicing-v0``, the default): every baseline registered
+   for the env (``envs.oran.baselines``: random, expert, mMTC-at-1-RBG, proportional, the
+   best of all 120 fixed splits in hindsight, the one-step clairvoyant oracle, and MaskablePPO
+   when ``contested_learned_timesteps > 0``) on the same ``contested_trials`` seeds. Reported
+   per policy: mean reward per step with a 95 % t-interval, normalised (0 random, 1 oracle),
+   per-slice scores, URLLC bits delivered within 10 ms, eMBB/mMTC queueing delay (Little).
+   The hindsight search runs the 120 × trials episodes in one batched env.
 
 1. Traffic classification: KPM windows (32 reports × 17 KPIs) of simulated UEs of every
    class train a scikit-learn random forest on window statistics and a small Transformer.
@@ -6,14 +14,20 @@
    accuracy on phone captures never seen in training (leave-one-capture-out folds), online
    accuracy with the classifier steering UEs to slices inside the simulation, and
    accuracy on the real TRACTOR and Colosseum KPM logs shipped in ``ran/slicing/data``.
-2. RBG allocation (``netsim/OranSlicing-v0``): for each user combination (mMTC, URLLC, eMBB),
-   ``trials`` episodes per policy - random, expert (3, 5, 9), tabular Q-learning and a learned
-   policy (MaskablePPO or DQN through ``netsim.train``) - with common random numbers (trial i
-   of every policy has the same seed: same traffic, channel and initial split). A trial's
-   score is its mean reward (the mean TRACTOR score over UEs and reports); across trials the
-   mean, CV and TRACTOR's 90% interval (mean ± 1.645·s/√n).
+2. TRACTOR's RBG allocation (``netsim/OranSlicing-TRACTOR-v0``, when ``tractor`` is on): for
+   each user combination (mMTC, URLLC, eMBB), ``trials`` episodes per policy - random, expert
+   (3, 5, 9), mmtc1 (towards (1, 8, 8)), tabular Q-learning and a learned policy (MaskablePPO or
+   DQN through ``netsim.train``) - with common random numbers. A trial's score is its mean
+   reward (the mean TRACTOR score over UEs and reports), with the per-slice TRACTOR scores
+   beside it; across trials the mean, CV and TRACTOR's 90% interval (mean ± 1.645·s/√n).
+   This setting is nearly degenerate (issue 13: the idle-mMTC score 1/slice_prb rewards mMTC
+   at one RBG, and the cell is underloaded); it is kept to reproduce TRACTOR.
 
-Artefacts (in the run folder): ``rl_table.csv`` / ``rl_table.md``, ``classification.csv``,
+The gNB of parts 1-2 is configured by the nested ``ran`` (:class:`RanConfig`), the contested
+cell by ``cell`` (:class:`CellConfig`).
+
+Artefacts (in the run folder): ``contested_table.csv`` / ``.md``, ``contested.png``,
+``rl_table.csv`` / ``rl_table.md``, ``classification.csv``,
 ``confusion_*.csv``, the trained models (``learned/``, ``tabular_q.npz``,
 ``transformer.pt``), and the figures ``rl_scores.png``, ``rl_cv.png``, ``confusion.png``.
 """
@@ -29,10 +43,16 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-import envs  # noqa: F401 - registers netsim/OranSlicing-v0
+import envs  # noqa: F401 - registers the OranSlicing ids
+from envs.oran import OranSlicingConfig
+from envs.oran_tractor import OranSlicingTractorConfig
+from envs.oran_vector import OranSlicingVectorEnv
 from netsim import Config, RunContext, Scenario
+from netsim.baselines import baselines_for
 from netsim.plotting import new_figure, save_figure
 from netsim.rng import derive_seed
+from netsim.stats import t_interval
+from netsim.tables import markdown_table
 from netsim.train import load_algo, train
 from ran.slicing.classify import (
     CLASS_NAMES,
@@ -46,18 +66,38 @@ from ran.slicing.classify import (
     report_windows,
     simulate_runs,
 )
-from ran.slicing.policies import TabularQ
-from ran.slicing.scenario import UserCount
+from ran.slicing.fluid import SPLITS
+from ran.slicing.policies import TabularQ, expert_action
+from ran.slicing.scenario import CellConfig, RanConfig, UserCount
 from ran.slicing.scores import trial_statistics
 
 __all__ = ["OranSlicingStudy", "run", "summarize", "plot", "SCENARIO"]
 
-ENV_ID = "netsim/OranSlicing-v0"
-Policy = Literal["random", "expert", "tabular", "learned"]
+ENV_ID = "netsim/OranSlicing-TRACTOR-v0"
+CONTESTED_ID = "netsim/OranSlicing-v0"
+Policy = Literal["random", "expert", "mmtc1", "tabular", "learned"]
+ContestedPolicy = Literal["random", "expert", "mmtc1", "proportional", "best_fixed", "oracle",
+                          "maskable_ppo"]  # fmt: skip
 Combo = tuple[UserCount, UserCount, UserCount]
+SLICE_NAMES = ("mmtc", "urllc", "embb")
 
 
 class OranSlicingStudy(Config):
+    ran: RanConfig = Field(default_factory=RanConfig,
+                           description="the TRACTOR gNB (users are set per combination)")
+    cell: CellConfig = Field(default_factory=CellConfig, description="the contested cell")
+    contested: bool = Field(True, description="run the contested allocation study")
+    contested_policies: list[ContestedPolicy] = Field(
+        default_factory=lambda: ["random", "expert", "mmtc1", "proportional", "best_fixed",
+                                 "oracle"], min_length=1,
+        description="registered baselines of netsim/OranSlicing-v0 to score",
+    )  # fmt: skip
+    contested_trials: int = Field(10, ge=2, le=1000, description="episodes per policy")
+    contested_horizon_s: float = Field(20.0, gt=0, le=3600, description="seconds per episode")
+    contested_learned_timesteps: int = Field(
+        0, ge=0, le=10_000_000, description="MaskablePPO budget on the contested env (0 skips)"
+    )
+    tractor: bool = Field(True, description="run TRACTOR's allocation study")
     combos: list[Combo] = Field(
         default_factory=lambda: [(1, 2, 3), (3, 2, 3), (2, 2, 2), (1, 1, 5)], min_length=1,
         description="user combinations (mMTC, URLLC, eMBB)",
@@ -67,10 +107,6 @@ class OranSlicingStudy(Config):
     )
     trials: int = Field(10, ge=2, le=1000, description="episodes per policy and combination")
     trial_s: float = Field(30.0, gt=0, le=3600, description="simulated seconds per trial")
-    traffic: Literal["trace", "commag"] = "trace"
-    embb_rate_mbps: float = Field(1.0, ge=0, le=50)
-    distance: Literal["close", "medium", "far", "mixed"] = "close"
-    mobility: Literal["static", "mobile"] = "static"
     kpm_obs: bool = Field(False, description="per-slice KPM aggregates in the observation")
     tabular_episodes: int = Field(1000, ge=1, le=100_000)
     learned_algo: Literal["maskable_ppo", "dqn"] = "maskable_ppo"
@@ -93,13 +129,20 @@ class OranSlicingStudy(Config):
             raise ValueError("combos: every combination needs at least one UE")
         if self.trial_s < 0.25:
             raise ValueError("trial_s: a trial needs at least one 0.25 s report")
+        n = self.contested_horizon_s / 0.1
+        if abs(n - round(n)) > 1e-9:
+            raise ValueError("contested_horizon_s: must be a whole number of 0.1 s periods")
         return self
 
-    def env_config(self, **extra) -> dict:
-        base = {"traffic": self.traffic, "embb_rate_mbps": self.embb_rate_mbps,
-                "distance": self.distance, "mobility": self.mobility,
-                "kpm_obs": self.kpm_obs, "horizon": self.trial_s, "rbgs": None}  # fmt: skip
-        return {**base, **extra}
+    def env_config(self, **extra) -> OranSlicingTractorConfig:
+        """The TRACTOR env's config: the nested ``ran`` plus the study's episode settings."""
+        base = {**self.ran.model_dump(), "kpm_obs": self.kpm_obs, "horizon": self.trial_s,
+                "rbgs": None}  # fmt: skip
+        return OranSlicingTractorConfig(**{**base, **extra})
+
+    def contested_config(self) -> OranSlicingConfig:
+        """The contested env's config: the nested ``cell`` and the episode length."""
+        return OranSlicingConfig(**self.cell.model_dump(), horizon=self.contested_horizon_s)
 
 
 # -- classification ----------------------------------------------------------------------------
@@ -195,7 +238,9 @@ def _policies(cfg: OranSlicingStudy, ctx: RunContext, out: Path) -> dict:
     factories = {
         "random": lambda env: env.unwrapped.baseline_policies()["random"],
         "expert": lambda env: env.unwrapped.baseline_policies()["expert"],
-    }
+        "mmtc1": lambda env: (lambda obs: expert_action(np.asarray(obs[3:6]).astype(int),
+                                                        (1, 8, 8))),
+    }  # fmt: skip
     if "tabular" in cfg.policies:
         agent = TabularQ()
         agent.train(lambda: gym.make(ENV_ID, config=train_cfg), cfg.tabular_episodes,
@@ -210,7 +255,8 @@ def _policies(cfg: OranSlicingStudy, ctx: RunContext, out: Path) -> dict:
                   if cfg.learned_algo == "maskable_ppo" else {"gamma": 0.95})  # fmt: skip
         seed = derive_seed(ctx.seed, "learned") % (2**31)
         train(ENV_ID, cfg.learned_algo, cfg.learned_timesteps, cfg.learned_envs, seed=seed,
-              out=out / "learned", env_config=train_cfg, eval_episodes=2, progress=False,
+              out=out / "learned", env_config=train_cfg.model_dump(), eval_episodes=2,
+              progress=False,
               algo_kwargs=kwargs)  # fmt: skip
         model = load_algo(cfg.learned_algo).load(out / "learned" / "model.zip", device="cpu")
         maskable = cfg.learned_algo == "maskable_ppo"
@@ -246,14 +292,126 @@ def _allocation(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) -
         ctx.progress(0.8 + 0.2 * (ci + 1) / len(cfg.combos))
 
 
+# -- contested allocation ---------------------------------------------------------------------
+_EPISODE_KEYS = [f"score_{k}" for k in SLICE_NAMES] + ["delay_ms_mmtc", "delay_ms_embb",
+                                                       "lost_kbit_urllc"]  # fmt: skip
+
+
+def _contested_episode(env: gym.Env, act, seed: int) -> dict:
+    """Mean reward per step and the per-slice KPIs (means over the episode's periods)."""
+    obs, _ = env.reset(seed=seed)
+    rewards, kpis, done = [], {k: [] for k in _EPISODE_KEYS}, False
+    while not done:
+        obs, r, term, trunc, info = env.step(act(obs))
+        rewards.append(r)
+        for k in _EPISODE_KEYS:
+            kpis[k].append(info[k])
+        done = term or trunc
+    return {"reward": float(np.mean(rewards)), **{k: float(np.mean(v)) for k, v in kpis.items()}}
+
+
+def _masked_predict(model, masks):
+    """``obs -> action`` of a MaskablePPO model, deterministic, with the env's masks."""
+    return lambda obs: int(model.predict(obs, deterministic=True, action_masks=masks())[0])
+
+
+def _fixed_splits(cfg: OranSlicingStudy, seeds: list[int]) -> dict[int, list[dict]]:
+    """Every fixed split on every seed, in one batched env (bit-identical to single envs):
+    split index -> per-seed episode KPIs (reward and slice scores)."""
+    env_cfg = cfg.contested_config()
+    n_split, n_seed = len(SPLITS), len(seeds)
+    vec = OranSlicingVectorEnv(n_split * n_seed, env_cfg)
+    vec.reset(seed=[s for _ in range(n_split) for s in seeds])
+    actions = np.repeat(np.arange(n_split), n_seed)
+    total, scores = np.zeros(vec.num_envs), np.zeros((vec.num_envs, 3))
+    for _ in range(env_cfg.n_steps):
+        _, r, *_ = vec.step(actions)
+        total += r
+        scores += vec.cell.stats[:, 5]
+    total /= env_cfg.n_steps
+    scores /= env_cfg.n_steps
+    return {a: [{"reward": float(total[a * n_seed + i]),
+                 **{f"score_{k}": float(scores[a * n_seed + i, j])
+                    for j, k in enumerate(SLICE_NAMES)}} for i in range(n_seed)]
+            for a in range(n_split)}  # fmt: skip
+
+
+def _contested(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) -> None:
+    seeds = [derive_seed(ctx.seed, "contested", i) % (2**31) for i in range(cfg.contested_trials)]
+    registry = baselines_for(CONTESTED_ID)
+    env = gym.make(CONTESTED_ID, config=cfg.contested_config())
+    names = list(cfg.contested_policies)
+    if cfg.contested_learned_timesteps and "maskable_ppo" not in names:
+        names.append("maskable_ppo")
+    for k, name in enumerate(names):
+        b = registry[name]
+        detail = ""
+        if b.kind == "hindsight":
+            per = _fixed_splits(cfg, seeds)
+            best = max(per, key=lambda a: np.mean([x["reward"] for x in per[a]]))
+            episodes = per[best]
+            detail = "-".join(str(x) for x in SPLITS[best])
+        elif b.kind == "learned":
+            if not cfg.contested_learned_timesteps:
+                continue
+            seed = derive_seed(ctx.seed, "contested_learned") % (2**31)
+            train(CONTESTED_ID, "maskable_ppo", cfg.contested_learned_timesteps, 4, seed=seed,
+                  out=out / "contested_learned", env_config=cfg.contested_config().model_dump(),
+                  eval_episodes=2, progress=False)  # fmt: skip
+            model = load_algo("maskable_ppo").load(out / "contested_learned" / "model.zip",
+                                                   device="cpu")  # fmt: skip
+            act = _masked_predict(model, env.unwrapped.action_masks)
+            episodes = [_contested_episode(env, act, s) for s in seeds]
+        else:
+            act = b.policy(env.unwrapped)
+            episodes = [_contested_episode(env, act, s) for s in seeds]
+        for i, ep in enumerate(episodes):
+            for metric, value in ep.items():
+                rows.append(dict(part="contested", policy=name, combo=b.kind, trial=i,
+                                 file=detail, metric=metric, value=value))  # fmt: skip
+        ctx.progress(0.1 * (k + 1) / len(names))
+    env.close()
+
+
+def contested_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per policy: mean reward per step with its 95 % t-interval over trials, normalised
+    (0 random, 1 oracle; the best policy where no oracle ran), and the per-slice KPIs."""
+    con = results[results["part"] == "contested"]
+    if con.empty:
+        return pd.DataFrame()
+    wide = con.pivot_table(index=["policy", "combo", "file", "rep", "trial"], columns="metric",
+                           values="value", sort=False).reset_index()  # fmt: skip
+    out = []
+    for (policy, kind, detail), grp in wide.groupby(["policy", "combo", "file"], sort=False):
+        mean, half = t_interval(grp["reward"].to_numpy())
+        row = {"policy": policy, "kind": kind, "mean": mean, "ci_low": mean - half,
+               "ci_high": mean + half, "n": len(grp)}  # fmt: skip
+        for k in SLICE_NAMES:
+            row[f"score_{k}"] = grp[f"score_{k}"].mean()
+        for k in ("delay_ms_embb", "delay_ms_mmtc", "lost_kbit_urllc"):
+            row[k] = grp[k].mean() if k in grp else np.nan
+        row["detail"] = detail
+        out.append(row)
+    table = pd.DataFrame(out)
+    ref = table.loc[table["kind"] == "oracle", "mean"]
+    top = ref.max() if len(ref) else table["mean"].max()
+    base = table.loc[table["policy"] == "random", "mean"]
+    if len(base) and top > base.iloc[0]:
+        table.insert(6, "normalised", (table["mean"] - base.iloc[0]) / (top - base.iloc[0]))
+    return table
+
+
 def run(cfg: OranSlicingStudy, ctx: RunContext) -> pd.DataFrame:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(ctx.workdir) / f"rep{ctx.rep}" if ctx.workdir is not None else Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
+        if cfg.contested:
+            _contested(cfg, ctx, rows, out)
         if cfg.classify:
             _classification(cfg, ctx, rows, out)
-        _allocation(cfg, ctx, rows, out)
+        if cfg.tractor:
+            _allocation(cfg, ctx, rows, out)
     df = pd.DataFrame(rows)
     for col in ("part", "model", "data", "file", "true", "predicted", "policy", "combo"):
         if col not in df:
@@ -281,32 +439,56 @@ def rl_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """The RL table and the classification accuracies (mean over replications)."""
-    table = rl_table(results).assign(part="rl", metric="trial_score")
+    """The contested table, the TRACTOR RL table and the classification accuracies (mean over
+    replications)."""
+    parts = [contested_table(results).assign(part="contested", metric="reward")]
+    if (results["part"] == "rl").any():
+        parts.append(rl_table(results).assign(part="rl", metric="trial_score"))
     cls = results[(results["part"] == "classify") & (results["metric"] != "confusion")]
-    acc = (cls.groupby(["model", "data", "file", "metric"], sort=False)["value"]
-           .agg(["mean", "count"]).reset_index().rename(columns={"count": "n"}))  # fmt: skip
-    return pd.concat([table, acc.assign(part="classify")], ignore_index=True)
+    if not cls.empty:
+        acc = (cls.groupby(["model", "data", "file", "metric"], sort=False)["value"]
+               .agg(["mean", "count"]).reset_index().rename(columns={"count": "n"}))  # fmt: skip
+        parts.append(acc.assign(part="classify"))
+    return pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
 
-_ORDER = ("random", "expert", "tabular", "learned")
+_ORDER = ("random", "expert", "mmtc1", "tabular", "learned")
 
 
-def _markdown(table: pd.DataFrame) -> str:
-    """A Markdown table (4 decimals)."""
-    cells = [[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row]
-             for row in table.itertuples(index=False)]  # fmt: skip
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells]) + "\n"
+def _plot_contested(table: pd.DataFrame, out: Path) -> None:
+    """``contested.png``: mean reward per policy with 95 % intervals, and per-slice scores."""
+    fig = new_figure(9.0, 3.6)
+    ax, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    x = np.arange(len(table))
+    ax.bar(x, table["mean"], yerr=[table["mean"] - table["ci_low"],
+                                   table["ci_high"] - table["mean"]], capsize=3)  # fmt: skip
+    ax.set_xticks(x, table["policy"], rotation=30, fontsize=7)
+    ax.set_ylabel("mean reward per 100 ms")
+    lo = float(np.nanmin(table["ci_low"]))
+    ax.set_ylim(max(0.0, lo - 0.05), 1.0)
+    for k, name in enumerate(SLICE_NAMES):
+        ax2.bar(x + (k - 1) * 0.27, table[f"score_{name}"], 0.27, label=name)
+    ax2.set_xticks(x, table["policy"], rotation=30, fontsize=7)
+    ax2.set_ylabel("slice score")
+    ax2.legend(fontsize=7)
+    save_figure(fig, out / "contested.png")
 
 
 def plot(results: pd.DataFrame, cfg: OranSlicingStudy, out: Path) -> None:
     """``rl_scores.png`` (mean trial score with 90% intervals), ``rl_cv.png`` (CV) per policy
     and combination, ``confusion.png`` (offline and real confusion matrices); writes the
     tables ``rl_table.csv``/``.md`` and ``classification.csv`` too."""
+    con = contested_table(results)
+    if not con.empty:
+        con.to_csv(out / "contested_table.csv", index=False)
+        (out / "contested_table.md").write_text(markdown_table(con))
+        _plot_contested(con, out)
+    if not (results["part"] == "rl").any():
+        _plot_classification(results, out)
+        return
     table = rl_table(results)
     table.to_csv(out / "rl_table.csv", index=False)
-    (out / "rl_table.md").write_text(_markdown(table))
+    (out / "rl_table.md").write_text(markdown_table(table))
     combos = list(dict.fromkeys(table["combo"]))
     policies = [p for p in _ORDER if p in set(table["policy"])]
     width = 0.8 / max(len(policies), 1)
@@ -331,6 +513,10 @@ def plot(results: pd.DataFrame, cfg: OranSlicingStudy, out: Path) -> None:
         ax.legend(fontsize=8)
         ax.set_title(f"TRACTOR score per trial ({cfg.trials} trials, {cfg.trial_s:g} s each)")
         save_figure(fig, out / fname)
+    _plot_classification(results, out)
+
+
+def _plot_classification(results: pd.DataFrame, out: Path) -> None:
     cls = results[results["part"] == "classify"]
     if cls.empty:
         return
@@ -371,5 +557,5 @@ SCENARIO = Scenario(
     preset="scenarios:oran_slicing.yaml",
     plot=plot,
     summarize=summarize,
-    description="TRACTOR: traffic classification and RL RBG allocation on a sliced gNB",
+    description="RAN slicing: contested RBG allocation, TRACTOR's classification and RL",
 )

@@ -1,28 +1,275 @@
 """``netsim run satellite_handover``: signal-quality prediction and proactive handover for
-aircraft (issue 7). The study is defined in :mod:`satellite.scenario`; this file registers
-it and draws its figures:
+aircraft (issues 7, 17). The config schema and model factory are in :mod:`satellite.scenario`;
+this file runs the study, summarises it and draws its figures:
 
 * ``f1_vs_horizon.png`` - macro-F1 and per-class F1 of gradient boosting and persistence
   against the prediction horizon (held-out flights);
 * ``handover_policies.png`` - outage, handovers, interruption and delivered volume per
   flight for each policy (means with 95% CIs over the test flights);
 * ``timeline.png`` - one test flight's serving Es/N0 under each policy with its handovers.
+
+Rows of the result frame (``kind`` marks the part):
+
+* ``kind="prediction"``: ``model`` (gradient_boosting | persistence), ``horizon_s``, metric
+  ∈ {macro_f1, f1_outage, f1_degraded, f1_good, auc_outage}.
+* ``kind="handover"``: ``mode`` (single_modem | make_before_break), ``policy``, ``flight``,
+  metric ∈ {outage_s, handovers, beam_switches, satellite_switches, provider_switches,
+  delivered_gb, interruption_s, duration_s}.
+* ``kind="sample"``: one flight's timeline per policy (metric ``esn0_db`` of the serving link
+  and ``switch`` markers), for the plot.
+* ``kind="ablation"``: F1 at ``horizon_s`` by ``features`` (all | without_autopilot |
+  without_plan | persistence) and ``plan_noise`` (the level of :func:`satellite.predict.noisy_plan`;
+  NaN where the plan is not used).
+* ``kind="dataset"``: dataset size and class shares.
+
+The predictor's main table (``kind="prediction"``) is trained and scored with the plan at
+``plan_noise``; the flights carry wind and turbulence (``dataset.wind_mps``,
+``dataset.turbulence_deg``) that the autopilot forecast does not know.
 """
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from netsim import Scenario
+from netsim import RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
+from netsim.rng import derive_seed
 from netsim.stats import t_interval
-from satellite.predict import DEFAULT_EDGES_DB
-from satellite.scenario import HandoverStudyConfig, run, summarize
+from satellite.dataset import generate_dataset
+from satellite.handover import POLICIES, Interruptions, simulate_handover
+from satellite.predict import (
+    AUTOPILOT_FEATURES,
+    CLASSES,
+    DEFAULT_EDGES_DB,
+    FEATURES,
+    PLAN_FEATURES,
+    Forecaster,
+    candidate_rows,
+    classify,
+    cross_validate,
+    forecast_links,
+    noisy_plan,
+    shortlist,
+)
+from satellite.scenario import HandoverStudyConfig, build
 
-__all__ = ["SCENARIO", "plot"]
+__all__ = ["SCENARIO", "run", "summarize", "plot"]
+
+
+def _prediction_rows(table: pd.DataFrame) -> pd.DataFrame:
+    metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_"))]
+    long = table.melt(
+        id_vars=["horizon_s", "model", "rows", "flights", "folds"],
+        value_vars=metrics,
+        var_name="metric",
+    )
+    long["kind"] = "prediction"
+    return long
+
+
+def _ablation(cfg: HandoverStudyConfig, exact, main, seed: int) -> pd.DataFrame:
+    """F1 at ``horizon_s`` against plan noise: all features, without the autopilot forecast,
+    without the flight plan (and so without the autopilot too), persistence."""
+    h = cfg.horizon_s
+    cv = lambda d, names: cross_validate(  # noqa: E731
+        d, [h], cfg.edges_db, cfg.cv_folds, cfg.train_stride, seed, feature_names=names
+    )
+    no_ap = tuple(f for f in FEATURES if f not in AUTOPILOT_FEATURES)
+    no_plan = tuple(f for f in no_ap if f not in PLAN_FEATURES)
+    parts = []
+    for level in sorted(set(cfg.noise_levels) | {cfg.plan_noise}):
+        d = noisy_plan(exact, level, seed)
+        full = main if level == cfg.plan_noise else cv(d, FEATURES)
+        gb = full[full["model"] == "gradient_boosting"]
+        parts.append(gb.assign(features="all", plan_noise=level))
+        parts.append(cv(d, no_ap).query("model == 'gradient_boosting'").assign(
+            features="without_autopilot", plan_noise=level))  # fmt: skip
+    parts.append(cv(exact, no_plan).query("model == 'gradient_boosting'").assign(
+        features="without_plan", plan_noise=np.nan))  # fmt: skip
+    parts.append(main[main["model"] == "persistence"].assign(features="persistence",
+                                                             plan_noise=np.nan))  # fmt: skip
+    table = pd.concat(parts, ignore_index=True)
+    metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_"))]
+    long = table.melt(id_vars=["features", "plan_noise", "horizon_s"], value_vars=metrics,
+                      var_name="metric")  # fmt: skip
+    long["kind"] = "ablation"
+    return long
+
+
+def _train_forecaster(cfg: HandoverStudyConfig, flights, seed: int) -> Forecaster:
+    xs, ys = [], []
+    for tr, ls, radar in flights:
+        mask = shortlist(ls, k=cfg.shortlist_k)
+        mask[np.arange(mask.shape[0]) % max(cfg.train_stride, 1) != 0] = False
+        X, _, _, target = candidate_rows(
+            ls, tr, radar, mask, cfg.horizon_s, cfg.dataset.world.max_scan_deg
+        )
+        xs.append(X)
+        ys.append(target)
+    return Forecaster(cfg.horizon_s, tuple(cfg.edges_db), seed).fit(
+        pd.concat(xs, ignore_index=True), np.concatenate(ys)
+    )
+
+
+def run(cfg: HandoverStudyConfig, ctx: RunContext) -> pd.DataFrame:
+    """One replication of the study (see the module docstring for the rows)."""
+    seed = ctx.seed
+    frames = []
+    ahead = sorted(set(cfg.dataset.lookahead_s) | set(cfg.horizons) | {cfg.horizon_s})
+    ds = cfg.dataset.model_copy(update={"lookahead_s": ahead})
+    df = generate_dataset(ds, seed, progress=lambda f: ctx.progress(0.15 * f))
+    cls = np.bincount(classify(df["esn0_db"].to_numpy(), cfg.edges_db), minlength=3) / len(df)
+    frames.append(
+        pd.DataFrame(
+            {
+                "kind": "dataset",
+                "metric": ["rows", "flights"] + [f"share_{c}" for c in CLASSES],
+                "value": [len(df), df["flight"].nunique(), *cls],
+            }
+        )
+    )
+    exact = df
+    df = noisy_plan(exact, cfg.plan_noise, seed)
+    main = cross_validate(df, [cfg.horizon_s], cfg.edges_db, cfg.cv_folds, cfg.train_stride, seed)
+    ctx.progress(0.3)
+    if cfg.noise_levels:
+        frames.append(_ablation(cfg, exact, main, seed))
+    del exact
+    ctx.progress(0.4)
+    others = [h for h in cfg.horizons if h != cfg.horizon_s]
+    curve = (
+        cross_validate(df, others, cfg.edges_db, cfg.horizon_folds, 2 * cfg.train_stride, seed)
+        if others
+        else None
+    )
+    parts = [main.assign(folds=cfg.cv_folds)] + (
+        [curve.assign(folds=cfg.horizon_folds)] if curve is not None else []
+    )
+    table = pd.concat(parts, ignore_index=True)
+    frames.append(_prediction_rows(table))
+    if ctx.workdir is not None:
+        table.sort_values(["horizon_s", "model"]).to_csv(ctx.workdir / "f1_table.csv", index=False)
+    del df
+    ctx.progress(0.6)
+    # -- handover on fresh flights with every provider -----------------------------------------
+    hseed = derive_seed(seed, "handover")
+    _, train = build(cfg, hseed, cfg.train_flights, "H")
+    model = _train_forecaster(cfg, train, seed)
+    del train
+    if ctx.workdir is not None:
+        with open(ctx.workdir / "forecaster.pkl", "wb") as fh:
+            pickle.dump(model, fh)
+    ctx.progress(0.7)
+    _, test = build(cfg, hseed, cfg.test_flights, "T")
+    ic = cfg.interruptions
+    rows, traces = [], []
+    for i, (tr, ls, radar) in enumerate(test):
+        pred, pgood = forecast_links(
+            model, ls, tr, radar, shortlist(ls, k=cfg.shortlist_k), cfg.dataset.world.max_scan_deg
+        )
+        per = {}
+        for mode in cfg.terminal_modes:
+            mbb = {"make_before_break": mode == "make_before_break"}
+            cost = Interruptions(**(ic.model_dump() | mbb))
+            for name in cfg.policies:
+                res = simulate_handover(
+                    ls,
+                    POLICIES[name](),
+                    cost,
+                    cfg.decision_interval_s,
+                    pred,
+                    pgood,
+                    cfg.acm_margin_db,
+                )
+                if mode == cfg.terminal_modes[0]:
+                    per[name] = res
+                tot = res.totals() | {"duration_s": float(len(tr))}
+                base = {"kind": "handover", "mode": mode, "policy": name, "flight": tr.name}
+                rows.extend(base | {"metric": k, "value": v} for k, v in tot.items())
+        traces.append((tr, ls, per))
+        ctx.progress(0.7 + 0.3 * (i + 1) / len(test))
+    frames.append(pd.DataFrame(rows))
+    frames.append(_timeline(traces, cfg.plot_flight))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _timeline(traces, which: int) -> pd.DataFrame:
+    """Per-second true Es/N0 of the serving link and the handover markers of one flight."""
+    if which < 0:  # the flight where the policies' delivered volumes differ most
+        spread = [np.ptp([r.delivered_bits.sum() for r in per.values()]) for _, _, per in traces]
+        which = int(np.argmax(spread))
+    tr, ls, per = traces[which]
+    parts = []
+    rows = np.arange(len(tr))
+    for name, res in per.items():
+        s = res.serving
+        esn0 = np.where(s >= 0, ls.esn0_db[rows, np.maximum(s, 0)], np.nan)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": "sample",
+                    "policy": name,
+                    "flight": tr.name,
+                    "metric": "esn0_db",
+                    "time": tr.t_s,
+                    "value": esn0,
+                }
+            )
+        )
+        m = res.switches > 0
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": "sample",
+                    "policy": name,
+                    "flight": tr.name,
+                    "metric": "switch",
+                    "time": tr.t_s[m],
+                    "value": res.switches[m].astype(float),
+                }
+            )
+        )
+        prov = np.where(s >= 0, ls.provider[np.maximum(s, 0)], -1).astype(float)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "kind": "sample",
+                    "policy": name,
+                    "flight": tr.name,
+                    "metric": "provider",
+                    "time": tr.t_s,
+                    "value": prov,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """The F1 table (mean over replications) and per-policy means per flight with 95% CIs."""
+    out = []
+    parts = [
+        ("prediction", ["model", "horizon_s", "metric"]),
+        ("ablation", ["features", "plan_noise", "metric"]),
+        ("handover", ["mode", "policy", "metric"]),
+    ]
+    for kind, keys in parts:
+        sub = results[results["kind"] == kind]
+        for key, g in sub.groupby(keys, dropna=False):
+            m, half = t_interval(g["value"].to_numpy())
+            row = dict(zip(keys, key, strict=True))
+            out.append({"part": kind, **row, "mean": m, "ci95": half, "n": len(g)})
+    ds = results[results["kind"] == "dataset"]
+    for metric, g in ds.groupby("metric"):
+        out.append(
+            {"part": "dataset", "metric": metric, "mean": float(g["value"].mean()), "n": len(g)}
+        )
+    return pd.DataFrame(out)
+
 
 _SWITCH_STYLE = {
     1: ("beam", "|", "tab:green"),

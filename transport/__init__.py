@@ -14,9 +14,11 @@ Large-Scale Distributed Training", arXiv:2407.00550):
 * :mod:`transport.flowsim`, :mod:`transport.packetsim` - fluid and packet-level transports
   on the engine; :mod:`transport.execute` runs a collective over either;
 * :mod:`transport.simulate` - ``simulate_collective`` (one run, all metrics);
-  :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.routing` (the RL
-  model behind ``netsim/CollectiveRouting-v0``), :mod:`transport.scenario` (the
-  ``collective_transport`` study).
+  :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.stepfluid` (a step's
+  fluid evolution in closed loop, the min-congestion LP), :mod:`transport.routing` (the RL
+  model behind ``netsim/CollectiveRouting-v0``), :mod:`transport.scenario` (config
+  schema and fabric factory of the ``collective_transport`` study, which lives in
+  ``scenarios/collective_transport.py``).
 
 Fault-tolerant half: :mod:`transport.pccl`.
 """

@@ -165,9 +165,25 @@ def edge_colouring(mult: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, int]]
     return blocks
 
 
+def _spine_counts(start: int, length: int, S: int) -> np.ndarray:
+    """How many of the colours ``start, …, start+length−1`` fall on each spine ``c mod S``."""
+    counts = np.full(S, length // S, dtype=np.int64)
+    rest = length % S
+    if rest:
+        counts[(start + np.arange(rest)) % S] += 1
+    return counts
+
+
 def minimal_split(net: Network, src, dst, nbytes) -> Assignment:
     """The paper's minimal splitting with König colouring (see module docstring); same-leaf
-    flows stay whole on their only path. Flows of different sizes are coloured per size."""
+    flows stay whole on their only path.
+
+    Flows of different sizes are coloured together, weighted by size: sizes (rounded to whole
+    bytes) are written as ``u_f`` units of ``g = gcd`` bytes, the leaf multigraph gets
+    ``Σ u_f`` parallel edges per leaf pair, and flow ``f`` takes ``u_f·p`` consecutive colours
+    of its pair. Every spine's uplink (downlink) of a leaf then carries at most ``Δ·g/S``
+    bytes, ``Δ`` the leaf's largest unit degree: the spraying bound of the whole batch (up to
+    the sub-byte rounding). Equal sizes give ``u_f = 1``, the paper's construction."""
     if net.kind != "leaf_spine":
         raise ValueError("minimal_split: only defined for a leaf-spine network")
     src = np.asarray(src, dtype=np.int64)
@@ -178,30 +194,44 @@ def minimal_split(net: Network, src, dst, nbytes) -> Assignment:
     cross = ls != ld
     parents, paths, fracs = [np.flatnonzero(~cross)], [np.zeros((~cross).sum(), np.int64)], []
     fracs.append(np.ones(parents[0].size))
-    sizes = np.unique(nbytes[cross])
-    for size in sizes:
-        idx = np.flatnonzero(cross & (nbytes == size))
-        mult = np.zeros((L, L), dtype=np.int64)
-        np.add.at(mult, (ls[idx], ld[idx]), 1)
-        delta = int(max(mult.sum(axis=1).max(), mult.sum(axis=0).max()))
-        p = S // gcd(delta, S)
-        spine_seq = {}  # (i, j) -> spines of the pair's unit edges, in colour order
-        colour = 0
-        for rows, cols, w in edge_colouring(mult * p):
-            spines = (colour + np.arange(w)) % S
-            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-                spine_seq.setdefault((i, j), []).append(spines)
-            colour += w
-        seqs = {k: np.concatenate(v) for k, v in spine_seq.items()}
-        used = dict.fromkeys(seqs, 0)
-        for f in idx.tolist():
-            key = (int(ls[f]), int(ld[f]))
-            units = seqs[key][used[key] : used[key] + p]
-            used[key] += p
-            sp_ids, counts = np.unique(units, return_counts=True)
-            parents.append(np.full(sp_ids.size, f))
-            paths.append(sp_ids.astype(np.int64))
-            fracs.append(counts / p)
+    idx = np.flatnonzero(cross)
+    if idx.size == 0:
+        return Assignment(np.concatenate(parents), np.concatenate(paths), np.concatenate(fracs))
+    size = nbytes[idx]
+    if np.all(size == size[0]):
+        units = np.ones(idx.size, dtype=np.int64)
+    else:
+        whole = np.maximum(np.round(size), 1.0).astype(np.int64)
+        units = whole // np.gcd.reduce(whole)
+    mult = np.zeros((L, L), dtype=np.int64)
+    np.add.at(mult, (ls[idx], ld[idx]), units)
+    delta = int(max(mult.sum(axis=1).max(), mult.sum(axis=0).max()))
+    p = S // gcd(delta, S)
+    runs: dict[tuple[int, int], list[tuple[int, int]]] = {}  # pair -> (first colour, count)
+    colour = 0
+    for rows, cols, w in edge_colouring(mult * p):
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            runs.setdefault((i, j), []).append((colour, w))
+        colour += w
+    cursor = {k: [0, 0] for k in runs}  # pair -> [run index, colours used of that run]
+    for f, u in zip(idx.tolist(), units.tolist(), strict=True):
+        key = (int(ls[f]), int(ld[f]))
+        pair_runs, cur = runs[key], cursor[key]
+        need = u * p
+        counts = np.zeros(S, dtype=np.int64)
+        while need:
+            start, w = pair_runs[cur[0]]
+            take = min(need, w - cur[1])
+            counts += _spine_counts(start + cur[1], take, S)
+            need -= take
+            cur[1] += take
+            if cur[1] == w:
+                cur[0] += 1
+                cur[1] = 0
+        sp_ids = np.flatnonzero(counts)
+        parents.append(np.full(sp_ids.size, f))
+        paths.append(sp_ids.astype(np.int64))
+        fracs.append(counts[sp_ids] / (u * p))
     return Assignment(np.concatenate(parents), np.concatenate(paths), np.concatenate(fracs))
 
 
@@ -216,6 +246,10 @@ class Balancer(abc.ABC):
     name = "base"
     needs_load = False  # whether assign() reads load_bytes
     deterministic = False  # whether the same batch always gets the same assignment
+    #: whether the assignment of a flow depends on the rest of its step (the colouring of
+    #: minimal split): the run then plans each whole (chunk, step) once, even when its
+    #: transfers are released in several batches (dataflow sync)
+    plans_steps = False
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
@@ -261,6 +295,7 @@ class MinimalSplit(Balancer):
 
     name = "minimal_split"
     deterministic = True
+    plans_steps = True
 
     def __init__(self, rng):
         super().__init__(rng)

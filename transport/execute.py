@@ -15,7 +15,7 @@ import numpy as np
 
 from netsim import DecisionPoint, Simulation
 
-from .balancing import Balancer
+from .balancing import Assignment, Balancer
 from .collectives import Schedule
 from .network import Network
 
@@ -124,6 +124,8 @@ class CollectiveRun:
         self._key = key
         self._key_left = np.bincount(key[real], minlength=int(key.max()) + 1 if n else 0)
         self._plans: dict[int, tuple] = {}
+        self._step_plans: dict[int, Assignment] = {}
+        self._members: np.ndarray | None = None
         self._left = n
         self._release_queue: list[np.ndarray] = []
         self._flush_pending = False
@@ -190,12 +192,16 @@ class CollectiveRun:
         conn = s.conn[nodes]
         key = None
         plan = None
-        if self.balancer.deterministic:  # same batch (e.g. every ring step) -> same plan
+        if self.balancer.deterministic and not self.balancer.plans_steps:
+            # same batch (e.g. every ring step) -> same plan
             key = hash((src.tobytes(), dst.tobytes(), nbytes.tobytes(), conn.tobytes()))
             plan = self._plans.get(key)
         if plan is None:
-            load = self.transport.outstanding_bytes() if self.balancer.needs_load else None
-            asg = self.balancer.assign(self.net, src, dst, nbytes, conn, load)
+            if self.balancer.plans_steps:
+                asg = self._step_planned(nodes)
+            else:
+                load = self.transport.outstanding_bytes() if self.balancer.needs_load else None
+                asg = self.balancer.assign(self.net, src, dst, nbytes, conn, load)
             rows = self.net.route_rows(src[asg.parent], dst[asg.parent], asg.path)
             plan = (asg, rows)
             if key is not None:
@@ -212,6 +218,40 @@ class CollectiveRun:
         self.transport.add(
             src[par], dst[par], asg.path, sub_bytes, nodes[par], self._drained, rows=rows
         )
+
+    def _step_planned(self, nodes: np.ndarray) -> Assignment:
+        """The subflows of ``nodes`` (sorted) cut from the plan of their whole (chunk, step):
+        a step released piecemeal (dataflow) is still coloured as one batch, so its placed
+        bytes meet the step's spraying bound."""
+        s = self.sched
+        keys = self._key[nodes]
+        parts = []
+        for key in np.unique(keys).tolist():
+            members = self._key_nodes(key)
+            asg = self._step_plans.get(key)
+            if asg is None:
+                src, dst = self.hosts[s.src[members]], self.hosts[s.dst[members]]
+                asg = self.balancer.assign(
+                    self.net, src, dst, s.nbytes[members], s.conn[members], None
+                )
+                self._step_plans[key] = asg
+            sel = np.isin(members[asg.parent], nodes)
+            pos = np.searchsorted(nodes, members[asg.parent[sel]])
+            parts.append((pos, asg.path[sel], asg.fraction[sel]))
+        par, path, frac = (np.concatenate(x) for x in zip(*parts, strict=True))
+        return Assignment(par, path, frac)
+
+    def _key_nodes(self, key: int) -> np.ndarray:
+        """Real transfers of (chunk, step) ``key``, sorted."""
+        if self._members is None:
+            real = np.flatnonzero(self.sched.src >= 0)
+            order = np.argsort(self._key[real], kind="stable")
+            self._members_sorted = real[order]
+            self._members = np.searchsorted(
+                self._key[self._members_sorted], np.arange(self._key_left.size + 1)
+            )
+        lo, hi = self._members[key], self._members[key + 1]
+        return self._members_sorted[lo:hi]
 
     def _account(self, nodes, par, rows, sub_bytes) -> None:
         net = self.net
@@ -234,6 +274,7 @@ class CollectiveRun:
             self._acc[key] = acc[i] if vec is None else vec + acc[i]
         self._key_left -= launched
         for key in np.flatnonzero((launched > 0) & (self._key_left == 0)).tolist():
+            self._step_plans.pop(key, None)
             drain = self._acc.pop(key, np.zeros(net.n_links)) * 8.0 / net.capacity_bps
             fab = drain[net.fabric]
             c, k = divmod(key, self.sched.n_steps)

@@ -22,6 +22,7 @@ __all__ = [
     "spray_bound_s",
     "leaf_spine_spray_bound_s",
     "lower_bound_cct_s",
+    "pipelined_bound_s",
     "step_bounds",
     "algbw_Bps",
     "busbw_Bps",
@@ -107,6 +108,20 @@ def lower_bound_cct_s(
     Valid for ``sync="step"`` runs of the fluid model, whatever the routing."""
     b = step_bounds(net, coll, hosts, chunks) if bounds is None else bounds
     return float(chunks * (b[:, 2] + alpha_s).sum())
+
+
+def pipelined_bound_s(net: Network, coll: Collective, hosts) -> float:
+    """Lower bound on the completion time (s) of any schedule of ``coll`` (pipelined or not)
+    on a fabric with equal parallel links: every link's share of the whole collective's bytes
+    under ideal spraying, ``max_l Σ_steps bytes_l·8/c_l``. A leaf's equal uplinks (downlinks)
+    together carry all its cross-leaf bytes whatever the routing, so one of them drains at
+    least the sprayed share; host links carry fixed bytes."""
+    hosts = np.asarray(hosts, dtype=np.int64)
+    total = np.zeros(net.n_links)
+    for st in coll.steps:
+        s, d = hosts[st.src], hosts[st.dst]
+        total += link_bytes(net, s, d, np.full(s.size, SPRAY), st.nbytes)
+    return float((total * 8.0 / net.capacity_bps).max(initial=0.0))
 
 
 def algbw_Bps(coll: Collective, cct_s: float) -> float:

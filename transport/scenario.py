@@ -1,4 +1,5 @@
-"""The ``collective_transport`` study: ECMP vs spraying vs minimal-split single path.
+"""Config schema and model factory of the ``collective_transport`` study (the study itself:
+:mod:`scenarios.collective_transport`): ECMP vs spraying vs minimal-split single path.
 
 Reproduces the question of Addanki, Goyal & Marinos, "Challenging the Need for Packet
 Spraying in Large-Scale Distributed Training" (arXiv:2407.00550): on leaf-spine fabrics of
@@ -12,24 +13,23 @@ switch queues: queueing effects, reordering) and background traffic sharing the 
 
 from __future__ import annotations
 
-import itertools
-from pathlib import Path
 from typing import Annotated, Literal
 
-import numpy as np
-import pandas as pd
 from pydantic import Field, field_validator
 
-from netsim import Config, RunContext
-from netsim.plotting import new_figure, save_figure
-from netsim.results import default_summary
-from netsim.rng import derive_seed
+from netsim import Config
 
-from .collectives import COLLECTIVES, build_collective
-from .network import leaf_spine_network
-from .simulate import Background, PacketOptions, simulate_collective
+from .collectives import COLLECTIVES
+from .network import Network, leaf_spine_network
 
-__all__ = ["CollectiveTransportConfig", "run", "summarize", "plot", "POLICIES", "TIMING_METRICS"]
+__all__ = [
+    "BackgroundStudy",
+    "CollectiveTransportConfig",
+    "PacketStudy",
+    "POLICIES",
+    "TIMING_METRICS",
+    "build_fabric",
+]
 
 POLICIES = ("ecmp", "spray", "minimal_split", "adaptive", "random")
 #: metrics measured on the wall clock (not reproducible bit for bit)
@@ -97,10 +97,23 @@ class CollectiveTransportConfig(Config):
         default_factory=lambda: {"alltoall": 128},
         description="cap on ranks per collective (all-to-all has n² flows); others use all hosts",
     )
+    pipeline_chunks: dict[str, int] = Field(
+        default_factory=lambda: {"tree_allreduce": 8},
+        description="collectives run pipelined (dataflow) in this many chunks, as NCCL "
+        "pipelines its trees; others run step-synchronously",
+    )
     alpha_us: float = Field(2.0, ge=0, description="per-transfer software latency (µs)")
     link_delay_us: float = Field(0.5, ge=0, description="propagation delay per link (µs)")
     packet: PacketStudy = Field(default_factory=PacketStudy)
     background: BackgroundStudy = Field(default_factory=BackgroundStudy)
+
+    @field_validator("pipeline_chunks")
+    @classmethod
+    def _chunks(cls, v: dict[str, int]) -> dict[str, int]:
+        for k, c in v.items():
+            if k not in COLLECTIVES or not 1 <= c <= 256:
+                raise ValueError(f"'{k}' must name a collective with 1..256 chunks")
+        return v
 
     @field_validator("max_ranks")
     @classmethod
@@ -111,98 +124,13 @@ class CollectiveTransportConfig(Config):
         return v
 
 
-def _rows(res, keys: dict) -> list[dict]:
-    fab = res.link_utilisation[res.fabric]
-    busy = fab[fab > 0]
-    vals = {
-        "cct_s": res.cct_s,
-        "cct_lower_bound_s": res.lower_bound_s,
-        "cct_over_lb": res.cct_s / res.lower_bound_s,
-        "max_congestion_s": float(res.step_max_fabric_s.max(initial=0.0)),
-        "congestion_ratio": res.congestion_ratio,
-        "subflows": res.subflows,
-        "subflows_per_transfer": res.subflows / res.transfers,
-        "algbw_GBps": res.algbw_Bps / 1e9,
-        "busbw_GBps": res.busbw_Bps / 1e9,
-        "fabric_util_mean": float(fab.mean()),
-        "fabric_util_p90": float(np.quantile(busy, 0.9)) if busy.size else 0.0,
-        "fabric_idle_share": float((fab == 0).mean()),
-        "wall_s": res.wall_s,
-    }
-    for k, v in res.extra.items():
-        if k in ("reordered", "max_queue_pkts", "mean_queue_delay_s", "bg_mean_slowdown"):
-            vals[k] = float(v)
-    return [{**keys, "metric": m, "value": float(v)} for m, v in vals.items()]
-
-
-def _util_samples(res, keys: dict) -> pd.DataFrame:
-    u = res.link_utilisation[res.fabric]
-    return pd.DataFrame({**keys, "metric": "fabric_utilisation", "kind": "sample", "value": u})
-
-
-def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
-    """One replication: every grid point with every policy (common random numbers: the same
-    placement and ECMP hash seed for all policies), then the side studies. Tidy rows
-    ``section, collective, leaves, …, policy, metric, value, kind``."""
-    rows: list[dict] = []
-    samples: list[pd.DataFrame] = []
-    grid = list(
-        itertools.product(
-            cfg.leaves,
-            cfg.oversubscription,
-            cfg.collectives,
-            cfg.placements,
-            cfg.message_mb,
-            cfg.policies,
-        )
-    )
-    n_pkt = len(cfg.packet.collectives) * len(cfg.policies) if cfg.packet.enabled else 0
-    n_bg = len(cfg.background.loads) * len(cfg.policies) if cfg.background.enabled else 0
-    total = len(grid) + n_pkt + n_bg
-    done = 0
-    nets = {}
-    for leaves, over, cname, place, size_mb, pol in grid:
-        key = (leaves, over)
-        if key not in nets:
-            nets[key] = _fabric(cfg, leaves, over)
-        net = nets[key]
-        ranks = min(net.n_hosts, cfg.max_ranks.get(cname, net.n_hosts))
-        if cname == "rabenseifner_allreduce":
-            ranks = 1 << (ranks.bit_length() - 1)
-        coll = build_collective(cname, ranks, size_mb * 1e6)
-        # common random numbers: every policy sees the same placement and ECMP seed
-        seed = derive_seed(ctx.seed, leaves, over, cname, place)
-        res = simulate_collective(
-            net, coll, balancing=pol, placement=place, seed=seed, alpha_s=cfg.alpha_us * 1e-6
-        )
-        keys = {
-            "section": "fabric",
-            "collective": cname,
-            "leaves": leaves,
-            "ranks": ranks,
-            "oversubscription": over,
-            "placement": place,
-            "message_mb": size_mb,
-            "policy": pol,
-            "queue": "",
-            "background_load": 0.0,
-        }
-        rows += _rows(res, keys)
-        if size_mb == max(cfg.message_mb) and leaves == max(cfg.leaves):
-            samples.append(_util_samples(res, keys))
-        done += 1
-        ctx.progress(done / total)
-    if cfg.packet.enabled:
-        rows += _packet_rows(cfg, ctx, done, total)
-        done += n_pkt
-    if cfg.background.enabled:
-        rows += _background_rows(cfg, ctx, done, total)
-    df = pd.DataFrame(rows)
-    df["kind"] = "value"
-    return pd.concat([df, *samples], ignore_index=True)
-
-
-def _fabric(cfg, leaves: int, over: float, spines: int | None = None, hosts: int | None = None):
+def build_fabric(
+    cfg: CollectiveTransportConfig,
+    leaves: int,
+    over: float,
+    spines: int | None = None,
+    hosts: int | None = None,
+) -> Network:
     """Leaf-spine network with the study's link rates and delays."""
     return leaf_spine_network(
         leaves,
@@ -212,343 +140,3 @@ def _fabric(cfg, leaves: int, over: float, spines: int | None = None, hosts: int
         over,
         cfg.link_delay_us * 1e-6,
     )
-
-
-def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
-    p = cfg.packet
-    net = _fabric(cfg, p.leaves, 1.0, p.spines, p.hosts_per_leaf)
-    rows = []
-    for cname in p.collectives:
-        ranks = net.n_hosts if cname != "alltoall" else min(net.n_hosts, 8)
-        coll = build_collective(cname, ranks, p.message_mb * 1e6)
-        seed = derive_seed(ctx.seed, "packet", cname)
-        for pol in cfg.policies:
-            base = {
-                "section": "packet",
-                "collective": cname,
-                "leaves": p.leaves,
-                "ranks": ranks,
-                "oversubscription": 1.0,
-                "placement": "random",
-                "message_mb": p.message_mb,
-                "policy": pol,
-                "background_load": 0.0,
-            }
-            kw = {
-                "balancing": pol,
-                "placement": "random",
-                "seed": seed,
-                "alpha_s": cfg.alpha_us * 1e-6,
-            }
-            flow = simulate_collective(net, coll, **kw)
-            rows += _rows(flow, {**base, "queue": "fluid"})
-            for q in p.queues:
-                opts = PacketOptions(p.mtu_bytes, p.window_pkts, "round_robin", q)
-                pkt = simulate_collective(net, coll, mode="packet", packet=opts, **kw)
-                rows += _rows(pkt, {**base, "queue": q})
-                rows.append(
-                    {
-                        **base,
-                        "queue": q,
-                        "metric": "cct_packet_over_fluid",
-                        "value": pkt.cct_s / flow.cct_s,
-                    }
-                )
-                rows.append(
-                    {
-                        **base,
-                        "queue": q,
-                        "metric": "packet_events_per_s",
-                        "value": pkt.events / pkt.wall_s,
-                    }
-                )
-            done += 1
-            ctx.progress(done / total)
-    return rows
-
-
-def _background_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
-    b = cfg.background
-    net = _fabric(cfg, b.leaves, b.oversubscription)
-    coll = build_collective(b.collective, net.n_hosts, b.message_mb * 1e6)
-    rows = []
-    for load in b.loads:
-        seed = derive_seed(ctx.seed, "background", load)
-        bg = Background(load, b.flow_mb * 1e6, "exponential") if load > 0 else None
-        for pol in cfg.policies:
-            res = simulate_collective(
-                net,
-                coll,
-                balancing=pol,
-                placement="random",
-                seed=seed,
-                alpha_s=cfg.alpha_us * 1e-6,
-                background=bg,
-            )
-            keys = {
-                "section": "background",
-                "collective": b.collective,
-                "leaves": b.leaves,
-                "ranks": net.n_hosts,
-                "oversubscription": b.oversubscription,
-                "placement": "random",
-                "message_mb": b.message_mb,
-                "policy": pol,
-                "queue": "",
-                "background_load": load,
-            }
-            rows += _rows(res, keys)
-            done += 1
-            ctx.progress(done / total)
-    return rows
-
-
-def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% CI across replications of every scalar metric, per configuration."""
-    return default_summary(results)
-
-
-# -- figures and tables ---------------------------------------------------------------------
-_COLORS = {"ecmp": "C3", "spray": "C0", "minimal_split": "C2", "adaptive": "C1", "random": "C7"}
-_MARK = {"ecmp": "o", "spray": "s", "minimal_split": "^", "adaptive": "D", "random": "x"}
-
-
-def _mean(results: pd.DataFrame, section: str, metric: str) -> pd.DataFrame:
-    df = results[(results["section"] == section) & (results["metric"] == metric)]
-    df = df[df["kind"] == "value"]
-    keys = [
-        "collective",
-        "leaves",
-        "oversubscription",
-        "placement",
-        "message_mb",
-        "policy",
-        "queue",
-        "background_load",
-    ]
-    return df.groupby(keys, as_index=False)["value"].mean()
-
-
-def _facets(fig, n: int):
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    return axes
-
-
-def plot(results: pd.DataFrame, cfg: CollectiveTransportConfig, out: Path) -> None:
-    """Figures (PNG) and tables (CSV + Markdown) of the study."""
-    out = Path(out)
-    if (results["section"] == "fabric").any():
-        _plot_fabric(results, cfg, out)
-        _tables(results, out)
-    if (results["section"] == "packet").any():
-        _plot_packet(results, out)
-    if (results["section"] == "background").any():
-        _plot_background(results, out)
-
-
-def _line_panels(results, cfg, out, metric, x, fixed, fname, ylabel, logx=False, logy=False):
-    df = _mean(results, "fabric", metric)
-    for k, v in fixed.items():
-        df = df[df[k] == v]
-    colls = list(dict.fromkeys(df["collective"]))
-    if not colls:
-        return
-    fig = new_figure(4.0 * len(colls), 3.4)
-    axes = _facets(fig, len(colls))
-    for ax, cname in zip(axes, colls, strict=True):
-        sub = df[df["collective"] == cname]
-        for pol in cfg.policies:
-            s = sub[sub["policy"] == pol].sort_values(x)
-            if s.empty:
-                continue
-            ax.plot(s[x], s["value"], marker=_MARK[pol], color=_COLORS[pol], label=pol)
-        ax.set_title(cname, fontsize=9)
-        ax.set_xlabel(x.replace("_", " "))
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
-    fig.suptitle(", ".join(f"{k}={v}" for k, v in fixed.items()), fontsize=9)
-    _finish(fig, axes[0], ylabel, out / fname)
-
-
-def _plot_fabric(results, cfg, out):
-    big, size, over = max(cfg.leaves), max(cfg.message_mb), cfg.oversubscription[0]
-    place = cfg.placements[0]
-    by_size = {"leaves": big, "oversubscription": over, "placement": place}
-    by_leaves = {"message_mb": size, "oversubscription": over, "placement": place}
-    by_over = {"leaves": big, "message_mb": size, "placement": place}
-    panels = [  # metric, x axis, fixed keys, file, y label, log x
-        (
-            "cct_over_lb",
-            "message_mb",
-            by_size,
-            "cct_vs_size.png",
-            "CCT / spraying lower bound",
-            True,
-        ),
-        (
-            "congestion_ratio",
-            "leaves",
-            by_leaves,
-            "congestion_vs_leaves.png",
-            "max congestion / spraying bound",
-            False,
-        ),
-        (
-            "cct_over_lb",
-            "oversubscription",
-            by_over,
-            "cct_vs_oversubscription.png",
-            "CCT / spraying lower bound",
-            False,
-        ),
-        (
-            "busbw_GBps",
-            "message_mb",
-            by_size,
-            "busbw_vs_size.png",
-            "busbw (GB/s, nccl-tests)",
-            True,
-        ),
-        (
-            "subflows_per_transfer",
-            "leaves",
-            by_leaves,
-            "subflows_vs_leaves.png",
-            "subflows per transfer",
-            False,
-        ),
-    ]
-    for metric, x, fixed, fname, ylabel, logx in panels:
-        _line_panels(results, cfg, out, metric, x, fixed, fname, ylabel, logx=logx)
-    if len(cfg.placements) > 1:
-        _plot_placement(results, cfg, out)
-    _plot_util_cdf(results, cfg, out)
-
-
-def _plot_placement(results, cfg, out):
-    df = _mean(results, "fabric", "cct_over_lb")
-    df = df[
-        (df["leaves"] == max(cfg.leaves))
-        & (df["message_mb"] == max(cfg.message_mb))
-        & (df["oversubscription"] == cfg.oversubscription[0])
-    ]
-    colls = list(dict.fromkeys(df["collective"]))
-    fig = new_figure(4.0 * len(colls), 3.4)
-    axes = _facets(fig, len(colls))
-    for ax, cname in zip(axes, colls, strict=True):
-        _grouped_bars(
-            ax,
-            df[df["collective"] == cname],
-            list(cfg.policies),
-            "placement",
-            list(cfg.placements),
-            "{}",
-        )
-        ax.axhline(1.0, color="k", lw=0.8)
-        ax.set_title(cname, fontsize=9)
-    fig.suptitle(f"leaves={max(cfg.leaves)}, {max(cfg.message_mb):g} MB", fontsize=9)
-    _finish(fig, axes[0], "CCT / spraying lower bound", out / "placement.png", title="placement")
-
-
-def _finish(fig, ax, ylabel: str, path: Path, **legend) -> None:
-    ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, **legend)
-    save_figure(fig, path)
-
-
-def _grouped_bars(ax, sub, policies, column, series, label) -> None:
-    """Bars of ``sub['value']`` per policy, one bar per value of ``column`` in ``series``."""
-    x = np.arange(len(policies))
-    width = 0.8 / len(series)
-    for i, val in enumerate(series):
-        vals = [sub[(sub["policy"] == p) & (sub[column] == val)]["value"].mean() for p in policies]
-        ax.bar(x + i * width, vals, width, label=label.format(val))
-    ax.set_xticks(x + width * (len(series) - 1) / 2, policies, fontsize=7, rotation=20)
-
-
-def _plot_util_cdf(results, cfg, out):
-    s = results[(results["metric"] == "fabric_utilisation") & (results["kind"] == "sample")]
-    if s.empty:
-        return
-    colls = list(dict.fromkeys(s["collective"]))
-    fig = new_figure(4.0 * len(colls), 3.4)
-    axes = _facets(fig, len(colls))
-    sel = (s["oversubscription"] == cfg.oversubscription[0]) & (s["placement"] == cfg.placements[0])
-    for ax, cname in zip(axes, colls, strict=True):
-        for pol in cfg.policies:
-            v = np.sort(s[sel & (s["collective"] == cname) & (s["policy"] == pol)]["value"])
-            if v.size:
-                ax.step(
-                    v,
-                    np.arange(1, v.size + 1) / v.size,
-                    where="post",
-                    color=_COLORS[pol],
-                    label=pol,
-                )
-        ax.set_xlabel("fabric link utilisation over the CCT")
-        ax.set_title(cname, fontsize=9)
-        ax.grid(alpha=0.3)
-    _finish(fig, axes[0], "CDF over uplinks and downlinks", out / "utilisation_cdf.png")
-
-
-def _plot_packet(results, out):
-    df = _mean(results, "packet", "cct_packet_over_fluid")
-    if df.empty:
-        return
-    colls = list(dict.fromkeys(df["collective"]))
-    queues = list(dict.fromkeys(df["queue"]))
-    fig = new_figure(4.0 * len(colls), 3.4)
-    axes = _facets(fig, len(colls))
-    for ax, cname in zip(axes, colls, strict=True):
-        sub = df[df["collective"] == cname]
-        _grouped_bars(ax, sub, list(dict.fromkeys(sub["policy"])), "queue", queues, "{} queues")
-        ax.axhline(1.0, color="k", lw=0.8)
-        ax.axhspan(0.95, 1.05, color="0.85", zorder=0)
-        ax.set_title(cname, fontsize=9)
-    _finish(fig, axes[0], "packet-level CCT / fluid CCT", out / "packet_vs_fluid.png")
-
-
-def _plot_background(results, out):
-    df = _mean(results, "background", "cct_over_lb")
-    if df.empty:
-        return
-    fig = new_figure(5.0, 3.6)
-    ax = fig.add_subplot()
-    for pol in dict.fromkeys(df["policy"]):
-        s = df[df["policy"] == pol].sort_values("background_load")
-        ax.plot(s["background_load"], s["value"], marker=_MARK[pol], color=_COLORS[pol], label=pol)
-    ax.set_xlabel("background load per host link")
-    ax.set_ylabel("CCT / spraying lower bound (no background)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    save_figure(fig, out / "background.png")
-
-
-def _tables(results, out):
-    for metric, name in (
-        ("cct_over_lb", "table_cct_over_lb"),
-        ("congestion_ratio", "table_congestion_ratio"),
-    ):
-        df = _mean(results, "fabric", metric)
-        table = df.pivot_table(
-            index=["collective", "placement", "leaves", "oversubscription", "message_mb"],
-            columns="policy",
-            values="value",
-        )
-        table.to_csv(out / f"{name}.csv")
-        (out / f"{name}.md").write_text(_markdown(table.round(3)), encoding="utf-8")
-
-
-def _markdown(table: pd.DataFrame) -> str:
-    """A pivot table as a GitHub Markdown table (index levels first)."""
-    flat = table.reset_index()
-    head = [str(c) for c in flat.columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in flat.itertuples(index=False):
-        lines.append(
-            "| " + " | ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in row) + " |"
-        )
-    return "\n".join(lines) + "\n"

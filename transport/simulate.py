@@ -21,7 +21,14 @@ from .balancing import make_balancer
 from .collectives import Collective, place_ranks, schedule
 from .execute import CollectiveRun
 from .flowsim import FlowTransport
-from .metrics import algbw_Bps, busbw_Bps, lower_bound_cct_s, step_bounds, utilisation
+from .metrics import (
+    algbw_Bps,
+    busbw_Bps,
+    lower_bound_cct_s,
+    pipelined_bound_s,
+    step_bounds,
+    utilisation,
+)
 from .network import Network
 from .packetsim import PacketTransport
 
@@ -168,7 +175,7 @@ def simulate_collective(
         cct_s=cct,
         lower_bound_s=lower_bound_cct_s(net, coll, hosts, alpha_s, chunks, bounds)
         if sync == "step"
-        else float("nan"),
+        else pipelined_bound_s(net, coll, hosts),
         algbw_Bps=algbw_Bps(coll, cct),
         busbw_Bps=busbw_Bps(coll, cct),
         subflows=run.subflows,

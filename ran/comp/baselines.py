@@ -97,11 +97,20 @@ def _fisher_support(inst: MarketInstance):
     return usable & buyers[:, None], buyers
 
 
-def eisenberg_gale(inst: MarketInstance, solver: str | None = None) -> BaselineResult:
+#: gap and feasibility tolerance asked of Clarabel (its defaults, 1e-8 abs and 1e-8 rel gap but
+#: 1e-8 feasibility with early "almost solved" exits, gave prices good to ~1e-4 only)
+EG_TOL = 1e-10
+
+
+def eisenberg_gale(
+    inst: MarketInstance, solver: str | None = None, tol: float = EG_TOL
+) -> BaselineResult:
     """The Fisher-market equilibrium from the Eisenberg-Gale convex program (cvxpy).
 
     UEs without budget or without a usable link get nothing. Prices are the duals of the
-    capacity constraints (per PRB); revenue is ``price·C`` per BS.
+    capacity constraints (per PRB); revenue is ``price·C`` per BS. ``tol`` sets Clarabel's
+    gap and feasibility tolerances (absolute and relative); other solvers use their own
+    defaults.
     """
     import cvxpy as cp
 
@@ -128,7 +137,13 @@ def eisenberg_gale(inst: MarketInstance, solver: str | None = None) -> BaselineR
     capacity = cap @ z <= inst.spare[cap_rows]
     objective = cp.Maximize(inst.budget[buyer_ids] @ cp.log(util @ z))
     prob = cp.Problem(objective, [capacity])
-    prob.solve(solver=solver or cp.CLARABEL)
+    solver = solver or cp.CLARABEL
+    opts = (
+        {"tol_gap_abs": tol, "tol_gap_rel": tol, "tol_feas": tol, "tol_ktratio": tol}
+        if solver == cp.CLARABEL
+        else {}
+    )
+    prob.solve(solver=solver, **opts)
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         raise RuntimeError(f"Eisenberg-Gale program failed: {prob.status}")
     x.ravel()[idx] = np.maximum(z.value, 0.0)

@@ -17,39 +17,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import Field, model_validator
+
+from netsim import Config
 
 __all__ = ["HandoverParams", "HandoverState", "HandoverEvents", "handover_step"]
 
 _EPS_S = 1e-9  # time comparisons tolerate float round-off of accumulated steps
 
 
-@dataclass(frozen=True)
-class HandoverParams:
-    """A3 and RLF parameters (dB, s)."""
+class HandoverParams(Config):
+    """A3 and RLF parameters (dB, s); nested as ``handover`` in
+    :class:`~ran.comp.scenario.CompConfig`."""
 
-    a3_offset_db: float = 3.0
-    hysteresis_db: float = 1.0
-    ttt_s: float = 0.16
-    execution_s: float = 0.2
-    interruption_s: float = 0.03
-    qout_db: float = -8.0
-    qin_db: float = -6.0
-    t310_s: float = 1.0
-    reestablish_s: float = 0.5
+    a3_offset_db: float = Field(3.0, description="A3 offset Off (dB)")
+    hysteresis_db: float = Field(1.0, ge=0, description="A3 hysteresis Hys (dB)")
+    ttt_s: float = Field(0.16, ge=0, le=5.12, description="time to trigger")
+    execution_s: float = Field(0.2, ge=0, le=1.0, description="handover execution delay")
+    interruption_s: float = Field(0.03, ge=0, le=0.5, description="primary-link interruption")
+    qout_db: float = Field(-8.0, description="T310 start below this SINR (dB)")
+    qin_db: float = Field(-6.0, description="T310 stop above this SINR (dB)")
+    t310_s: float = Field(1.0, ge=0, le=6.0, description="T310 duration")
+    reestablish_s: float = Field(0.5, ge=0, le=5.0, description="RLF to re-establishment")
 
-    def __post_init__(self):
-        for name in (
-            "hysteresis_db",
-            "ttt_s",
-            "execution_s",
-            "interruption_s",
-            "t310_s",
-            "reestablish_s",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name}: must be >= 0 (got {getattr(self, name)!r})")
+    @model_validator(mode="after")
+    def _levels(self):
         if self.qin_db < self.qout_db:
             raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
+        return self
 
 
 @dataclass

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .newton_kernel import newton_rounds
+
 __all__ = [
     "DYNAMICS",
     "MarketInstance",
@@ -28,6 +30,7 @@ __all__ = [
     "MarketResult",
     "best_response",
     "respond_to_totals",
+    "response_slope",
     "allocate",
     "run_market",
     "initial_bids",
@@ -65,6 +68,12 @@ class MarketInstance:
         budget: ``(N,)`` budget per UE (tokens), >= 0.
         reserve: ``(M,)`` reserve bid per BS (tokens), >= 0; default none.
         money_value: μ >= 0, value of one token (0 = fixed-budget game).
+        cap: ``(N,)`` demand cap per UE in value units (e.g. the Mbit/s it still needs), or
+            None for uncapped linear utilities (the classical trading post).
+        weight: ``(N,)`` urgency weight per UE (utility per unit of value), None = 1.
+
+    With ``cap``/``weight`` UE ``i``'s utility is ``a_i·min(Σ_j v_ij·x_ij, D_i)`` (concave,
+    demand-capped; :mod:`ran.comp.capped`), else ``Σ_j v_ij·x_ij``.
     """
 
     cluster: np.ndarray
@@ -73,6 +82,8 @@ class MarketInstance:
     budget: np.ndarray
     reserve: np.ndarray | None = None
     money_value: float = 0.0
+    cap: np.ndarray | None = None
+    weight: np.ndarray | None = None
 
     def __post_init__(self):
         cluster = np.asarray(self.cluster)
@@ -98,6 +109,13 @@ class MarketInstance:
         reserve = np.zeros(m) if self.reserve is None else _check_array("reserve", self.reserve, 1)
         if reserve.size != m:
             raise ValueError(f"reserve: {reserve.size} entries for {m} BSs")
+        for name in ("cap", "weight"):
+            arr = getattr(self, name)
+            if arr is not None:
+                arr = _check_array(name, arr, 1)
+                if arr.size != cluster.shape[0]:
+                    raise ValueError(f"{name}: {arr.size} entries for {cluster.shape[0]} UEs")
+                object.__setattr__(self, name, arr)
         if not (np.isfinite(self.money_value) and self.money_value >= 0):
             raise ValueError(f"money_value: must be >= 0 (got {self.money_value!r})")
         for name, arr in (
@@ -110,6 +128,27 @@ class MarketInstance:
             object.__setattr__(self, name, arr)
         object.__setattr__(self, "money_value", float(self.money_value))
 
+    @classmethod
+    def trusted(
+        cls, cluster, value, spare, budget, reserve, money_value=0.0, cap=None, weight=None
+    ):
+        """An instance from arrays the caller guarantees valid (int64 cluster, float
+        arrays of the right shapes, all finite and >= 0): skips the checks of the
+        constructor, for the model's per-epoch instances."""
+        inst = object.__new__(cls)
+        for name, arr in (
+            ("cluster", cluster),
+            ("value", value),
+            ("spare", spare),
+            ("budget", budget),
+            ("reserve", reserve),
+            ("money_value", float(money_value)),
+            ("cap", cap),
+            ("weight", weight),
+        ):
+            object.__setattr__(inst, name, arr)
+        return inst
+
     @property
     def n_ues(self) -> int:
         return int(self.cluster.shape[0])
@@ -117,6 +156,15 @@ class MarketInstance:
     @property
     def n_bs(self) -> int:
         return int(self.spare.size)
+
+    @property
+    def capped(self) -> bool:
+        return self.cap is not None
+
+    @property
+    def urgency(self) -> np.ndarray:
+        """``a_i`` (ones without weights)."""
+        return np.ones(self.n_ues) if self.weight is None else self.weight
 
     @property
     def weights(self) -> np.ndarray:
@@ -205,7 +253,7 @@ def _within_budget(b: np.ndarray, budget: np.ndarray) -> np.ndarray:
     return b
 
 
-def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray:
+def respond_to_totals(w, totals, budget, money_value: float = 0.0, with_bound: bool = False):
     """Bids consistent with posted totals ``T_j`` (all bids plus reserve at BS ``j``).
 
     The best response's KKT condition ``w_j·y_j/(b_j + y_j)² = λ`` with ``b_j + y_j = T_j``
@@ -213,7 +261,8 @@ def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray
     sort BSs by ``w_j/T_j``; with the ``k`` best active,
     ``λ_k = (Σ_{l<=k} T_l - B) / Σ_{l<=k} T_l²/w_l``, valid when it lies between the k-th and
     (k+1)-th ratio; ``λ = max(μ, λ_B)``. At a fixed point ``T_j = Σ_i b_ij + r_j`` these bids
-    are mutual best responses (a Nash equilibrium).
+    are mutual best responses (a Nash equilibrium). With ``with_bound`` it also returns the
+    ``(N,)`` mask of UEs whose budget binds (``λ_B > μ``).
     """
     w, t, budget, act, (r, ws, ts) = _sorted_by_ratio(w, totals, budget)
     acts = ws > 0
@@ -230,7 +279,10 @@ def respond_to_totals(w, totals, budget, money_value: float = 0.0) -> np.ndarray
     lam = np.maximum(money_value, lam_b)
     b = t * (1.0 - lam[:, None] * t / np.where(act, w, 1.0))
     b = np.where(act & (n_act > 0)[:, None], np.maximum(b, 0.0), 0.0)
-    return _within_budget(np.where(budget[:, None] > 0, b, 0.0), budget)
+    b = _within_budget(np.where(budget[:, None] > 0, b, 0.0), budget)
+    if with_bound:
+        return b, (lam_b > money_value) & (budget > 0)
+    return b
 
 
 def allocate(inst: MarketInstance, bids) -> Allocation:
@@ -247,13 +299,16 @@ def allocate(inst: MarketInstance, bids) -> Allocation:
 
 
 def welfare(inst: MarketInstance, prbs) -> float:
-    """Social welfare ``Σ_ij v_ij·x_ij`` (e.g. Mbit/s)."""
-    return float(np.sum(inst.value * np.asarray(prbs, dtype=float)))
+    """Social welfare: the sum of :func:`utilities`."""
+    return float(np.sum(utilities(inst, prbs)))
 
 
 def utilities(inst: MarketInstance, prbs) -> np.ndarray:
-    """Per-UE value ``Σ_j v_ij·x_ij``."""
-    return np.sum(inst.value * np.asarray(prbs, dtype=float), axis=1)
+    """Per-UE utility: ``Σ_j v_ij·x_ij``, or ``a_i·min(Σ_j v_ij·x_ij, D_i)`` when capped."""
+    u = np.sum(inst.value * np.asarray(prbs, dtype=float), axis=1)
+    if inst.cap is not None:
+        u = inst.urgency * np.minimum(u, inst.cap)
+    return u
 
 
 def _payoff(inst: MarketInstance, bids, y) -> np.ndarray:
@@ -264,15 +319,17 @@ def _payoff(inst: MarketInstance, bids, y) -> np.ndarray:
 
 
 def nash_gap(inst: MarketInstance, bids) -> float:
-    """Largest gain any UE gets from a unilateral best response, relative to the value of its
-    best-response payoff (0 at a Nash equilibrium)."""
+    """Largest gain any UE gets from a unilateral best response, relative to the larger of
+    its best-response and current payoff magnitudes (0 at a Nash equilibrium)."""
     bids = np.asarray(bids, dtype=float)
     y = (inst.per_bs(bids) + inst.reserve)[inst.cluster] - bids
     br = best_response(inst.weights, y, inst.budget, inst.money_value)
     y_f = np.maximum(y, Y_FLOOR)
     best, now = _payoff(inst, br, y_f), _payoff(inst, bids, y_f)
-    scale = np.maximum(np.abs(best), 1e-300)
-    gap = np.where(best > 0, (best - now) / scale, 0.0)
+    # relative to the larger payoff magnitude: a UE whose best reply is "bid nothing"
+    # (payoff 0) but who pays for a loss now is far from equilibrium
+    scale = np.maximum(np.maximum(np.abs(best), np.abs(now)), 1e-300)
+    gap = np.where(best > now, (best - now) / scale, 0.0)
     return float(gap.max(initial=0.0))
 
 
@@ -294,6 +351,7 @@ def run_market(
     dynamics: str = "newton",
     latency_s: float = 5e-4,
     init_bids=None,
+    compiled: bool = True,
 ) -> MarketResult:
     """Bilateral bidding rounds until bids change by less than ``eps`` (relative to the
     budget) or ``max_rounds`` rounds.
@@ -306,12 +364,17 @@ def run_market(
         * ``"newton"`` (default): BSs post totals ``T_j``; UEs answer with
           :func:`respond_to_totals`; each BS then moves ``T_j`` by a Newton step on
           ``T_j = Σ_i b_ij + r_j`` computed from the bids it received
-          (``dF/dT = Σ_i (2·b_ij/T_j - 1)``), halving its step whenever the residual changes
-          sign. Converged also requires ``|Σ_i b_ij + r_j - T_j| < eps·T_j``.
+          (``dF/dT`` from :func:`response_slope`, which accounts for budget-bound UEs),
+          halving its step whenever the residual changes sign. Converged when the bids stop
+          moving with ``|Σ_i b_ij + r_j - T_j| < eps·T_j``; if they never settle, the final
+          bids still count as converged when the Nash gap (:func:`nash_gap`, second order in
+          the bid error) is below ``eps²``.
         * ``"best_response"``: simultaneous price-anticipating best responses to the others'
           bids (:func:`best_response`), damped by ``2/n`` with ``n`` the largest number of
           bidders at the UE's BSs (without damping, n >= 4 symmetric bidders oscillate).
           Converged requires every bid to be within ``eps`` of the UE's best response.
+    ``compiled`` runs the Newton rounds in the numba kernel of
+    :mod:`ran.comp.newton_kernel` (same arithmetic; False uses the numpy reference).
     Both declare convergence only at (eps-approximate) Nash equilibria. Neither is guaranteed
     to converge: with near-zero reserves (below about 1e-4 tokens per PRB) a BS with a single
     bidder makes the Newton step degenerate and the totals can cycle; ``converged`` is then
@@ -334,7 +397,16 @@ def run_market(
     rounds, converged = 0, False
     if inst.n_ues:
         if dynamics == "newton":
-            rounds, converged, bids = _newton(inst, bids, eps, int(max_rounds), scale)
+            if compiled:
+                rounds, converged, bids = newton_rounds(
+                    inst.cluster, w, budget, mu, inst.reserve, inst.n_bs, bids.copy(), eps,
+                    int(max_rounds), scale[:, 0],
+                )  # fmt: skip
+            else:
+                rounds, converged, bids = _newton(inst, bids, eps, int(max_rounds), scale)
+            if not converged:  # bids at an equilibrium whose totals have not settled: the
+                # payoff gap is second order in the bid error, hence eps² (bids good to ~eps)
+                converged = nash_gap(inst, bids) < eps * eps
         else:
             nb = inst.per_bs((w > 0).astype(float))
             alpha = np.minimum(1.0, 2.0 / np.maximum(nb[inst.cluster].max(axis=1), 1.0))[:, None]
@@ -362,9 +434,9 @@ def _newton(inst: MarketInstance, bids, eps, max_rounds, scale):
     wanted = inst.per_bs((w > 0).astype(float)) > 0  # BSs nobody values have no price to find
     for rnd in range(1, max_rounds + 1):
         tc = totals[cl]
-        new = respond_to_totals(w, tc, budget, mu)
+        new, bound = respond_to_totals(w, tc, budget, mu, with_bound=True)
         f = inst.per_bs(new)
-        slope = inst.per_bs(np.where(new > 0, 2.0 * new / tc - 1.0, 0.0))
+        slope = inst.per_bs(response_slope(w, tc, new, bound))
         g = f + inst.reserve - totals
         step = np.where(g * g_prev < 0, 0.5 * step, np.minimum(1.0, 1.25 * step))
         g_prev = g
@@ -378,6 +450,23 @@ def _newton(inst: MarketInstance, bids, eps, max_rounds, scale):
         totals = np.clip(totals + step * newton, totals / 4.0, totals * 4.0)
         totals = np.maximum(totals, Y_FLOOR)
     return max_rounds, False, bids
+
+
+def response_slope(w, totals, bids, bound) -> np.ndarray:
+    """``∂b_ij/∂T_j`` of :func:`respond_to_totals` (own total only), ``(N, K)``.
+
+    With ``b_j = T_j·(1 - λ·T_j/w_j)`` and λ fixed (money binds, λ = μ):
+    ``∂b_j/∂T_j = 1 - 2λT_j/w_j = 2b_j/T_j - 1``. When the budget binds, λ moves with
+    ``T_j`` so that the spend stays ``B``: ``Σ_l b_l = Σ_l T_l - λ·Σ_l q_l = B`` with
+    ``q_l = T_l²/w_l`` over the active BSs gives ``∂λ/∂T_j = (1 - 2λT_j/w_j)/Σ_l q_l`` and
+    ``∂b_j/∂T_j = (2b_j/T_j - 1)·(1 - q_j/Σ_l q_l)`` (0 for a UE with a single active BS:
+    it bids its budget whatever the total)."""
+    act = bids > 0
+    base = np.where(act, 2.0 * bids / totals - 1.0, 0.0)
+    q = np.where(act, totals**2 / np.where(w > 0, w, 1.0), 0.0)
+    sq = q.sum(axis=1, keepdims=True)
+    shrink = np.where(sq > 0, 1.0 - q / np.where(sq > 0, sq, 1.0), 0.0)
+    return np.where(np.asarray(bound)[:, None], base * shrink, base)
 
 
 def symmetric_equilibrium(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,9 +28,12 @@ from netsim import ConfigError, Simulation
 from netsim.radio import dbm_to_watt, thermal_noise_dbm
 from netsim.stats import jain_index
 
+from .apps import draw_apps, need_mbps, urgency
 from .baselines import equal_share, no_comp, proportional_response, second_price, welfare_optimum
+from .bilateral import posted_prices
+from .capped import capped_eisenberg_gale, capped_welfare_optimum, fair_share, run_capped_market
 from .geometry import StreetGrid, line_of_sight, sites
-from .handover import HandoverParams, HandoverState, handover_step
+from .handover import HandoverState, handover_step
 from .market import MarketInstance, initial_bids, run_market, utilities, welfare
 from .mobility import blockage_step, manhattan_step, place_walkers, positions, segment_index
 from .pathloss import (
@@ -55,12 +58,20 @@ __all__ = [
     "PolicyOutcome",
     "CompNetwork",
     "eg_distance",
-    "handover_params",
     "los_table",
 ]
 
 #: allocation policies compared on the same instances
-POLICIES = ("market", "optimum", "fisher", "equal_share", "second_price", "no_comp")
+POLICIES = (
+    "market",
+    "bilateral",
+    "optimum",
+    "fisher",
+    "equal_share",
+    "fair_share",
+    "second_price",
+    "no_comp",
+)
 #: per-epoch market statistics (``CompNetwork.epochs`` columns besides per-policy ones)
 EPOCH_METRICS = (
     "efficiency",
@@ -72,6 +83,7 @@ EPOCH_METRICS = (
     "alloc_time_s",
     "converged",
     "n_trouble",
+    "n_need",
 )
 
 
@@ -91,21 +103,6 @@ class PolicyOutcome:
 
 
 Policy = Callable[[MarketInstance, np.ndarray], PolicyOutcome]
-
-
-def handover_params(cfg) -> HandoverParams:
-    """The handover/RLF parameters of a :class:`~ran.comp.scenario.CompConfig`."""
-    return HandoverParams(
-        a3_offset_db=cfg.a3_offset_db,
-        hysteresis_db=cfg.hysteresis_db,
-        ttt_s=cfg.ttt_s,
-        execution_s=cfg.execution_s,
-        interruption_s=cfg.interruption_s,
-        qout_db=cfg.qout_db,
-        qin_db=cfg.qin_db,
-        t310_s=cfg.t310_s,
-        reestablish_s=cfg.reestablish_s,
-    )
 
 
 def eg_distance(inst: MarketInstance, market: PolicyOutcome, fisher: PolicyOutcome) -> dict:
@@ -135,6 +132,23 @@ def eg_distance(inst: MarketInstance, market: PolicyOutcome, fisher: PolicyOutco
     return out
 
 
+_LOS_CACHE: dict[tuple, np.ndarray] = {}
+
+
+def _cached_los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.ndarray:
+    """:func:`los_table`, computed once per geometry (it is deterministic; envs reset often).
+    The cached array is read-only."""
+    key = (grid, bs_xy.tobytes(), bs_xy.shape, float(resolution_m))
+    table = _LOS_CACHE.get(key)
+    if table is None:
+        if len(_LOS_CACHE) > 8:
+            _LOS_CACHE.clear()
+        table = los_table(grid, bs_xy, resolution_m)
+        table.flags.writeable = False
+        _LOS_CACHE[key] = table
+    return table
+
+
 def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.ndarray:
     """LoS from every sample point of every street segment to every BS: ``(S, L, M)`` bool,
     with segments numbered as :func:`~ran.comp.mobility.segment_index` and ``L`` points
@@ -160,18 +174,13 @@ def los_table(grid: StreetGrid, bs_xy: np.ndarray, resolution_m: float) -> np.nd
     return out.reshape(nh + nv, u.size, bs_xy.shape[0])
 
 
-@dataclass
-class _Episode:
-    """Rates of one UE around a blockage event (rows: ticks; columns: policies)."""
-
-    ue: int
-    t0: float
-    before: np.ndarray
-    rates: list = field(default_factory=list)
-    t_ho: float = math.nan
-    t_trigger: float = math.nan
-    rlf: bool = False
-    end: float = math.inf
+def _with_full_need(inst: MarketInstance) -> MarketInstance:
+    """A linear-utility instance as a capped one whose caps never bind (the most a UE could
+    get, ``Σ_j v_ij·C_j``), for the rules that need a desired amount."""
+    return MarketInstance.trusted(
+        inst.cluster, inst.value, inst.spare, inst.budget, inst.reserve, inst.money_value,
+        inst.weights.sum(axis=1) * (1 + 1e-9), np.ones(inst.n_ues),
+    )  # fmt: skip
 
 
 class CompNetwork:
@@ -182,7 +191,10 @@ class CompNetwork:
         cfg: the configuration.
         extra_policies: more named policies ``(instance, ue_indices) -> PolicyOutcome``
             evaluated beside ``cfg.policies`` (the PettingZoo env adds its agents this way).
-        record_episodes: keep per-event throughput traces (the study does; envs do not).
+
+    Observers (e.g. the study's :class:`~ran.comp.events.EventProbe`) append a callable
+    ``hook(net, t, events, serving_before)`` to :attr:`tick_hooks`; it runs at the end of
+    every tick.
     """
 
     def __init__(
@@ -190,24 +202,26 @@ class CompNetwork:
         sim: Simulation,
         cfg,
         extra_policies: dict[str, Policy] | None = None,
-        record_episodes: bool = True,
     ):
         self.sim, self.cfg = sim, cfg
         self.grid = StreetGrid(cfg.blocks_x, cfg.blocks_y, cfg.block_m, cfg.street_m)
         self.bs_xy = sites(self.grid, cfg.layout, cfg.isd_m)
         self.n_bs = m = self.bs_xy.shape[0]
-        if cfg.cluster_size > m:
+        if cfg.cluster_bs > m:
             raise ConfigError(
-                f"cluster_size: must be <= the number of BSs ({m}), got {cfg.cluster_size}"
+                f"cluster_bs: must be <= the number of BSs ({m}), got {cfg.cluster_bs}"
             )
-        self.los_lookup = los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
+        self.los_lookup = _cached_los_table(self.grid, self.bs_xy, cfg.los_resolution_m)
         self._los_step = cfg.block_m / (self.los_lookup.shape[1] - 1)
-        self.hp = handover_params(cfg)
+        self.hp = cfg.handover
         n = self.n_ues = cfg.n_ues
         place = sim.rng("placement")
         vehicle = place.random(n) < cfg.vehicle_fraction
         self.speed = np.where(vehicle, cfg.vehicle_speed_m_s, cfg.pedestrian_speed_m_s)
         self.vehicle = vehicle
+        self.app, self.desired_mbps, self.app_weight = draw_apps(
+            sim.rng("apps"), n, cfg.app_shares
+        )
         self.walkers = place_walkers(self.grid, self.speed, place.random((n, 3)))
         self._rng_mob, self._rng_sh = sim.rng("mobility"), sim.rng("shadowing")
         self._rng_bl = sim.rng("blockage")
@@ -228,10 +242,14 @@ class CompNetwork:
         #: reserve price per PRB of every BS (tokens); the pricing env changes it
         self.reserve_price = np.full(m, cfg.reserve_price)
         self.budget = np.full(n, cfg.budget)
+        #: tokens each UE holds (``budget_carry``): it earns ``budget`` every epoch, up to
+        #: ``budget_cap`` epochs of income, and pays the bids of :attr:`wallet_policy`
+        self.wallet = np.full(n, cfg.budget)
+        self.wallet_policy = "market"
         self.policy_fns: dict[str, Policy] = {p: self._builtin(p) for p in cfg.policies}
         self.policy_fns.update(extra_policies or {})
         self.names = list(self.policy_fns)
-        k, n_pol = cfg.cluster_size, len(self.names)
+        k, n_pol = cfg.cluster_bs, len(self.names)
         self._channel()
         self.ho = HandoverState.initial(self.rsrp_dbm)
         self.used = np.zeros(m)
@@ -262,15 +280,10 @@ class CompNetwork:
         self.trouble_rate_sum = np.zeros(n_pol)
         self.trouble_below = np.zeros(n_pol)
         self.epochs: list[dict] = []
-        self.record_episodes = record_episodes
-        self._ring_len = max(1, int(round(cfg.event_before_s / cfg.dt_s)))
-        self._ring = np.zeros((self._ring_len, n, n_pol), dtype=np.float32)
-        self._ring_pos = 0
-        self._ring_full = 0
-        self._episodes: dict[int, _Episode] = {}
-        self.episode_rows: list[tuple] = []
-        self.trace_rows: list[tuple] = []
-        self._prev_clear = self._serving_clear()
+        self.tick_hooks: list[Callable] = []
+        #: ``hook(net, ue_indices)`` called at each allocation epoch before the instance is
+        #: built (a clairvoyant baseline sets ``reserve_price`` here)
+        self.pre_market_hooks: list[Callable] = []
         self._tick_proc = sim.every(cfg.dt_s, self.tick)
         self._market_proc = sim.every(cfg.market_interval_s, self.market_epoch)
 
@@ -310,7 +323,8 @@ class CompNetwork:
         self.rsrp_dbm = self.tx_prb_dbm - loss
         self.rx_w = rx_power_w(self.tx_prb_dbm, loss)
 
-    def _serving_clear(self) -> np.ndarray:
+    def serving_clear(self) -> np.ndarray:
+        """UEs whose serving link is in LoS and not blocked by a vehicle."""
         rows = np.arange(self.n_ues)
         s = self.ho.serving
         return self.los[rows, s] & ~self.blocked[rows, s]
@@ -341,11 +355,8 @@ class CompNetwork:
         self._policy_rates()
         self._trouble(t)
         self._statistics()
-        clear = self._serving_clear()
-        if self.record_episodes:
-            onset = self._prev_clear & ~clear & (ho.serving == serving_before)
-            self._episodes_step(t, np.flatnonzero(onset), ev)
-        self._prev_clear = clear
+        for hook in self.tick_hooks:
+            hook(self, t, ev, serving_before)
         self.c_ticks.add()
 
     def _serve(self) -> None:
@@ -420,93 +431,24 @@ class CompNetwork:
         self.trouble_rate_sum += self.rates[tr].sum(axis=0)
         self.trouble_below += low[tr].sum(axis=0)
 
-    # -- event windows ---------------------------------------------------------------------------
-    def _ring_history(self, ue: int) -> np.ndarray:
-        """The UE's last rates (oldest first), ``(≤ L, P)``."""
-        if self._ring_full < self._ring_len:
-            return self._ring[: self._ring_pos, ue].astype(float)
-        order = np.r_[self._ring_pos : self._ring_len, 0 : self._ring_pos]
-        return self._ring[order, ue].astype(float)
-
-    def _episodes_step(self, t: float, onsets: np.ndarray, ev) -> None:
-        cfg = self.cfg
-        for ue in onsets.tolist():
-            if ue not in self._episodes:
-                self.c_events.add()
-                self._episodes[ue] = _Episode(ue, t, self._ring_history(ue))
-        for ue in ev.triggered.tolist():
-            e = self._episodes.get(ue)
-            if e is not None and math.isnan(e.t_trigger):
-                e.t_trigger = t
-        for ue in ev.completed.tolist():
-            e = self._episodes.get(ue)
-            if e is not None and math.isnan(e.t_ho):
-                e.t_ho, e.end = t, t + cfg.event_after_s
-        for ue in ev.rlf.tolist():
-            if ue in self._episodes:
-                self._episodes[ue].rlf = True
-        done = []
-        for ue, e in self._episodes.items():
-            e.rates.append(self.rates[ue].copy())
-            if t >= e.end - 1e-9 or (math.isnan(e.t_ho) and t - e.t0 >= cfg.event_max_s - 1e-9):
-                done.append(ue)
-        for ue in done:
-            self._finish(self._episodes.pop(ue))
-        self._ring[self._ring_pos] = self.rates
-        self._ring_pos = (self._ring_pos + 1) % self._ring_len
-        self._ring_full = min(self._ring_full + 1, self._ring_len)
-
-    def _finish(self, e: _Episode) -> None:
-        cfg, dt = self.cfg, self.cfg.dt_s
-        after = np.asarray(e.rates)
-        rel = np.r_[-np.arange(e.before.shape[0], 0, -1) * dt, np.arange(after.shape[0]) * dt]
-        rates = np.concatenate([e.before.reshape(-1, after.shape[1]), after])
-        gap_end = (e.t_ho - e.t0) if not math.isnan(e.t_ho) else rel[-1] + dt
-        phase = np.where(rel < 0, "before", np.where(rel < gap_end - 1e-9, "gap", "after"))
-        kid = len(self.episode_rows) // max(1, len(self.names))
-        handover = not math.isnan(e.t_ho)
-        t_trig = (e.t_trigger - e.t0) if not math.isnan(e.t_trigger) else math.inf
-        executing = (rel >= t_trig - 1e-9) & (phase == "gap")
-        for j, p in enumerate(self.names):
-            r = rates[:, j]
-            gap, ex = r[phase == "gap"], r[executing]
-            self.episode_rows.append(
-                (
-                    kid,
-                    e.ue,
-                    e.t0,
-                    p,
-                    handover,
-                    e.rlf,
-                    float(gap_end),
-                    float(t_trig) if math.isfinite(t_trig) else math.nan,
-                    float(r[phase == "before"].mean()) if (phase == "before").any() else math.nan,
-                    float(gap.mean()) if gap.size else math.nan,
-                    float(r[phase == "after"].mean()) if (phase == "after").any() else math.nan,
-                    float(gap.min()) if gap.size else math.nan,
-                    float(ex.min()) if ex.size else math.nan,
-                )
-            )
-        stride = max(1, int(round(cfg.trace_step_s / dt)))
-        keep = np.flatnonzero(np.rint(rel / dt).astype(np.int64) % stride == 0)
-        for i in keep.tolist():
-            for j, p in enumerate(self.names):
-                self.trace_rows.append((kid, p, float(rel[i]), phase[i], float(rates[i, j])))
-
     # -- allocation epochs ------------------------------------------------------------------------
     def market_epoch(self) -> None:
         cfg, t = self.cfg, self.sim.now
         idx = np.flatnonzero(self.in_trouble() & self.has_primary)
-        k = cfg.cluster_size
+        k = cfg.cluster_bs
         record: dict = {"time": t, "n_trouble": int(idx.size)}
         self._epoch_seq += 1
         seq = self._epoch_seq
+        if cfg.budget_carry and self._epoch_seq > 1:
+            self.wallet = np.minimum(self.wallet + cfg.budget, cfg.budget_cap * cfg.budget)
         if idx.size == 0:
             for j, p in enumerate(self.names):
                 self._apply(p, j, seq, idx, np.zeros((0, k), np.int64), np.zeros((0, k)))
             self.last_epoch = {"instance": None, "ues": idx, "outcomes": {}}
             self.epochs.append(record)
             return
+        for hook in self.pre_market_hooks:
+            hook(self, idx)
         inst = self.instance(idx)
         cluster = inst.cluster
         outcomes = {p: fn(inst, idx) for p, fn in self.policy_fns.items()}
@@ -516,12 +458,17 @@ class CompNetwork:
                 self.sim.schedule(out.delay_s, self._apply, p, j, seq, idx, cluster, out.prbs)
             else:
                 self._apply(p, j, seq, idx, cluster, out.prbs)
+        spent = outcomes.get(self.wallet_policy)
+        if cfg.budget_carry and spent is not None and spent.bids is not None:
+            self.wallet[idx] = np.maximum(self.wallet[idx] - spent.bids.sum(axis=1), 0.0)
         self.last_epoch = {"instance": inst, "ues": idx, "outcomes": outcomes}
         self.epochs.append(self._epoch_stats(record, inst, outcomes, idx))
 
     def clusters(self, idx: np.ndarray) -> np.ndarray:
-        """The CoMP cluster of UEs ``idx``: their ``cluster_size`` nearest BSs, nearest first."""
-        return np.argsort(self.d2d[idx], axis=1, kind="stable")[:, : self.cfg.cluster_size]
+        """The CoMP cluster of UEs ``idx``: their ``cluster_bs`` BSs of highest RSRP
+        (``cluster_by="rsrp"``, strongest first) or nearest (``"nearest"``, nearest first)."""
+        key = -self.rsrp_dbm[idx] if self.cfg.cluster_by == "rsrp" else self.d2d[idx]
+        return np.argsort(key, axis=1, kind="stable")[:, : self.cfg.cluster_bs]
 
     def comp_values(self, idx: np.ndarray, cluster: np.ndarray) -> np.ndarray:
         """Value of one CoMP PRB (Mbit/s) from each cluster BS: the rate of the next PRB sold
@@ -532,14 +479,23 @@ class CompNetwork:
     def instance(self, idx: np.ndarray) -> MarketInstance:
         """The market instance of UEs ``idx`` now: their clusters, values, budgets, the spare
         PRBs and the reserve bids ``reserve_price·spare``."""
-        cluster = self.clusters(idx)
-        return MarketInstance(
+        cluster = self.clusters(idx).astype(np.int64, copy=False)
+        value = self.comp_values(idx, cluster)
+        cap = weight = None
+        if self.cfg.utility == "capped":
+            cap = need_mbps(self.desired_mbps[idx], self.prim_rate0[idx])
+            ho = self.ho
+            breaking = ho.in_handover()[idx] | ~np.isnan(ho.t310_since[idx])
+            weight = urgency(self.app_weight[idx], breaking, self.cfg.urgency)
+        return MarketInstance.trusted(
             cluster,
-            self.comp_values(idx, cluster),
+            value,
             self.spare.copy(),
-            self.budget[idx],
-            self.reserve_price * self.spare,
+            (self.wallet if self.cfg.budget_carry else self.budget)[idx].copy(),
+            np.asarray(self.reserve_price * self.spare, dtype=float),
             self.cfg.money_value,
+            cap,
+            weight,
         )
 
     def _apply(self, p: str, j: int, seq: int, idx, cluster, prbs) -> None:
@@ -556,10 +512,21 @@ class CompNetwork:
 
     def _epoch_stats(self, rec: dict, inst: MarketInstance, out: dict, idx) -> dict:
         prim = self.prim_rate0[idx]
+        opt = welfare(inst, out["optimum"].prbs) if "optimum" in out else math.nan
+        needy = inst.cap > 1e-9 if inst.capped else np.zeros(inst.n_ues, bool)
+        rec["n_need"] = int(needy.sum())
         for p, o in out.items():
-            rec[f"welfare.{p}"] = welfare(inst, o.prbs)
+            rate = np.sum(inst.value * o.prbs, axis=1)
+            rec[f"welfare.{p}"] = w = welfare(inst, o.prbs)
             rec[f"revenue.{p}"] = o.revenue
-            rec[f"jain.{p}"] = jain_index(prim + utilities(inst, o.prbs))
+            rec[f"jain.{p}"] = jain_index(prim + rate)
+            rec[f"alloc_time.{p}"] = o.delay_s
+            if opt > 0:
+                rec[f"efficiency.{p}"] = w / opt
+            if needy.any():
+                rec[f"satisfied.{p}"] = float(
+                    np.mean(np.minimum(rate[needy], inst.cap[needy]) / inst.cap[needy])
+                )
         if "market" in out:
             m = out["market"]
             rec.update(
@@ -577,13 +544,33 @@ class CompNetwork:
     # -- built-in policies ------------------------------------------------------------------------
     def _builtin(self, name: str) -> Policy:
         cfg = self.cfg
+        capped = cfg.utility == "capped"
         if name == "market":
             return self._market_policy
+        if name == "bilateral":
+
+            def bilateral(inst, _idx):
+                if not capped:  # a linear UE wants everything it can pay for
+                    inst = _with_full_need(inst)
+                r = posted_prices(
+                    inst, max_rounds=cfg.market_max_rounds, latency_s=cfg.message_latency_s
+                )
+                return PolicyOutcome(
+                    r.prbs, float(r.payments.sum()), r.time_s, r.rounds, r.messages,
+                    r.converged, prices=r.prices,
+                )  # fmt: skip
+
+            return bilateral
         if name == "optimum":
+            if capped:
+                return lambda inst, _idx: PolicyOutcome(capped_welfare_optimum(inst).prbs)
             return lambda inst, _idx: PolicyOutcome(welfare_optimum(inst, "closed_form").prbs)
         if name == "fisher":
 
             def fisher(inst, _idx):
+                if capped:
+                    r = capped_eisenberg_gale(inst)
+                    return PolicyOutcome(r.prbs, float(np.nansum(r.revenue)), prices=r.prices)
                 # cold start: warm starts slow proportional response down (measured)
                 r = proportional_response(inst, tol=cfg.fisher_tol, max_iter=20_000)
                 return PolicyOutcome(
@@ -591,6 +578,10 @@ class CompNetwork:
                 )
 
             return fisher
+        if name == "fair_share":
+            return lambda inst, _idx: PolicyOutcome(
+                fair_share(inst if capped else _with_full_need(inst)).prbs
+            )
         rules = {"equal_share": equal_share, "second_price": second_price, "no_comp": no_comp}
         if name in rules:
             rule = rules[name]
@@ -612,6 +603,15 @@ class CompNetwork:
     def _market_policy(self, inst: MarketInstance, idx: np.ndarray) -> PolicyOutcome:
         cfg = self.cfg
         init = self._warm_start(inst, idx)
+        if inst.capped:
+            res = run_capped_market(
+                inst,
+                eps=cfg.market_eps,
+                max_rounds=cfg.market_max_rounds,
+                latency_s=cfg.message_latency_s,
+                init_bids=init,
+            )
+            return self._market_outcome(inst, idx, res)
         res = run_market(
             inst,
             eps=cfg.market_eps,
@@ -620,6 +620,9 @@ class CompNetwork:
             latency_s=cfg.message_latency_s,
             init_bids=init,
         )
+        return self._market_outcome(inst, idx, res)
+
+    def _market_outcome(self, inst, idx, res) -> PolicyOutcome:
         self._warm_bids[:] = 0.0
         self._warm_cluster[:] = -1
         self._warm_bids[idx] = res.bids
@@ -652,12 +655,12 @@ class CompNetwork:
                 ),
                 (p, "trouble_frac_below_floor", self.trouble_below[j] / max(self.trouble_ticks, 1)),
             ]
-            for key in ("welfare", "revenue", "jain"):
+            for key in ("welfare", "revenue", "jain", "efficiency", "satisfied", "alloc_time"):
                 col = f"{key}.{p}"
                 if col in ep:
                     rows.append((p, f"epoch_{key}", float(ep[col].mean())))
         for col in EPOCH_METRICS:
-            if col in ep:
+            if col in ep and col != "efficiency":  # per policy above
                 rows.append(
                     (
                         "market" if col != "n_trouble" else "all",
@@ -672,26 +675,3 @@ class CompNetwork:
 
     def epoch_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.epochs)
-
-    def episode_frame(self) -> pd.DataFrame:
-        cols = [
-            "event",
-            "ue",
-            "t0",
-            "policy",
-            "handover",
-            "rlf",
-            "gap_s",
-            "trigger_s",
-            "rate_before",
-            "rate_gap",
-            "rate_after",
-            "min_rate_gap",
-            "min_rate_handover",
-        ]
-        return pd.DataFrame(self.episode_rows, columns=cols)
-
-    def trace_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            self.trace_rows, columns=["event", "policy", "rel_time", "phase", "rate"]
-        )

@@ -11,15 +11,31 @@ from pydantic import Field, field_validator, model_validator
 
 from netsim import Config, Simulation
 
+from .apps import APPS
 from .geometry import LAYOUTS
+from .handover import HandoverParams
 from .market import DYNAMICS
 from .model import POLICIES, CompNetwork
 from .pathloss import MODELS
 
 __all__ = ["POLICIES", "CompConfig", "build"]
 
-_CHOICES = {"layout": LAYOUTS, "pathloss_model": MODELS, "dynamics": DYNAMICS}
-_LABELS = {"layout": "layout", "pathloss_model": "path-loss model", "dynamics": "market dynamics"}
+CLUSTER_BY = ("rsrp", "nearest")
+UTILITIES = ("capped", "linear")
+_CHOICES = {
+    "layout": LAYOUTS,
+    "pathloss_model": MODELS,
+    "dynamics": DYNAMICS,
+    "cluster_by": CLUSTER_BY,
+    "utility": UTILITIES,
+}
+_LABELS = {
+    "layout": "layout",
+    "pathloss_model": "path-loss model",
+    "dynamics": "market dynamics",
+    "cluster_by": "cluster rule",
+    "utility": "utility",
+}
 
 
 class CompConfig(Config):
@@ -53,22 +69,29 @@ class CompConfig(Config):
     blockage_db: float = Field(10.0, ge=0, le=40, description="extra loss of a blocked LoS link")
     mean_blocked_s: float = Field(1.0, gt=0)
     mean_clear_s: float = Field(30.0, gt=0)
-    # traffic
+    # traffic and utilities
+    utility: str = Field(
+        "capped", description="capped: a·min(rate, need) per UE (apps); linear: Σ v·x"
+    )
+    app_shares: dict[str, float] = Field(
+        default_factory=lambda: {"video": 0.4, "voice": 0.3, "bulk": 0.3},
+        description="application mix (video, voice, bulk) with capped utilities",
+    )
+    urgency: bool = Field(True, description="urgency weights (apps, doubled when breaking)")
     demand_mbps: float = Field(2.0, gt=0, description="primary-link demand per UE (Mbit/s)")
     rate_floor_mbps: float = Field(1.0, ge=0, description="rate floor for the outage metric")
-    # handover and RLF
-    a3_offset_db: float = 3.0
-    hysteresis_db: float = Field(1.0, ge=0)
-    ttt_s: float = Field(0.16, ge=0, le=5.12, description="time to trigger")
-    execution_s: float = Field(0.2, ge=0.1, le=1.0, description="handover execution delay")
-    interruption_s: float = Field(0.03, ge=0, le=0.5)
-    qout_db: float = -8.0
-    qin_db: float = -6.0
-    t310_s: float = Field(1.0, ge=0, le=6.0)
-    reestablish_s: float = Field(0.5, ge=0, le=5.0)
+    # handover and RLF (TS 38.331 A3 / T310), one nested block
+    handover: HandoverParams = Field(default_factory=HandoverParams)
     # CoMP market
-    cluster_size: int = Field(3, ge=1, le=16, description="K nearest BSs of a UE's cluster")
+    cluster_bs: int = Field(3, ge=1, le=16, description="K: BSs in a UE's CoMP cluster")
+    cluster_by: str = Field("rsrp", description="cluster = the K BSs of highest rsrp | nearest")
     budget: float = Field(1.0, ge=0, description="tokens per UE per allocation epoch")
+    budget_carry: bool = Field(
+        False, description="UEs keep unspent tokens (earning budget per epoch, idle or not)"
+    )
+    budget_cap: float = Field(
+        20.0, ge=1, description="with budget_carry: wallet cap, in epochs of income"
+    )
     money_value: float = Field(0.0, ge=0, description="μ: value of a token (0 = fixed budget)")
     reserve_price: float = Field(1e-3, ge=0, description="reserve price (tokens per PRB)")
     market_interval_s: float = Field(0.1, gt=0, description="allocation epoch")
@@ -85,18 +108,23 @@ class CompConfig(Config):
         0.05, gt=0, le=1.0, description="update period of shadowing and blockage (>= dt_s)"
     )
     horizon: float = Field(60.0, gt=0, description="simulated seconds")
-    # study: event windows
-    event_before_s: float = Field(1.0, ge=0, le=10)
-    event_after_s: float = Field(1.0, ge=0, le=10)
-    event_max_s: float = Field(5.0, gt=0, le=60)
-    trace_step_s: float = Field(0.05, gt=0, description="resolution of stored event traces")
 
-    @field_validator("layout", "pathloss_model", "dynamics")
+    @field_validator("layout", "pathloss_model", "dynamics", "cluster_by", "utility")
     @classmethod
     def _one_of(cls, v: str, info) -> str:
         allowed = _CHOICES[info.field_name]
         if v not in allowed:
             raise ValueError(f"unknown {_LABELS[info.field_name]} (allowed: {', '.join(allowed)})")
+        return v
+
+    @field_validator("app_shares")
+    @classmethod
+    def _apps(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k in v if k not in APPS]
+        if bad:
+            raise ValueError(f"unknown application {bad[0]!r} (allowed: {', '.join(APPS)})")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("shares must be >= 0 with a positive sum")
         return v
 
     @field_validator("policies")
@@ -113,8 +141,6 @@ class CompConfig(Config):
     def _cross(self):
         if not self.street_m < self.block_m / 2:
             raise ValueError(f"street_m ({self.street_m}) must be < block_m/2 ({self.block_m / 2})")
-        if self.qin_db < self.qout_db:
-            raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
         if self.fading_step_s < self.dt_s:
             raise ValueError("fading_step_s must be >= dt_s")
         if self.dt_s > self.market_interval_s:

@@ -42,7 +42,7 @@ from .period import (
     uplink_chunk,
 )
 from .phy import N_RBG, TTI_S, cqi_from_sinr_db, slice_prbs
-from .schedulers import UL_PRBS, policy_codes, slice_members
+from .schedulers import PF_BETA, UL_PRBS, policy_codes, slice_members
 from .traffic import CLASSES, TrafficMix, UeTraffic, make_ue_traffic
 
 __all__ = [
@@ -61,9 +61,7 @@ CLASS_SLICE = {"mmtc": 0, "urllc": 1, "embb": 2, "ctrl": 0}
 CQI_PERIOD_TTI = FADING_BLOCK_TTI  # CQI measured once per fading block
 PHR_REF_DB = 40.0
 PHR_RANGE_DB = (0.0, 31.0)
-PF_TIME_CONSTANT_S = 1.0
 IMSI_BASE = 1010123456002
-_PF_ALPHA = 1.0 - np.exp(-REPORT_S / PF_TIME_CONSTANT_S)
 #: report periods whose traffic, channel and link adaptation are drawn together
 CHUNK_PERIODS = 16
 
@@ -277,7 +275,7 @@ class SlicingGnb:
         rep = rows[i]
         report_period(i * n_t, n_t, dl_bytes, cqi_ext, sinr_b, self._members, self._counts,
                       self.rbgs, self.policies_code, self.slice_of, self._slice_prb,
-                      self.dl_buffer, self.pf_avg, self.tti, dl_size[i], _PF_ALPHA, REPORT_S,
+                      self.dl_buffer, self.pf_avg, self.tti, dl_size[i], PF_BETA, REPORT_S,
                       rep)  # fmt: skip
         self.tti += n_t
         self.report = report = KpmReport(rep)

@@ -57,12 +57,14 @@ def _blocks(t):
 
 @njit(cache=True)
 def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
-                    buffer, avg, t_global, sums):  # fmt: skip
+                    buffer, avg, t_global, beta, sums):  # fmt: skip
     """Schedule TTIs ``first .. first + n_t - 1`` of a chunk (arrivals ``dl_bytes`` per
     (TTI, UE), CQI per block ``cqi_ext``, SINR per block ``sinr_db``) from the buffers
     ``buffer`` (bits, updated in place). ``t_global`` is the global index of TTI ``first``;
     slices do not interact within a TTI, so each is run through the period in turn, and a
-    TTI in which no UE of the slice has data is skipped (nothing is needed or sent).
+    TTI in which no UE of the slice has data is skipped (nothing is needed or sent). The PF
+    averages ``avg`` (bits/TTI) follow ``avg ← (1 - β) avg + β·served`` every TTI, in place
+    (a UE's average only matters inside its own slice).
 
     Adds the :data:`DL_SUMS` of every UE into ``sums`` ``(7, n)``: TTIs scheduled, of them
     decoded, MCS over them, bits served, PRBs requested (3 per RBG needed) and granted, CQI."""
@@ -91,6 +93,9 @@ def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbg
                 demand[u] = buffer[u] + 8 * dl_bytes[t, u]
                 busy |= demand[u] > 0
             if not busy:
+                for j in range(m):
+                    u = members[s, j]
+                    avg[u] = (1.0 - beta) * avg[u] + beta * 0
                 continue
             own, src = _blocks(t)
             for j in range(m):
@@ -104,6 +109,7 @@ def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbg
             for j in range(m):
                 u = members[s, j]
                 buffer[u] = demand[u] - served[u]
+                avg[u] = (1.0 - beta) * avg[u] + beta * served[u]
                 if prbs[u] > 0:
                     sums[0, u] += 1
                     sums[1, u] += decoded[u]
@@ -115,16 +121,16 @@ def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbg
 
 @njit(cache=True)
 def report_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
-                  slice_of, slice_prb, buffer, avg, t_global, packet_bytes, pf_alpha, period_s,
+                  slice_of, slice_prb, buffer, avg, t_global, packet_bytes, pf_beta, period_s,
                   out):  # fmt: skip
     """One report period: :func:`downlink_period`, then the downlink and slice columns of
     the report matrix ``out`` (:func:`~ran.slicing.kpm.downlink_columns`; ``slice_prb`` per
-    slice, timestamp in ms at the period's end), and the PF average throughput (bits/TTI)
-    ``avg ← (1 - α) avg + α·served/n_t`` in place."""
+    slice, timestamp in ms at the period's end); the PF averages ``avg`` are updated every
+    TTI with weight ``pf_beta`` (:func:`downlink_period`)."""
     n = buffer.size
     sums = np.zeros((7, n), dtype=np.int64)
     downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
-                    buffer, avg, t_global, sums)  # fmt: skip
+                    buffer, avg, t_global, pf_beta, sums)  # fmt: skip
     downlink_columns(sums, buffer, packet_bytes, n_t, period_s, out)
     stamp = float(round((t_global + n_t) * TTI_S * 1000))
     for u in range(n):
@@ -133,7 +139,6 @@ def report_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs,
         out[_SLICE_ID, u] = s
         out[_SLICE_PRB, u] = slice_prb[s]
         out[_POLICY, u] = policy[s]
-        avg[u] = (1 - pf_alpha) * avg[u] + pf_alpha * sums[3, u] / n_t
 
 
 @njit(cache=True)

@@ -4,15 +4,19 @@ Sources (3GPP TS 36.213 V10+, "E-UTRA physical layer procedures"):
 
 * CQI table - Table 7.2.3-1 (4-bit CQI: modulation, code rate x 1024, efficiency);
 * MCS table - Table 7.1.7.1-1 (PDSCH I_MCS -> modulation order Q_m and TBS index I_TBS);
-* TBS table - Table 7.1.7.2.1-1 (I_TBS x N_PRB -> transport block size in bits), stored
-  for N_PRB = 1..50 in ``data/tbs_36213.csv``;
+* TBS table - Table 7.1.7.2.1-1 (I_TBS x N_PRB -> transport block size in bits), the
+  whole table N_PRB = 1..110 in ``data/tbs_36213.csv`` (so 20 MHz carriers are covered;
+  ``tbs_bits(26, 100) = 75376``); more than 110 PRBs raises;
 * RBG size - Table 7.1.6.1-1: 27..63 PRBs -> P = 3, so 50 PRBs form 16 RBGs of 3 PRBs and
   one of 2 (17 RBGs); TRACTOR gives the short RBG to the eMBB slice.
 
-Link adaptation follows ns-3's ``LteAmc`` (Piro et al., "LTE-Sim"/ns-3 AMC, 2010): the CQI
-is the highest index whose efficiency does not exceed ``log2(1 + SINR/Γ)``, with the SNR gap
-``Γ = -ln(5·BER)/1.5`` at BER = 5e-5, and the MCS is the highest whose spectral efficiency
-(3GPP R1-081483, as tabulated in ns-3) does not exceed the CQI's efficiency.
+Link adaptation follows ns-3's ``LteAmc`` (``src/lte/model/lte-amc.cc``, PiroEW2010 model):
+the CQI is the highest index whose efficiency is below ``log2(1 + SINR/Γ)``, with the SNR gap
+``Γ = -ln(5·BER)/1.5`` at BER = 5e-5 (``GetCqiFromSpectralEfficiency``), and the MCS is the
+highest whose spectral efficiency does not exceed the CQI's (``GetMcsFromCqi``). Both use
+ns-3's efficiency tables, R1-081483 rounded to 2 decimals (:data:`NS3_CQI_EFFICIENCY`,
+:data:`MCS_EFFICIENCY`), not the 4-decimal 36.213 CQI column: with the latter CQI 3, 5, 6,
+7, 9 and 14 would map one MCS lower than ns-3 (e.g. CQI 3: MCS 3 instead of 4).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ __all__ = [
     "CQI_QM",
     "CQI_CODE_RATE_X1024",
     "CQI_EFFICIENCY",
+    "NS3_CQI_EFFICIENCY",
+    "N_PRB_MAX",
     "MCS_QM",
     "MCS_ITBS",
     "MCS_EFFICIENCY",
@@ -48,6 +54,7 @@ __all__ = [
 
 TTI_S = 1e-3  # LTE subframe (s)
 N_PRB = 50  # 10 MHz carrier
+N_PRB_MAX = 110  # columns of 36.213 Table 7.1.7.2.1-1
 RBG_SIZE = 3  # Table 7.1.6.1-1, 27..63 PRBs
 N_RBG = 17
 #: PRBs of each RBG: 16 of 3 and the last of 2 (50 PRBs)
@@ -61,6 +68,10 @@ CQI_CODE_RATE_X1024 = np.array(
 CQI_EFFICIENCY = np.array(
     [0.0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063,
      2.7305, 3.3223, 3.9023, 4.5234, 5.1152, 5.5547]
+)  # fmt: skip
+#: CQI efficiency as ns-3's LteAmc tabulates it (R1-081483, 2 decimals); used for the AMC
+NS3_CQI_EFFICIENCY = np.array(
+    [0.0, 0.15, 0.23, 0.38, 0.6, 0.88, 1.18, 1.48, 1.91, 2.41, 2.73, 3.32, 3.9, 4.52, 5.12, 5.55]
 )  # fmt: skip
 
 # -- 36.213 Table 7.1.7.1-1: I_MCS 0..28 -> Q_m and I_TBS (29..31 are retransmission-only) ---
@@ -79,21 +90,27 @@ SNR_GAP_DB = float(10.0 * np.log10(-np.log(5.0 * _BER) / 1.5))
 
 @lru_cache(maxsize=1)
 def tbs_table() -> np.ndarray:
-    """TBS (bits) indexed ``[i_tbs, n_prb]`` for I_TBS 0..26 and N_PRB 0..50 (column 0 is 0),
-    plus a final all-zero row so that ``i_tbs = -1`` (no transmission) yields 0 bits.
+    """TBS (bits) indexed ``[i_tbs, n_prb]`` for I_TBS 0..26 and N_PRB 0..110 (column 0 is
+    0), plus a final all-zero row so that ``i_tbs = -1`` (no transmission) yields 0 bits.
     Values: 3GPP TS 36.213 Table 7.1.7.2.1-1."""
     path = importlib.resources.files("ran.slicing").joinpath("data/tbs_36213.csv")
     rows = np.loadtxt(str(path), delimiter=",", comments="#", skiprows=2, dtype=np.int64)
-    table = np.zeros((28, N_PRB + 1), dtype=np.int64)
+    table = np.zeros((28, N_PRB_MAX + 1), dtype=np.int64)
     table[:27, 1:] = rows[:, 1:]
     table.setflags(write=False)
     return table
 
 
 def tbs_bits(i_tbs, n_prb) -> np.ndarray:
-    """Transport block size in bits for TBS index ``i_tbs`` (-1 = none) on ``n_prb`` PRBs
-    (36.213 Table 7.1.7.2.1-1); broadcasts over arrays."""
-    return tbs_table()[np.asarray(i_tbs), np.clip(np.asarray(n_prb), 0, N_PRB)]
+    """Transport block size in bits for TBS index ``i_tbs`` (-1 = none) on ``n_prb`` PRBs,
+    0..110 (36.213 Table 7.1.7.2.1-1); broadcasts over arrays. ValueError outside 0..110
+    PRBs or 0..26 (and -1) for I_TBS."""
+    i, n = np.asarray(i_tbs), np.asarray(n_prb)
+    if ((n < 0) | (n > N_PRB_MAX)).any():
+        raise ValueError(f"n_prb: must be in 0..{N_PRB_MAX} (36.213 Table 7.1.7.2.1-1)")
+    if ((i < -1) | (i > 26)).any():
+        raise ValueError("i_tbs: must be in 0..26, or -1 for no transmission")
+    return tbs_table()[i, n]
 
 
 @lru_cache(maxsize=1)
@@ -111,7 +128,7 @@ def efficiency_from_sinr_db(sinr_db) -> np.ndarray:
 
 
 #: SINR (dB) at which ``log2(1 + SINR/Γ)`` reaches the efficiency of CQI 1..15
-CQI_SINR_DB = SNR_GAP_DB + 10.0 * np.log10(2.0 ** CQI_EFFICIENCY[1:] - 1.0)
+CQI_SINR_DB = SNR_GAP_DB + 10.0 * np.log10(2.0 ** NS3_CQI_EFFICIENCY[1:] - 1.0)
 #: band (dB) around a CQI threshold inside which the CQI is computed from the efficiency
 _NEAR_DB = 1e-9
 
@@ -131,7 +148,7 @@ def _cqi_by_threshold(sinr_db, out):
 
 
 def cqi_from_sinr_db(sinr_db) -> np.ndarray:
-    """CQI 0..15: the highest index whose 36.213 efficiency is below ``log2(1 + SINR/Γ)``
+    """CQI 0..15: the highest index whose (ns-3) efficiency is below ``log2(1 + SINR/Γ)``
     (ns-3 LteAmc::CreateCqiFeedbacks); 0 means out of range (no transmission).
 
     Computed as the number of thresholds :data:`CQI_SINR_DB` below the SINR (the efficiency
@@ -144,15 +161,15 @@ def cqi_from_sinr_db(sinr_db) -> np.ndarray:
     near = out < 0
     if near.any():
         eff = efficiency_from_sinr_db(s[near])
-        out[near] = np.searchsorted(CQI_EFFICIENCY[1:], eff, side="left")
+        out[near] = np.searchsorted(NS3_CQI_EFFICIENCY[1:], eff, side="left")
     return out
 
 
 def mcs_from_cqi(cqi) -> np.ndarray:
-    """I_MCS 0..28 for CQI 1..15: the highest MCS whose efficiency does not exceed the CQI's
-    (ns-3 LteAmc::GetMcsFromCqi); -1 for CQI 0."""
+    """I_MCS 0..28 for CQI 1..15: the highest MCS whose efficiency does not exceed the CQI's,
+    both from ns-3's tables (ns-3 LteAmc::GetMcsFromCqi); -1 for CQI 0."""
     cqi = np.asarray(cqi)
-    mcs = np.searchsorted(MCS_EFFICIENCY, CQI_EFFICIENCY[cqi], side="right") - 1
+    mcs = np.searchsorted(MCS_EFFICIENCY, NS3_CQI_EFFICIENCY[cqi], side="right") - 1
     return np.where(cqi > 0, np.maximum(mcs, 0), -1).astype(np.int64)
 
 

@@ -10,9 +10,13 @@ are ours):
   advances every TTI: the integer max-min fair split of the RBGs over the needs;
 * ``wf`` water-filling - RBGs poured into UEs in decreasing order of spectral efficiency
   (bits per RBG at the current MCS), each up to its need: the throughput-maximising fill;
-* ``pf`` proportional fair - the same fill in decreasing order of ``r_u(t) / R̄_u``
-  (Kelly; Jalali, Padovani & Pankaj, VTC 2000) with ``R̄_u`` the UE's average throughput,
-  updated once per block.
+* ``pf`` proportional fair - the same fill in decreasing order of ``r_u(t) / R̄_u(t)``
+  (Kelly; Jalali, Padovani & Pankaj, VTC 2000) with ``R̄_u`` the UE's average throughput
+  (bits/TTI), updated every TTI by Jalali's exponential average
+  ``R̄_u(t+1) = (1 - 1/t_c) R̄_u(t) + (1/t_c) s_u(t)`` over the bits ``s_u(t)`` served in
+  TTI ``t`` (0 when not served), ``t_c =`` :data:`PF_WINDOW_TTI` TTIs (ns-3's
+  ``PfFfMacScheduler`` uses a 99-TTI window). Every UE's average is updated in every TTI,
+  so a backlogged UE that is not served sees its priority rise within the block.
 
 eMBB UEs size their need with ``3g - 1`` PRBs, so that a UE granted its need empties its
 buffer even when it holds the 2-PRB RBG (which goes to the eMBB UE with most RBGs when the
@@ -39,6 +43,8 @@ from .phy import N_PRB, N_RBG, RBG_PRBS, RBG_SIZE, rbg_capacity_table, tbs_table
 __all__ = [
     "POLICIES",
     "POLICY_CODE",
+    "PF_WINDOW_TTI",
+    "PF_BETA",
     "UL_PRBS",
     "need_table",
     "rbgs_needed",
@@ -57,6 +63,9 @@ UL_PRBS = 46
 _SHORT = RBG_SIZE - int(RBG_PRBS[-1])  # PRBs missing from the short RBG
 _EMBB = 2  # the slice that holds the short RBG
 _PF_FLOOR = 1e-9  # PF divides by max(average throughput, this)
+#: time constant t_c of the PF average (TTIs), and its per-TTI weight 1/t_c
+PF_WINDOW_TTI = 100
+PF_BETA = 1.0 / PF_WINDOW_TTI
 
 
 @lru_cache(maxsize=1)
@@ -220,18 +229,19 @@ def allocate(policy: str, want, k: int, start: int = 0, priority=None) -> np.nda
 @dataclass
 class BlockResult:
     """Downlink of one block, per (TTI, UE): RBGs granted, PRBs granted, RBGs needed, bits
-    served, buffer after the TTI (bits)."""
+    served, buffer after the TTI (bits); and per UE the PF average after the block."""
 
     alloc: np.ndarray
     prbs: np.ndarray
     need: np.ndarray
     served: np.ndarray
     buffer: np.ndarray
+    avg: np.ndarray
 
 
 @njit(cache=True)
 def _schedule_block(arrivals, i_tbs, decoded, members, counts, rbgs, policy, b0, avg, t0,
-                    alloc, prbs, need, served, buffer):  # fmt: skip
+                    beta, alloc, prbs, need, served, buffer):  # fmt: skip
     n_t, n = arrivals.shape
     b = b0.copy()
     demand = np.empty(n, dtype=np.int64)
@@ -249,6 +259,7 @@ def _schedule_block(arrivals, i_tbs, decoded, members, counts, rbgs, policy, b0,
         for u in range(n):
             b[u] = demand[u] - served[t, u]
             buffer[t, u] = b[u]
+            avg[u] = (1.0 - beta) * avg[u] + beta * served[t, u]
 
 
 def schedule_block(
@@ -261,6 +272,7 @@ def schedule_block(
     b0: np.ndarray,
     avg: np.ndarray,
     t0: int = 0,
+    pf_beta: float = PF_BETA,
 ) -> BlockResult:
     """Schedule a block of TTIs on the downlink, keeping every per-TTI array.
 
@@ -273,16 +285,18 @@ def schedule_block(
         rbgs: RBGs owned by each slice (the eMBB slice holds the 2-PRB RBG).
         policies: intra-slice policy of each slice ("rr", "wf", "pf").
         b0: buffer of each UE before the block (bits).
-        avg: average throughput of each UE (bits/TTI) for PF.
+        avg: average throughput of each UE (bits/TTI) for PF before the block (not changed).
         t0: global index of the block's first TTI (RR pointer).
+        pf_beta: weight ``1/t_c`` of the per-TTI PF average.
     """
     arrivals = np.ascontiguousarray(arrivals, dtype=np.int64)
     shape = arrivals.shape
     members, counts = slice_members(slice_of)
     out = [np.zeros(shape, dtype=np.int64) for _ in range(5)]
+    avg = np.array(avg, dtype=np.float64)
     _schedule_block(arrivals, np.ascontiguousarray(i_tbs, dtype=np.int64),
                     np.ascontiguousarray(decoded, dtype=np.bool_), members, counts,
                     np.asarray(rbgs, dtype=np.int64), policy_codes(policies),
-                    np.asarray(b0, dtype=np.int64), np.asarray(avg, dtype=np.float64), int(t0),
+                    np.asarray(b0, dtype=np.int64), avg, int(t0), float(pf_beta),
                     *out)  # fmt: skip
-    return BlockResult(*out)
+    return BlockResult(*out, avg)

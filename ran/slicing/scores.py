@@ -8,7 +8,9 @@ computed from one KPM report of a UE (bit rates in Mbps, buffers in bytes):
 * URLLC: 1 if the buffer is empty, 0 if it is not and nothing was sent, otherwise
   ``max(0, 1 - (dl_buffer·8/1e6) / tx_brate)``;
 * mMTC: ``1/slice_prb`` (PRBs of the UE's slice) if nothing was requested, otherwise
-  ``min(1, granted/requested)`` PRBs.
+  ``min(1, granted/requested)`` PRBs; 0 when nothing was requested and ``slice_prb = 0``
+  (``perf_func`` catches the division by zero and scores 0; the real multi-UE logs hold such
+  rows).
 
 A trial's score is the mean over its reports and UEs; across trials TRACTOR reports the
 mean, the CV (std/mean, ddof = 1) and a 90% normal interval ``mean ± 1.645·s/√n``.
@@ -55,7 +57,7 @@ def _urllc(tx_mbps, buffer_bytes):
 @njit(cache=True, inline="always")
 def _mmtc(requested_prbs, granted_prbs, slice_prb):
     if requested_prbs == 0:
-        return 1.0 / slice_prb if slice_prb > 0 else np.inf
+        return 1.0 / slice_prb if slice_prb > 0 else 0.0
     return min(1.0, granted_prbs / requested_prbs)
 
 
@@ -76,7 +78,8 @@ def urllc_score(tx_brate_mbps, dl_buffer_bytes):
 
 @vectorize(["float64(float64, float64, float64)"], cache=True)
 def mmtc_score(requested_prbs, granted_prbs, slice_prb):
-    """``1/slice_prb`` if nothing was requested, else ``min(1, granted/requested)``."""
+    """``1/slice_prb`` if nothing was requested (0 if ``slice_prb = 0``), else
+    ``min(1, granted/requested)``."""
     return _mmtc(requested_prbs, granted_prbs, slice_prb)
 
 

@@ -46,7 +46,7 @@ def test_same_seed_same_trajectory():
 
 
 def test_observations_in_space_masks_and_truncation():
-    env = gym.make(ENV_ID, horizon=1.0, demands=10, periods=[8, 16])
+    env = gym.make(ENV_ID, horizon=1.0, qos={"demands": 10, "periods": [8, 16]})
     obs, _ = env.reset(seed=0)
     done, steps = False, 0
     while not done:
@@ -64,7 +64,7 @@ def test_observations_in_space_masks_and_truncation():
 
 
 def test_edf_baseline_from_observations_equals_exact_edf():
-    env = gym.make(ENV_ID, horizon=1.0, demands=10, periods=[8, 16, 32]).unwrapped
+    env = gym.make(ENV_ID, horizon=1.0, qos={"demands": 10, "periods": [8, 16, 32]}).unwrapped
     obs, _ = env.reset(seed=2)
     edf = env.baseline_policies()["edf"]
     done = False
@@ -79,7 +79,8 @@ def test_edf_beats_random_on_an_overloaded_network():
     from netsim.evaluate import baseline_factories, evaluate_policies
 
     def make():
-        return gym.make(ENV_ID, horizon=3.0, demands=10, periods=[8, 16], miss_penalty=0.5)
+        qos = {"demands": 10, "periods": [8, 16]}
+        return gym.make(ENV_ID, horizon=3.0, qos=qos, miss_penalty=0.5)
 
     df = evaluate_policies(make, baseline_factories(make()), episodes=3, seed=0)
     means = df.groupby("policy")["return"].mean()
@@ -88,11 +89,11 @@ def test_edf_beats_random_on_an_overloaded_network():
 
 def test_bad_arguments():
     with pytest.raises(ConfigError, match="f_min"):
-        QuantumSchedulingEnv(f_min=1.5)
-    with pytest.raises(ConfigError, match="repeater_comm"):
-        QuantumSchedulingEnv(repeater_comm=0)
+        QuantumSchedulingEnv(qos={"f_min": 1.5})
+    with pytest.raises(ConfigError, match="comm"):
+        QuantumSchedulingEnv(qos={"repeater": {"comm": 0}})
     with pytest.raises(ConfigError, match="resource"):
         QuantumSchedulingEnv(resource="cloud")
-    env = QuantumSchedulingEnv(f_min=0.99, topology="symm")
+    env = QuantumSchedulingEnv(qos={"f_min": 0.99, "topology": "symm"})
     with pytest.raises(ValueError, match="no demand has a protocol"):
         env.reset(seed=0)

@@ -157,3 +157,31 @@ def test_hashing_yield():
     f = 0.95
     r = (1 - f) / 3
     assert ph.werner_hashing_yield(f) == pytest.approx(1 + f * np.log2(f) + 3 * r * np.log2(r))
+
+
+def test_noisy_swap_by_bell_measurement_with_misread_bits():
+    """Brute force: after projecting on Φ⁺, each correction bit is wrong with probability ε
+    (X or Z applied to qubit 4); the averaged 1-4 state matches noisy_swap_correlations."""
+    x = np.array([[0, 1], [1, 0]])
+    z = np.diag([1, -1])
+    rng = np.random.default_rng(2)
+    for eps in (0.0, 0.05, 0.2):
+        c1, c2 = rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4))
+        rho = np.kron(bell_diagonal_rho(c1), bell_diagonal_rho(c2)).reshape([2] * 8)
+        phi = PHI_P.reshape(2, 2)
+        out = np.einsum("xy,ixyjkzwl,zw->ijkl", phi.conj(), rho, phi).reshape(4, 4)
+        out /= np.trace(out)
+        avg = np.zeros((4, 4))
+        for px, (ex, ez) in zip(
+            [(1 - eps) ** 2, eps * (1 - eps), eps * (1 - eps), eps**2],
+            [(0, 0), (1, 0), (0, 1), (1, 1)],
+            strict=True,
+        ):
+            u = np.kron(np.eye(2), np.linalg.matrix_power(z, ez) @ np.linalg.matrix_power(x, ex))
+            avg = avg + px * (u @ out @ u.conj().T)
+        fid = [float(np.real(b @ avg @ b)) for b in BELL]
+        s = ph.noisy_swap_correlations(ph.bell_diagonal_to_correlations(c1),
+                                       ph.bell_diagonal_to_correlations(c2), meas_error=eps)
+        np.testing.assert_allclose(fid, ph.correlations_to_bell_diagonal(s), atol=1e-12)
+    with pytest.raises(ValueError, match="meas_error"):
+        ph.noisy_swap_correlations((1, 1, 1), (1, 1, 1), meas_error=0.6)

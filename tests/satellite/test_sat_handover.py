@@ -139,3 +139,53 @@ def test_make_before_break_only_helps_planned_handovers():
     vis_lost[10:, 0] = False
     forced = simulate_handover(toy(esn0, vis_lost, [0, 1], [0, 0], [0, 0]), to_b_at_10, mbb)
     assert np.all(forced.delivered_bits[10:40] == 0) and forced.totals()["interruption_s"] == 30.0
+
+
+def test_remaining_visibility_reads_the_plan_not_the_realised_blockage():
+    """Issue 17: a blockage that happens later must not change what the rule knows now."""
+    from satellite.handover import remaining_visibility_s
+
+    n = 50
+    ls = toy(np.full((n, 2), 8.0), np.ones((n, 2)), [0, 0], [0, 1], [KIND_GEO, KIND_GEO])
+    ls.visible[40:, 1] = False  # sets below the mask at t = 40 (ephemeris, known)
+    before = remaining_visibility_s(ls)
+    ls.blocked[20:, 0] = True  # realised airframe blockage from t = 20 (not known at t < 20)
+    after = remaining_visibility_s(ls)
+    assert np.array_equal(before, after)
+    assert after[0, 0] == n and after[0, 1] == 40
+
+
+def _schedule_value(sess, plan, step, pen):
+    """The objective clairvoyant_schedule maximises, evaluated for one schedule."""
+    bits = sess._bits_tc / 1e9
+    n_t = bits.shape[0]
+    total, prev = 0.0, -1
+    for e, c in enumerate(plan):
+        t = e * step
+        total += bits[t : t + step, c].sum()
+        if prev >= 0 and c != prev:
+            d = sess.costs_from(prev)[c]
+            w = int(np.floor(d))
+            total -= bits[t : min(t + w, n_t), c].sum() + pen * d
+            if t + w < n_t:
+                total -= (d - w) * bits[t + w, c]
+        prev = c
+    return total
+
+
+def test_clairvoyant_schedule_matches_brute_force():
+    """Viterbi = exhaustive search over every schedule (3 candidates, 6 epochs)."""
+    import itertools
+
+    from satellite.handover import LinkSession, clairvoyant_schedule
+
+    rng = np.random.default_rng(4)
+    step, n_e = 4, 6
+    esn0 = rng.normal(6.0, 3.0, (step * n_e, 3))
+    ls = toy(esn0, np.ones_like(esn0), [0, 0, 1], [0, 1, 0], [KIND_GEO] * 3)
+    sess = LinkSession(ls, Interruptions(beam_s=1.5, satellite_s=3.0, provider_s=6.0), 0.0)
+    plan = clairvoyant_schedule(sess, step, 0.05)
+    best = max(
+        _schedule_value(sess, p, step, 0.05) for p in itertools.product(range(3), repeat=n_e)
+    )
+    assert _schedule_value(sess, plan, step, 0.05) == pytest.approx(best, abs=1e-12)

@@ -111,3 +111,30 @@ def test_bad_input_negative_altitude_and_empty_flight(tmp_path):
     nocol.write_text("time_s,lat_deg,lon_deg\n0,1,1\n")
     with pytest.raises(ValueError, match="no alt column"):
         load_adsb_csv(nocol)
+
+
+def test_adsb_prefers_geometric_height_over_barometric(tmp_path):
+    """Issue 17: ``altitude_ft`` is barometric; a GNSS height column wins when present."""
+    f = tmp_path / "geo.csv"
+    f.write_text(
+        "timestamp_ms,latitude,longitude,altitude_ft,geoaltitude_m,groundspeed_kt,track_deg\n"
+        "0,47.0,8.0,35000,10800,450,90\n10000,47.0,8.02,35000,10800,450,90\n"
+    )
+    tr = load_adsb_csv(f)[0]
+    assert np.allclose(tr.alt_m, 10800.0)
+    baro = tmp_path / "baro.csv"
+    baro.write_text(
+        "timestamp_ms,latitude,longitude,altitude_ft,groundspeed_kt,track_deg\n"
+        "0,47.0,8.0,35000,450,90\n10000,47.0,8.02,35000,450,90\n"
+    )
+    assert np.allclose(load_adsb_csv(baro)[0].alt_m, 35000 * 0.3048)
+
+
+def test_barometric_height_error_moves_geo_elevation_by_under_001_deg():
+    """The documented bound: using pressure altitude as WGS-84 height (±300 m QNH offset plus
+    the geoid) moves a GEO look angle by < 0.01°."""
+    from satellite.frames import geodetic_to_ecef, look_angles
+
+    sat = geodetic_to_ecef(np.array([0.0]), np.array([9.0]), np.array([35786e3]))
+    el = [look_angles(sat, 48.0, 8.0, h)[0] for h in (10668.0 - 400.0, 10668.0 + 400.0)]
+    assert abs(float(el[0][0] - el[1][0])) < 0.01

@@ -52,3 +52,13 @@ def test_study_runs_end_to_end(tmp_path):
     ):
         assert (tmp_path / "out" / f).is_file()
     assert set(summary["part"]) >= {"prediction", "handover"}
+
+
+def test_quick_preset_and_noise_levels():
+    from pathlib import Path
+
+    quick = Path(__file__).parents[2] / "scenarios" / "satellite_handover.quick.yaml"
+    r = resolve(str(quick))
+    assert r.config.dataset.flights <= 10 and r.config.noise_levels == []
+    with pytest.raises(ConfigError, match="noise_levels"):
+        validate(HandoverStudyConfig, {"noise_levels": [0.0, 2.0]})

@@ -67,6 +67,23 @@ def test_uniform_rain_slab_attenuation_closed_form():
     assert above[0] == 0.0
 
 
+@pytest.mark.parametrize("steps", [7, 12])
+def test_uniform_cell_liquid_and_ice_layers_exact(steps):
+    """A uniform cell reaching above the rain height: A = γ·[(h_R - h) + f_ice·(top - h_R)]
+    / sin(el), exact whatever the layer count (issue 17: a layer straddling h_R was classed
+    liquid or ice as a whole, 2.3 % low with the default 12 layers)."""
+    f = _one_cell(top_m=6000.0)
+    f.ice_factor = 0.15
+    el = 90.0
+    a = f.path_attenuation_db(
+        np.array([45.0]), np.array([5.0]), np.array([500.0]), np.array([el]),
+        np.array([0.0]), 0.0, 19.7e9, steps=steps,
+    )  # fmt: skip
+    gamma = rain_specific_attenuation_db_km(20.0, 19.7e9)
+    expect = gamma * ((3.36 - 0.5) + 0.15 * (6.0 - 3.36)) / np.sin(np.radians(el))
+    assert a[0] == pytest.approx(expect, rel=1e-9)
+
+
 def test_generated_field_is_deterministic_and_respects_densities():
     region = (40.0, 50.0, 0.0, 10.0)
     a = generate_rain(np.random.default_rng(3), region, 0.0, 3600.0, 5.0, 1.0)

@@ -67,6 +67,8 @@ def test_tiny_study_end_to_end(tmp_path):
         ({"policies": ["flowlet"]}, "policies"),
         ({"max_ranks": {"alltoall": 1}}, "max_ranks"),
         ({"background": {"loads": [1.2]}}, "loads"),
+        ({"pipeline_chunks": {"tree_allreduce": 0}}, "pipeline_chunks"),
+        ({"pipeline_chunks": {"ring": 4}}, "pipeline_chunks"),
     ],
 )
 def test_bad_config(override, match):

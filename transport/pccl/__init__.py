@@ -14,7 +14,14 @@ arXiv:2505.14065 (2025), and the PCCL documentation (github.com/PrimeIntellect-a
 * :mod:`.scenario` - config schema, ``simulate`` and ``run_metrics``.
 """
 
-from .allreduce import RingAllReduce, ring_allreduce_time, ring_schedule, ring_step_costs
+from .allreduce import (
+    RingAllReduce,
+    ring_allreduce_busbw_bps,
+    ring_allreduce_time,
+    ring_finish_s,
+    ring_schedule,
+    ring_step_costs,
+)
 from .master import Master
 from .membership import ChurnEvent, poisson_churn, up_fraction, validate_script
 from .model import AllReduceRecord, PcclParams, PcclRun
@@ -63,7 +70,9 @@ __all__ = [
     "pair_rate_bps",
     "plan_sync",
     "poisson_churn",
+    "ring_allreduce_busbw_bps",
     "ring_allreduce_time",
+    "ring_finish_s",
     "ring_cost",
     "ring_schedule",
     "ring_step_costs",

@@ -21,8 +21,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..collectives import BUSBW_FACTORS
+
 __all__ = [
+    "ring_allreduce_busbw_bps",
     "ring_allreduce_time",
+    "ring_finish_s",
     "ring_step_costs",
     "ring_schedule",
     "RingAllReduce",
@@ -45,7 +49,23 @@ def ring_allreduce_time(
         raise ValueError(f"bandwidth must be > 0 bps, got {bandwidth_bps}")
     if latency_s < 0:
         raise ValueError(f"latency must be >= 0 s, got {latency_s}")
-    return 2 * (n - 1) * latency_s + 2 * (n - 1) / n * 8.0 * message_bytes / bandwidth_bps
+    return 2 * (n - 1) * latency_s + ring_allreduce_busbw_bps(n, message_bytes, bandwidth_bps)
+
+
+def ring_allreduce_busbw_bps(n: int, message_bytes: float, duration_s: float) -> float:
+    """nccl-tests bus bandwidth of an all-reduce of ``message_bytes`` over ``n`` peers that
+    took ``duration_s``: ``2(n−1)/n · 8S/t`` (bit/s; nccl-tests PERFORMANCE.md, the factor
+    from :data:`transport.collectives.BUSBW_FACTORS`). With ``duration_s`` a bandwidth in
+    bit/s instead it is the bandwidth term ``2(n−1)/n · 8S/B`` (s) of the ring's time."""
+    return BUSBW_FACTORS["allreduce"](n) * 8.0 * message_bytes / duration_s
+
+
+def ring_finish_s(costs) -> float:
+    """Completion time (s) of a ring all-reduce with per-edge step costs ``costs`` (s): the
+    last step of :func:`ring_schedule` ends at exactly ``2(n−1)·max_e c_e``."""
+    c = np.asarray(costs, dtype=float)
+    _check_n(c.size)
+    return 2 * (c.size - 1) * float(c.max())
 
 
 def ring_step_costs(

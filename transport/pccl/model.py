@@ -35,7 +35,7 @@ import numpy as np
 
 from netsim import Simulation
 
-from .allreduce import RingAllReduce, ring_step_costs
+from .allreduce import RingAllReduce, ring_allreduce_busbw_bps, ring_step_costs
 from .master import Master
 from .membership import ChurnEvent, validate_script
 from .ring_order import optimise_ring
@@ -420,7 +420,7 @@ class PcclRun:
         n = ring.size
         self.c["allreduces"].add()
         self.c["useful_bits"].add(2 * (n - 1) * n * chunk_bits)
-        busbw = 2 * (n - 1) / n * 8.0 * self.p.message_bytes / duration
+        busbw = ring_allreduce_busbw_bps(n, self.p.message_bytes, duration)
         self.ar_time.record(duration)
         self.busbw.record(busbw)
         self.utilisation.record(busbw / self._capacity_busbw(ring))

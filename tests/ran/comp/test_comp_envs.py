@@ -13,7 +13,7 @@ from envs.comp_market import CompMarketEnv
 from envs.comp_market_parallel import baseline_actions, parallel_env
 from netsim import ConfigError
 
-SMALL = {"horizon": 2.0, "n_ues": 20}
+SMALL = {"horizon": 2.0, "n_ues": 20, "blocks_x": 3, "blocks_y": 3}
 
 
 def test_gymnasium_and_sb3_checks():
@@ -77,8 +77,44 @@ def test_make_vec_and_welfare_objective():
 def test_env_bad_config():
     with pytest.raises(ConfigError, match="objective"):
         CompMarketEnv(objective="profit")
+    with pytest.raises(ConfigError, match="controlled_bs"):
+        CompMarketEnv(controlled_bs=0)
     with pytest.raises(ConfigError, match="cluster_size"):
-        CompMarketEnv(cluster_size=0)
+        CompMarketEnv(cluster_size=3)  # one name, one meaning: cluster_bs / controlled_bs
+
+
+def test_observation_and_reward_describe_the_same_epoch():
+    """Issue 12: the observation used to be one epoch stale. The total bids in the
+    observation times their normaliser equal the step's revenue, at every step."""
+    env = CompMarketEnv(**SMALL)
+    k, c = env.config.controlled_bs, env.config
+    env.reset(seed=7)
+    rng = np.random.default_rng(1)
+    nonzero = 0
+    for _ in range(20):
+        obs, r, *_ = env.step(rng.uniform(-1, 1, k).astype(np.float32))
+        bids = obs[2 * k : 3 * k].astype(float) * c.budget * c.n_ues
+        assert bids.sum() == pytest.approx(r, rel=1e-5, abs=1e-4)
+        nonzero += r > 0
+    assert nonzero > 3
+
+
+def test_oracle_beats_fixed_reserves_on_the_same_seeds():
+    from envs.comp_market import baselines
+    from netsim.evaluate import evaluate_policies
+
+    bl = {b.name: b for b in baselines()}
+    pols = {"oracle": bl["oracle"].policy, "no_reserve": bl["no_reserve"].policy}
+    pols.update({n: bl["best_fixed"].candidates[n] for n in ("reserve_0.2", "reserve_0.4")})
+    df = evaluate_policies(lambda: CompMarketEnv(horizon=1.0), pols, 2, 0)
+    piv = df.pivot(index="episode", columns="policy", values="return")
+    assert (piv["oracle"] >= piv.drop(columns="oracle").max(axis=1) - 1e-9).all()
+
+
+def test_city_id_is_the_study_city():
+    env = gym.make("netsim/CompMarket-City-v0", horizon=0.2).unwrapped
+    env.reset(seed=0)
+    assert env.net.n_bs == 42 and env.config.n_ues == 200
 
 
 # -- PettingZoo ------------------------------------------------------------------------------------
@@ -131,3 +167,22 @@ def test_parallel_baselines_and_inactive_agents_get_nothing():
     assert seen_market > 0
     with pytest.raises(ValueError, match="unknown"):
         baseline_actions(env, "greedy")
+
+
+def test_parallel_wallets_carry_over_and_spending_costs_later_bids():
+    def wallets(frac):
+        env = parallel_env(horizon=2.0, n_ues=8)
+        env.reset(seed=3)
+        spent_any = False
+        while env.agents:
+            before = env.net.wallet.copy()
+            _, _, _, _, info = env.step({a: np.full(3, frac, np.float32) for a in env.agents})
+            spent_any |= bool(np.any(env.net.wallet < before))
+        return env.net.wallet.copy(), spent_any, env.config
+
+    hoard, spent_h, c = wallets(0.0)
+    spend, spent_s, _ = wallets(1.0 / 3.0)
+    assert not spent_h and spent_s
+    assert np.all(hoard <= c.budget_cap * c.budget + 1e-12)
+    assert np.all(hoard >= 15 * c.budget)  # income piles up while nobody spends
+    assert np.all(spend <= hoard) and np.any(spend < hoard)

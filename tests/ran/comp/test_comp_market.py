@@ -422,3 +422,22 @@ def test_bounds_on_many_instances():
         worst_envy = min(worst_envy, envy_ratio(w, res.allocation.prbs))
     assert worst_eff >= 0.75 - 1e-9
     assert worst_envy >= 2 * np.sqrt(2) - 2 - 1e-9
+
+
+def test_compiled_newton_equals_the_numpy_reference():
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        n, m = int(rng.integers(1, 25)), int(rng.integers(3, 9))
+        cl = np.array([rng.choice(m, 3, replace=False) for _ in range(n)])
+        inst = MarketInstance(
+            cl,
+            rng.uniform(0, 2, (n, 3)) * (rng.random((n, 3)) < 0.9),
+            rng.uniform(0, 50, m),
+            rng.uniform(0, 3, n),
+            rng.uniform(0, 0.1, m),
+            float(rng.choice([0.0, 0.1, 1.0])),
+        )
+        a = run_market(inst, eps=1e-6, max_rounds=300, compiled=True)
+        b = run_market(inst, eps=1e-6, max_rounds=300, compiled=False)
+        assert (a.rounds, a.converged) == (b.rounds, b.converged)
+        assert np.allclose(a.bids, b.bids, rtol=1e-12, atol=1e-12)

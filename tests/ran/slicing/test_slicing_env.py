@@ -1,4 +1,5 @@
-"""``netsim/OranSlicing-v0``: Gymnasium/SB3 contracts, masks, invariants, determinism, configs."""
+"""``netsim/OranSlicing-TRACTOR-v0``: Gymnasium/SB3 contracts, masks, invariants, determinism,
+configs."""
 
 import gymnasium as gym
 import numpy as np
@@ -9,11 +10,11 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401
-from envs.oran import OranSlicingEnv
+from envs.oran_tractor import OranSlicingTractorEnv as OranSlicingEnv
 from netsim import ConfigError
 from ran.slicing.policies import EXPERT_RBGS, MOVES
 
-ID = "netsim/OranSlicing-v0"
+ID = "netsim/OranSlicing-TRACTOR-v0"
 
 
 def make(**kw):

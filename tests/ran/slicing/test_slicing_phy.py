@@ -13,7 +13,9 @@ from ran.slicing.phy import (
     MCS_ITBS,
     MCS_QM,
     N_PRB,
+    N_PRB_MAX,
     N_RBG,
+    NS3_CQI_EFFICIENCY,
     RBG_PRBS,
     SNR_GAP_DB,
     cqi_from_sinr_db,
@@ -57,7 +59,8 @@ def test_mcs_table_spot_values():
 
 @pytest.mark.parametrize(
     "n_prb, peak_bits",
-    [(6, 4392), (15, 11064), (25, 18336), (50, 36696)],  # LTE peak rates 1.4/3/5/10 MHz
+    [(6, 4392), (15, 11064), (25, 18336), (50, 36696), (75, 55056), (100, 75376)],
+    # LTE single-layer peak TBS at 1.4/3/5/10/15/20 MHz
 )
 def test_tbs_peak_rates(n_prb, peak_bits):
     """The well-known single-layer LTE peak TBS (I_TBS 26) of each bandwidth."""
@@ -66,7 +69,7 @@ def test_tbs_peak_rates(n_prb, peak_bits):
 
 def test_tbs_spot_values_and_shape():
     t = tbs_table()
-    assert t.shape == (28, N_PRB + 1)
+    assert t.shape == (28, N_PRB_MAX + 1)
     assert tbs_bits(0, 1) == 16 and tbs_bits(0, 50) == 1384
     assert tbs_bits(9, 50) == 7992 and tbs_bits(15, 25) == 7736 and tbs_bits(2, 10) == 424
     assert (t[:, 0] == 0).all() and (t[-1] == 0).all()  # no PRB / no MCS carry nothing
@@ -96,18 +99,55 @@ def test_cqi_brackets_the_achievable_efficiency(sinr_db):
     """The CQI is the highest whose efficiency is below log2(1 + SINR/Γ) (ns-3 LteAmc)."""
     cqi = int(cqi_from_sinr_db(sinr_db))
     eff = float(efficiency_from_sinr_db(sinr_db))
-    assert cqi == 0 or CQI_EFFICIENCY[cqi] < eff
-    assert cqi == 15 or CQI_EFFICIENCY[cqi + 1] >= eff
+    assert cqi == 0 or NS3_CQI_EFFICIENCY[cqi] < eff
+    assert cqi == 15 or NS3_CQI_EFFICIENCY[cqi + 1] >= eff
 
 
 def test_mcs_never_exceeds_cqi_efficiency_and_is_maximal():
     for cqi in range(1, 16):
         mcs = int(mcs_from_cqi(cqi))
-        assert MCS_EFFICIENCY[mcs] <= CQI_EFFICIENCY[cqi]
-        assert mcs == 28 or MCS_EFFICIENCY[mcs + 1] > CQI_EFFICIENCY[cqi]
+        assert MCS_EFFICIENCY[mcs] <= NS3_CQI_EFFICIENCY[cqi]
+        assert mcs == 28 or MCS_EFFICIENCY[mcs + 1] > NS3_CQI_EFFICIENCY[cqi]
     assert (np.diff(mcs_from_cqi(np.arange(16))) >= 0).all()
 
 
 def test_required_sinr_inverts_the_efficiency():
     m = np.arange(29)
     np.testing.assert_allclose(efficiency_from_sinr_db(required_sinr_db(m)), MCS_EFFICIENCY)
+
+
+def test_tbs_beyond_50_prbs_regression():
+    """Regression (issue 13): tbs_bits(26, 100) returned the 50-PRB value 36696; 36.213 Table
+    7.1.7.2.1-1 gives 75376. Beyond 110 PRBs (or a negative count) it raises."""
+    assert tbs_bits(26, 100) == 75376 and tbs_bits(26, 110) == 75376
+    assert tbs_bits(0, 110) == 3112 and tbs_bits(13, 51) == 12960
+    np.testing.assert_array_equal(tbs_bits([26, 26], [50, 100]), [36696, 75376])
+    for bad in (111, -1):
+        with pytest.raises(ValueError, match="n_prb"):
+            tbs_bits(26, bad)
+    with pytest.raises(ValueError, match="i_tbs"):
+        tbs_bits(27, 10)
+
+
+def ns3_get_mcs_from_cqi(cqi):
+    """ns-3 ``LteAmc::GetMcsFromCqi`` (src/lte/model/lte-amc.cc) transcribed: the loop
+    ``while mcs < 28 and SpectralEfficiencyForMcs[mcs + 1] <= SpectralEfficiencyForCqi[cqi]``
+    over ns-3's 2-decimal tables."""
+    eff_cqi = [0.0, 0.15, 0.23, 0.38, 0.6, 0.88, 1.18, 1.48, 1.91, 2.41, 2.73, 3.32, 3.9, 4.52,
+               5.12, 5.55]  # fmt: skip
+    eff_mcs = [0.15, 0.19, 0.23, 0.31, 0.38, 0.49, 0.6, 0.74, 0.88, 1.03, 1.18, 1.33, 1.48, 1.7,
+               1.91, 2.16, 2.41, 2.57, 2.73, 3.03, 3.32, 3.61, 3.9, 4.21, 4.52, 4.82, 5.12, 5.33,
+               5.55]  # fmt: skip
+    mcs = 0
+    while mcs < 28 and eff_mcs[mcs + 1] <= eff_cqi[cqi]:
+        mcs += 1
+    return mcs
+
+
+def test_mcs_from_cqi_matches_ns3_regression():
+    """Regression (issue 13): CQI 3, 5, 6, 7, 9, 14 mapped one MCS below ns-3 ([3, 7, 9, 11,
+    15, 25] instead of [4, 8, 10, 12, 16, 26]). Now every CQI 1..15 maps as ns-3 does."""
+    for cqi in range(1, 16):
+        assert int(mcs_from_cqi(cqi)) == ns3_get_mcs_from_cqi(cqi), cqi
+    assert mcs_from_cqi([3, 5, 6, 7, 9, 14]).tolist() == [4, 8, 10, 12, 16, 26]
+    assert mcs_from_cqi(np.arange(1, 16)).tolist() == list(range(0, 29, 2))

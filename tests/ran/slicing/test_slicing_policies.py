@@ -80,10 +80,10 @@ def test_short_tabular_training_beats_random():
     numbers for the evaluation)."""
     cfg = {"users": [1, 1, 2], "traffic": "commag", "horizon": 5.0}
     agent = TabularQ()
-    agent.train(lambda: gym.make("netsim/OranSlicing-v0", config=cfg), episodes=40, seed=0)
+    agent.train(lambda: gym.make("netsim/OranSlicing-TRACTOR-v0", config=cfg), episodes=40, seed=0)
 
     def make_env():
-        return gym.make("netsim/OranSlicing-v0", config=cfg)
+        return gym.make("netsim/OranSlicing-TRACTOR-v0", config=cfg)
 
     ev = evaluate_policies(
         make_env,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ran.slicing.phy import N_RBG, RBG_SIZE, tbs_table
-from ran.slicing.schedulers import allocate, rbgs_needed, schedule_block
+from ran.slicing.schedulers import PF_BETA, allocate, rbgs_needed, schedule_block
 
 
 def brute_need(demand, i_tbs, short):
@@ -20,10 +20,12 @@ def brute_need(demand, i_tbs, short):
     return N_RBG
 
 
-def brute_block(arr, itbs, ok, slice_of, rbgs, pols, b0, avg, t0):
-    """Sequential reference: every TTI, every slice deals its RBGs literally."""
+def brute_block(arr, itbs, ok, slice_of, rbgs, pols, b0, avg, t0, beta=PF_BETA):
+    """Sequential reference: every TTI, every slice deals its RBGs literally; the PF average
+    follows Jalali's per-TTI exponential average."""
     n_t, n_u = arr.shape
     tbs = tbs_table()
+    avg = np.array(avg, dtype=float)
     b = b0.astype(np.int64).copy()
     out = {
         k: np.zeros((n_t, n_u), dtype=np.int64)
@@ -58,6 +60,8 @@ def brute_block(arr, itbs, ok, slice_of, rbgs, pols, b0, avg, t0):
             prbs[max(emb, key=lambda u: (alloc[u], -u))] -= 1
         served = np.where(ok[t], np.minimum(dem, tbs[itbs[t], prbs]), 0)
         b = dem - served
+        for u in range(n_u):
+            avg[u] = (1.0 - beta) * avg[u] + beta * served[u]
         for k, v in (
             ("alloc", alloc),
             ("prbs", prbs),
@@ -66,6 +70,7 @@ def brute_block(arr, itbs, ok, slice_of, rbgs, pols, b0, avg, t0):
             ("buffer", b),
         ):
             out[k][t] = v
+    out["avg"] = avg
     return out
 
 
@@ -86,7 +91,7 @@ def random_case(rng, n_t, n_u, load):
 def check_block(case):
     res = schedule_block(*case)
     ref = brute_block(*case)
-    for key in ("alloc", "prbs", "need", "served", "buffer"):
+    for key in ("alloc", "prbs", "need", "served", "buffer", "avg"):
         np.testing.assert_array_equal(getattr(res, key), ref[key], err_msg=key)
     return res
 
@@ -154,3 +159,24 @@ def test_priority_fill_serves_in_priority_order(pairs, k, policy):
 def test_unknown_policy_is_rejected():
     with pytest.raises(ValueError, match="unknown policy 'edf'"):
         allocate("edf", np.ones(2, dtype=int), 3)
+
+
+def test_pf_average_is_per_tti_so_backlogged_ues_share_within_a_block():
+    """Regression (issue 13): with the PF average updated once per 250-TTI report, the UE of
+    highest priority took the whole slice for the whole report, so a backlogged eMBB UE got
+    nothing in most reports. With Jalali's per-TTI average, three equal backlogged UEs in one
+    PF slice share every 250-TTI block, each within 10 % of a third of the bits."""
+    n_t, n_u = 250, 3
+    arr = np.zeros((n_t, n_u), dtype=np.int64)
+    itbs = np.full((n_t, n_u), 15)
+    ok = np.ones((n_t, n_u), dtype=bool)
+    slice_of = np.array([2, 2, 2])
+    b0 = np.full(n_u, 10**9, dtype=np.int64)  # backlogged throughout
+    res = schedule_block(arr, itbs, ok, slice_of, (1, 1, 15), ("rr", "wf", "pf"), b0,
+                         np.ones(n_u))  # fmt: skip
+    share = res.served.sum(0) / res.served.sum()
+    assert (res.served.sum(0) > 0).all()
+    np.testing.assert_allclose(share, 1 / 3, rtol=0.1)
+    # and the literal reference agrees bit for bit
+    ref = brute_block(arr, itbs, ok, slice_of, (1, 1, 15), ("rr", "wf", "pf"), b0, np.ones(n_u), 0)
+    np.testing.assert_array_equal(res.served, ref["served"])

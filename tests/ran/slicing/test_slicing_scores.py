@@ -84,3 +84,34 @@ def test_trial_statistics():
     assert st["ci90_high"] - st["mean"] == pytest.approx(Z90 * s / 2)
     with pytest.raises(ValueError):
         trial_statistics([])
+
+
+def test_mmtc_with_no_slice_prbs_scores_zero_regression():
+    """Regression (issue 13): ``slice_prb = 0`` with nothing requested gave ``inf``; TRACTOR's
+    ``perf_func`` catches the division by zero and scores 0."""
+    assert mmtc_score(0.0, 0.0, 0.0) == 0.0
+    assert ue_scores({"tx_brate downlink [Mbps]": [0.0], "dl_buffer [bytes]": [0.0],
+                      "sum_requested_prbs": [0.0], "sum_granted_prbs": [0.0],
+                      "slice_prb": [0.0]}, [0])[0] == 0.0  # fmt: skip
+
+
+@pytest.mark.parametrize("path", [
+    "ran/slicing/data/tractor_multi6/1010123456003_metrics.csv.gz",
+    "/work/shared/data/oran/tractor_multi_ue_trial3_multi6/1010123456003_metrics.csv",
+])  # fmt: skip
+def test_real_multi_ue_log_scores_are_finite(path):
+    """On the real TRACTOR 6-UE log every row has ``slice_prb = 0`` and 1,526 of 1,833 request
+    nothing: scored as mMTC they get 0, never inf, and every score lies in [0, 1]."""
+    from pathlib import Path
+
+    from ran.slicing.kpm import load_colosseum_csv
+
+    full = Path(__file__).resolve().parents[3] / path if not path.startswith("/") else Path(path)
+    if not full.exists():
+        pytest.skip(f"{path} not present")
+    df = load_colosseum_csv(full)
+    scores = ue_scores(df, np.zeros(len(df), dtype=np.int64))
+    assert len(df) == 1833 and (df["slice_prb"] == 0).all()
+    assert np.isfinite(scores).all() and ((scores >= 0) & (scores <= 1)).all()
+    idle = (df["slice_prb"] == 0).to_numpy() & (df["sum_requested_prbs"] == 0).to_numpy()
+    assert int(idle.sum()) == 1526 and (scores[idle] == 0).all()
