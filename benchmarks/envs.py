@@ -29,7 +29,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 from netsim.baselines import baselines_for  # noqa: E402
-from netsim.registry import env_ids  # noqa: E402
+from netsim.registry import env_ids, load_env_plugins  # noqa: E402
 from netsim.timing import best_of  # noqa: E402
 
 TARGET_STEPS_S = 1_000
@@ -118,6 +118,7 @@ def main() -> None:
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--ppo", choices=["none", "estimate", "full"], default="none")
     args = p.parse_args()
+    load_env_plugins()
     ids = args.env_ids or env_ids()
 
     cart_wall, cart_cpu = single("CartPole-v1", 20_000, args.repeat)
