@@ -3,7 +3,7 @@
 A flight plan London -> Munich is flown by the point-mass model; the candidate links are the
 satellites of a TLE file (default: the bundled OneWeb snapshot of 2021-08-05) through the
 module's physical link budget; two handover rules serve the flight as engine processes.
-Run: ``python examples/satellite_route.py [my_tles.txt]`` (``NETSIM_EXAMPLE_QUICK=1``: a
+Run: ``python examples/satellite_route.py [--quick] [my_tles.txt]`` (``--quick``: a
 short hop London -> Brussels and every 4th satellite).
 """
 
@@ -23,8 +23,9 @@ from satellite.orbits import Constellation
 from satellite.platforms import fly, plan_flight
 from satellite.tle import bundled_tle, load_tle
 
-quick = os.environ.get("NETSIM_EXAMPLE_QUICK") == "1"
-tles = load_tle(sys.argv[1]) if len(sys.argv) > 1 else bundled_tle("oneweb")
+quick = "--quick" in sys.argv or os.environ.get("NETSIM_EXAMPLE_QUICK") == "1"
+files = [a for a in sys.argv[1:] if not a.startswith("--")]
+tles = load_tle(files[0]) if files else bundled_tle("oneweb")
 tles = tles[::4] if quick else tles
 leo = ProviderConfig(name="MY-LEO", kind="leo", tle_set="oneweb", satellites=[], mask_deg=25.0,
                      pattern="bessel", theta3db_deg=4.0, eirp_dbw=36.0, gt_dbk=10.0,
