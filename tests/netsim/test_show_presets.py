@@ -12,7 +12,7 @@ from pydantic import Field
 import envs  # noqa: F401 - registers the ids
 from netsim import Config, ConfigError
 from netsim.cli import main
-from netsim.scenario import load_scenario, resolve
+from netsim.scenario import load_scenario, resolve, scenario_entry_points
 from netsim.show import describe, describe_config, field_comment
 
 FAST = ["--set", "horizon=400", "--set", "warmup=40", "--reps", "2", "--quiet"]
@@ -74,6 +74,15 @@ def test_presets_are_discovered_and_layered_over_the_default():
 def test_quick_presets_exist_and_are_short(name):
     r = resolve(name, preset="quick")
     assert r.reps <= 3 and r.config.horizon <= 5_000
+
+
+@pytest.mark.parametrize("name", sorted(scenario_entry_points()))
+def test_every_study_has_a_quick_preset_that_shrinks_it(name):
+    """Issue 12 §6: every study has a ``quick`` preset (a first result in under a minute)."""
+    default, quick = resolve(name), resolve(name, preset="quick")
+    assert quick.preset == "quick"
+    assert quick.reps <= default.reps
+    assert quick.config != default.config or quick.reps < default.reps
 
 
 def test_run_from_manifest_reproduces_bit_for_bit(tmp_path, capsys):
