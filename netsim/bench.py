@@ -389,16 +389,7 @@ def _as_completed(pending):
 
 
 def _write(out, episodes, board, check, failures, manifest) -> None:
-    from .results import (
-        MANIFEST,
-        atomic_output_dir,
-        command_line,
-        git_revision,
-        now_utc,
-        package_versions,
-        write_json,
-        write_parquet,
-    )
+    from .results import atomic_output_dir, write_json, write_manifest, write_parquet
 
     with atomic_output_dir(out, "bench", force=True) as tmp:
         write_parquet(episodes, tmp / "episodes.parquet")
@@ -408,8 +399,4 @@ def _write(out, episodes, board, check, failures, manifest) -> None:
         _plot(board, tmp / "leaderboard.png")
         if failures:
             write_json(failures, tmp / "failures.json")
-        write_json(
-            manifest | {"versions": package_versions(), "git_revision": git_revision(),
-                        "command": command_line(), "finished_utc": now_utc()},
-            tmp / MANIFEST,
-        )  # fmt: skip
+        write_manifest(manifest, tmp)

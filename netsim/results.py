@@ -116,6 +116,14 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def write_manifest(fields: dict[str, Any], folder: Path, stamp: str = "finished_utc") -> None:
+    """``folder/manifest.json``: ``fields`` plus provenance (package versions, git revision,
+    the shell-quoted command line and a UTC time stamp under ``stamp``)."""
+    provenance = {"versions": package_versions(), "git_revision": git_revision(),
+                  "command": command_line(), stamp: now_utc()}  # fmt: skip
+    write_json(fields | provenance, folder / MANIFEST)
+
+
 def _replaceable(out: Path) -> bool:
     return not out.exists() or (
         out.is_dir() and (not any(out.iterdir()) or (out / MANIFEST).is_file())

@@ -9,14 +9,9 @@ import pandas as pd
 
 from .progress import progress_bar
 from .results import (
-    MANIFEST,
     atomic_output_dir,
-    command_line,
     default_summary,
-    git_revision,
-    now_utc,
-    package_versions,
-    write_json,
+    write_manifest,
     write_parquet,
 )
 from .rng import derive_seed
@@ -63,7 +58,7 @@ def run_scenario(
         summary.to_csv(tmp / "summary.csv", index=False)
         if sc.plot is not None:
             sc.plot(results, resolved.config, tmp)
-        write_json(
+        write_manifest(
             {
                 "kind": "run",
                 "scenario": sc.name,
@@ -73,12 +68,8 @@ def run_scenario(
                 "seed": resolved.seed,
                 "reps": resolved.reps,
                 "rep_seeds": seeds,
-                "versions": package_versions(),
-                "git_revision": git_revision(),
-                "command": command_line(),
-                "finished_utc": now_utc(),
                 "wall_time_s": round(time.perf_counter() - t0, 3),
             },
-            tmp / MANIFEST,
+            tmp,
         )
     return results, summary

@@ -42,13 +42,10 @@ from .progress import progress_bar
 from .results import (
     MANIFEST,
     check_output_kind,
-    command_line,
     default_summary,
-    git_revision,
     make_parents,
-    now_utc,
-    package_versions,
     write_json,
+    write_manifest,
 )
 from .rng import derive_seed, stream
 from .scenario import load_scenario, resolve, run_replication
@@ -401,14 +398,14 @@ def _prepare_out(out: Path, plan: SweepPlan, resume: bool, force: bool = False) 
         {"point": point_id(p), **{k: _column_value(v) for k, v in p.items()}} for p in plan.points
     ]
     pd.DataFrame(rows).to_csv(out / "points.csv", index=False)
-    write_json(
+    write_manifest(
         {
             "kind": "sweep", "scenario": plan.scenario, "base_config": plan.base_config,
             "grid": plan.grid, "random": plan.random, "seed": plan.seed, "reps": plan.reps,
-            "points": rows, "fingerprint": plan.fingerprint(), "versions": package_versions(),
-            "git_revision": git_revision(), "command": command_line(), "started_utc": now_utc(),
+            "points": rows, "fingerprint": plan.fingerprint(),
         },
-        manifest,
+        out,
+        stamp="started_utc",
     )  # fmt: skip
 
 

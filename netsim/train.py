@@ -18,13 +18,8 @@ from .plotting import new_figure, save_figure
 from .progress import progress_bar
 from .registry import load_env_plugins, require_env_id
 from .results import (
-    MANIFEST,
     atomic_output_dir,
-    command_line,
-    git_revision,
-    now_utc,
-    package_versions,
-    write_json,
+    write_manifest,
 )
 from .stats import summarize
 
@@ -183,14 +178,12 @@ def train(
         summary = summarize(ev, ["policy"], value="return")
         summary.to_csv(tmp / "summary.csv", index=False)
         _learning_curve(tmp / "monitor", ev, tmp / "learning_curve.png", f"{algo} on {env_id}")
-        write_json(
+        write_manifest(
             {
                 "kind": "train", "env_id": env_id, "algo": algo, "timesteps": timesteps,
                 "n_envs": n_envs, "seed": seed, "env_config": env_config,
-                "eval_episodes": eval_episodes, "versions": package_versions(),
-                "git_revision": git_revision(), "command": command_line(),
-                "finished_utc": now_utc(), "wall_time_s": round(time.perf_counter() - t0, 3),
+                "eval_episodes": eval_episodes, "wall_time_s": round(time.perf_counter() - t0, 3),
             },
-            tmp / MANIFEST,
+            tmp,
         )  # fmt: skip
     return ev

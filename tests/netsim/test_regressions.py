@@ -15,10 +15,10 @@ import gymnasium as gym
 import pandas as pd
 import psutil
 import pytest
+from cli_util import run_cli  # tests/netsim/cli_util.py
 
 import envs  # noqa: F401 - registers the ids
 from netsim import ConfigError
-from netsim.cli import main
 from netsim.lifeline import WATCH_THREAD
 from netsim.results import check_output_kind, command_line, manifest_kind
 from netsim.scenario import resolve
@@ -26,13 +26,6 @@ from netsim.train import make_registered
 
 ENV_ID = "netsim/QueueAdmission-v0"
 FAST = ["--set", "horizon=400", "--set", "warmup=40", "--reps", "1", "--quiet"]
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 # -- an episode with no decision epoch before the horizon --------------------------------------

@@ -6,19 +6,11 @@ import sys
 
 import pandas as pd
 import pytest
+from cli_util import FAST, run_cli  # tests/netsim/cli_util.py
 
 from netsim import ConfigError
 from netsim.cli import main
 from netsim.scenario import resolve
-
-FAST = ["--set", "horizon=400", "--set", "warmup=40", "--reps", "2", "--quiet"]
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 def test_resolve_precedence(tmp_path):

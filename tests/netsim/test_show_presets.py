@@ -7,22 +7,13 @@ import gymnasium as gym
 import pandas as pd
 import pytest
 import yaml
+from cli_util import FAST, run_cli  # tests/netsim/cli_util.py
 from pydantic import Field
 
 import envs  # noqa: F401 - registers the ids
 from netsim import Config, ConfigError
-from netsim.cli import main
 from netsim.scenario import load_scenario, resolve, scenario_entry_points
 from netsim.show import describe, describe_config, field_comment
-
-FAST = ["--set", "horizon=400", "--set", "warmup=40", "--reps", "2", "--quiet"]
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    out = capsys.readouterr()
-    return info.value.code, out.out, out.err
 
 
 def test_show_scenario_is_commented_yaml_of_the_resolved_config(capsys):
