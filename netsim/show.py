@@ -161,6 +161,16 @@ def describe_config(schema: type[BaseModel], config: BaseModel | dict, indent: i
     return "\n".join(lines) + "\n"
 
 
+def _header(kind: str, name: str, schema: type, where: str, presets, chosen, how: str) -> list:
+    """Comment lines heading ``netsim show``: what NAME is, its schema and its presets."""
+    lines = [f"# {kind} {name}: {where}".rstrip(": ")]
+    lines.append(f"# schema: {schema.__module__}.{schema.__qualname__}")
+    if chosen is not None:
+        lines.append(f"# preset {chosen[0]}: {chosen[1]}")
+    lines.append(f"# presets: {', '.join(presets)}  ({how})" if presets else "# presets: none")
+    return lines
+
+
 def _describe_scenario(name: str, preset: str | None) -> str:
     from .scenario import resolve
 
@@ -168,16 +178,11 @@ def _describe_scenario(name: str, preset: str | None) -> str:
     sc = r.scenario
     presets = sc.presets()
     default = sc.preset_path()
-    lines = [f"# scenario {sc.name}: {sc.description}".rstrip(": ")]
-    lines.append(f"# schema: {sc.schema.__module__}.{sc.schema.__qualname__}")
+    chosen = None if preset is None else (preset, "/".join(presets[preset].parts[-2:]))
+    lines = _header("scenario", sc.name, sc.schema, sc.description, presets, chosen,
+                    f"netsim run {sc.name} --preset NAME")  # fmt: skip
     if default is not None:
-        lines.append(f"# defaults: {default.parent.name}/{default.name}")
-    if preset is not None:
-        lines.append(f"# preset {preset}: {presets[preset].parent.name}/{presets[preset].name}")
-    if presets:
-        lines.append(f"# presets: {', '.join(presets)}  (netsim run {sc.name} --preset NAME)")
-    else:
-        lines.append("# presets: none")
+        lines.insert(2, f"# defaults: {default.parent.name}/{default.name}")
     lines.append(_line(f"seed: {r.seed}", "int in [0, 2**63 - 1]; root seed"))
     lines.append(_line(f"reps: {r.reps}", "int in [1, inf); replications"))
     lines.append("config:")
@@ -211,17 +216,12 @@ def _describe_env(env_id: str, preset: str | None) -> str:
                               f"(presets: {', '.join(presets) or 'none'})")  # fmt: skip
         base = presets[preset]
     config = validate(schema, {**base, **dict(spec.kwargs or {})})
-    lines = [f"# env {env_id}: {cls.__module__}.{cls.__qualname__}"]
-    lines.append(f"# schema: {schema.__module__}.{schema.__qualname__}")
+    chosen = None if preset is None else (preset, f"gym.make({env_id!r}, preset={preset!r})")
+    lines = _header("env", env_id, schema, f"{cls.__module__}.{cls.__qualname__}", presets,
+                    chosen, "gym.make(id, preset=NAME)")  # fmt: skip
     vec = getattr(spec, "vector_entry_point", None)
     if vec:
-        lines.append(f"# vector_entry_point: {vec if isinstance(vec, str) else vec.__name__}")
-    if preset is not None:
-        lines.append(f"# preset {preset}: gym.make({env_id!r}, preset={preset!r})")
-    if presets:
-        lines.append(f"# presets: {', '.join(presets)}  (gym.make(id, preset=NAME))")
-    else:
-        lines.append("# presets: none")
+        lines.insert(2, f"# vector_entry_point: {vec if isinstance(vec, str) else vec.__name__}")
     return "\n".join(lines) + "\n" + describe_config(schema, config)
 
 
