@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from netsim import ConfigError, Simulation
-from netsim.radio import dbm_to_watt, thermal_noise_dbm
+from netsim.radio import db_to_linear, dbm_to_watt, thermal_noise_dbm
 from netsim.stats import jain_index
 
 from .apps import draw_apps, need_mbps, urgency
@@ -46,7 +46,6 @@ from .pathloss import (
 from .radio import (
     cluster_sinr,
     comp_overlap,
-    prb_rate_bps,
     primary_overlap,
     rx_power_w,
     serving_sinr,
@@ -234,6 +233,10 @@ class CompNetwork:
         self.noise_w = float(
             dbm_to_watt(thermal_noise_dbm(cfg.prb_bandwidth_hz, cfg.noise_figure_db))
         )
+        # per-PRB rate constants of :func:`~ran.comp.radio.prb_rate_bps` (see :meth:`_rate`)
+        self._gap_lin = db_to_linear(cfg.snr_gap_db)
+        self._rate_cap_bps = cfg.prb_bandwidth_hz * cfg.max_spectral_eff
+        self._rows = np.arange(n)
         self.z = self._rng_sh.standard_normal((n, m)) if cfg.shadowing else np.zeros((n, m))
         p_block = cfg.mean_blocked_s / (cfg.mean_blocked_s + cfg.mean_clear_s)
         self.blocked = (
@@ -294,9 +297,8 @@ class CompNetwork:
     def _channel(self, moved_m: np.ndarray | None = None) -> None:
         cfg = self.cfg
         seg, along = segment_index(self.grid, self.walkers)
-        pos_idx = np.clip(
-            np.rint(along / self._los_step).astype(np.int64), 0, self.los_lookup.shape[1] - 1
-        )
+        pos_idx = np.rint(along / self._los_step).astype(np.int64)
+        np.minimum(np.maximum(pos_idx, 0, out=pos_idx), self.los_lookup.shape[1] - 1, out=pos_idx)
         self.los = self.los_lookup[seg, pos_idx]
         diff = self.positions()[:, None, :] - self.bs_xy[None, :, :]
         self.d2d = np.sqrt(np.einsum("nmk,nmk->nm", diff, diff))
@@ -330,8 +332,10 @@ class CompNetwork:
         return self.los[rows, s] & ~self.blocked[rows, s]
 
     def _rate(self, sinr) -> np.ndarray:
-        c = self.cfg
-        return prb_rate_bps(sinr, c.prb_bandwidth_hz, c.snr_gap_db, c.max_spectral_eff)
+        """:func:`~ran.comp.radio.prb_rate_bps` with its constants precomputed (the same
+        arithmetic: ``min(B·log2(1 + max(SINR, 0)/Γ), B·SE_max)``)."""
+        r = self.cfg.prb_bandwidth_hz * np.log2(1.0 + np.maximum(sinr, 0.0) / self._gap_lin)
+        return np.minimum(r, self._rate_cap_bps)
 
     # -- one step ----------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -377,17 +381,21 @@ class CompNetwork:
         self.prim_rate0 = self.prim_prbs * r0 / 1e6
 
     def _policy_rates(self) -> None:
-        n_prbs, rates = self.cfg.n_prbs, np.zeros((self.n_ues, len(self.names)))
+        n_prbs, used, serving = self.cfg.n_prbs, self.used, self.ho.serving
+        rates = np.empty((self.n_ues, len(self.names)))
+        idle = n_prbs - used
         for j, p in enumerate(self.names):
-            sold = np.minimum(self.sold[:, j], n_prbs - self.used)
-            a = primary_overlap(self.used, sold, n_prbs)
+            sold = np.minimum(self.sold[:, j], idle)
+            a = primary_overlap(used, sold, n_prbs)
             rates[:, j] = self.prim_prbs * self._rate(
-                serving_sinr(self.rx_w, self.ho.serving, a, self.noise_w)
+                serving_sinr(self.rx_w, serving, a, self.noise_w)
             )
+            if not self.sold[:, j].any():  # nothing sold: no CoMP PRBs anywhere
+                continue
             prbs = self.comp_prbs_now(p)
             rows = np.flatnonzero(prbs.any(axis=1) & self.has_primary)
             if rows.size:
-                b = comp_overlap(self.used, sold, n_prbs)
+                b = comp_overlap(used, sold, n_prbs)
                 sinr_c = cluster_sinr(self.rx_w[rows], self.comp_cluster[p][rows], b, self.noise_w)
                 rates[rows, j] += np.sum(prbs[rows] * self._rate(sinr_c), axis=1)
         self.rates = rates / 1e6
@@ -397,8 +405,8 @@ class CompNetwork:
         priority, so when the spare shrinks between epochs every CoMP share of that BS
         shrinks in proportion (``min(1, (n - used)/sold)``)."""
         sold, idle = self.sold[:, j], self.cfg.n_prbs - self.used
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(sold > idle, idle / np.where(sold > 0, sold, 1.0), 1.0)
+        over = sold > idle  # then sold > 0
+        return np.divide(idle, sold, out=np.ones_like(sold), where=over)
 
     def comp_prbs_now(self, policy: str) -> np.ndarray:
         """CoMP PRBs ``(N, K)`` policy ``policy`` delivers now (its allocation, cut where
@@ -409,10 +417,10 @@ class CompNetwork:
     def _trouble(self, t: float) -> None:
         ho = self.ho
         now = (
-            ho.in_handover()
-            | ho.in_rlf()
+            (ho.target >= 0)  # in handover
+            | ~np.isnan(ho.rlf_until)  # in RLF
             | ~np.isnan(ho.t310_since)
-            | ~np.all(np.isnan(ho.cond_since), axis=1)
+            | ~np.isnan(ho.cond_since).all(axis=1)
             | (self.prim_rate0 < self.cfg.rate_floor_mbps)
         )
         self.trouble_until = np.where(now, t + self.cfg.trouble_hold_s, self.trouble_until)

@@ -73,14 +73,11 @@ def cluster_sinr(rx_w, cluster, overlap, noise_w: float) -> np.ndarray:
     PRBs, so ``SINR_ij = P_ij / (Σ_{k∉cluster(i)} B[j, k]·P_ik + N)`` (:func:`comp_overlap`)."""
     rx = np.asarray(rx_w, dtype=float)
     b = np.asarray(overlap, dtype=float)
-    s = np.take_along_axis(rx, cluster, axis=1)
-    bj = b[cluster]  # (N, K, M)
-    total = np.einsum("nkm,nm->nk", bj, rx)
-    inside = np.einsum(
-        "nkl,nl->nk",
-        np.take_along_axis(bj, np.repeat(cluster[:, None, :], cluster.shape[1], 1), 2),
-        s,
-    )
+    rows = np.arange(rx.shape[0])[:, None]
+    s = rx[rows, cluster]
+    total = np.einsum("nkm,nm->nk", b[cluster], rx)
+    # B[c_ik, c_il]: the in-cluster part of the sum, subtracted again
+    inside = np.einsum("nkl,nl->nk", b[cluster[:, :, None], cluster[:, None, :]], s)
     return s / (total - inside + noise_w)
 
 
