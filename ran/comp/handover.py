@@ -23,6 +23,8 @@ from netsim import Config
 
 __all__ = ["HandoverParams", "HandoverState", "HandoverEvents", "handover_step"]
 
+#: the filterCoefficient values of TS 38.331 (FilterCoefficient ::= fc0 ... fc19)
+FILTER_COEFFICIENTS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 17, 19)
 _EPS_S = 1e-9  # time comparisons tolerate float round-off of accumulated steps
 
 
@@ -39,11 +41,26 @@ class HandoverParams(Config):
     qin_db: float = Field(-6.0, description="T310 stop above this SINR (dB)")
     t310_s: float = Field(1.0, ge=0, le=6.0, description="T310 duration")
     reestablish_s: float = Field(0.5, ge=0, le=5.0, description="RLF to re-establishment")
+    # L3 filtering (TS 38.331 §5.5.3.2) of the RSRP every scheme decides on; 0 = off
+    l3_filter_k: int = Field(0, ge=0, le=19, description="filterCoefficient k (0 = none)")
+    l3_reference_s: float = Field(
+        0.2, gt=0, le=2.0, description="sample period X that k assumes (L1 period, TS 38.133)"
+    )
+    # Rel-16 conditional handover (ran.comp.cho) and ping-pong statistics
+    cho_prep_margin_db: float = Field(
+        3.0, ge=0, le=20, description="CHO prepares a candidate at A3 offset minus this"
+    )
+    cho_prep_s: float = Field(0.2, ge=0, le=1.0, description="CHO candidate preparation time")
+    ping_pong_s: float = Field(1.0, gt=0, le=10, description="ping-pong: stay shorter than this")
 
     @model_validator(mode="after")
     def _levels(self):
         if self.qin_db < self.qout_db:
             raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
+        if self.l3_filter_k not in FILTER_COEFFICIENTS:
+            raise ValueError(
+                f"l3_filter_k must be one of {FILTER_COEFFICIENTS}, got {self.l3_filter_k}"
+            )
         return self
 
 
