@@ -154,7 +154,7 @@ class CompMarketEnv(SimEnv):
         self._last_price = np.zeros(c.controlled_bs)
 
     def _apply(self, action) -> None:
-        a = np.clip(np.asarray(action, dtype=float).reshape(-1), -1.0, 1.0)
+        a = np.minimum(np.maximum(np.asarray(action, dtype=float).reshape(-1), -1.0), 1.0)
         self.net.reserve_price[self.controlled] = 0.5 * (a + 1.0) * self.config.max_reserve_price
 
     def _end_epoch(self) -> None:
@@ -193,7 +193,7 @@ class CompMarketEnv(SimEnv):
                 [net.in_trouble().mean()],
             ]
         )
-        return np.clip(obs, 0.0, 1.0).astype(np.float32)
+        return np.minimum(np.maximum(obs, 0.0), 1.0).astype(np.float32)
 
     def _info(self) -> dict:
         net = self.net

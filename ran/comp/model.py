@@ -56,7 +56,6 @@ from .radio import (
     cluster_sinr,
     comp_overlap,
     primary_overlap,
-    rx_power_w,
     serving_sinr,
 )
 
@@ -360,7 +359,7 @@ class CompNetwork:
             loss = loss + cfg.blockage_db * (self.blocked & self.los)
         self.loss_db = loss
         self.rsrp_dbm = self.tx_prb_dbm - loss
-        self.rx_w = rx_power_w(self.tx_prb_dbm, loss)
+        self.rx_w = dbm_to_watt(self.rsrp_dbm)  # rx_power_w(tx_prb_dbm, loss)
 
     def serving_clear(self) -> np.ndarray:
         """UEs whose serving link is in LoS and not blocked by a vehicle."""

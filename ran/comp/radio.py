@@ -48,8 +48,8 @@ def comp_overlap(used, sold, n_prbs: float) -> np.ndarray:
     u, s = np.asarray(used, dtype=float), np.asarray(sold, dtype=float)
     sc = s[:, None]
     hit = np.maximum(0.0, u[None, :] + sc - n_prbs) + np.minimum(sc, s[None, :])
-    top = (s > 0) | (u >= n_prbs - 1e-9)
-    b = np.broadcast_to(top.astype(float), hit.shape).copy()
+    b = np.empty_like(hit)
+    b[:] = ((s > 0) | (u >= n_prbs - 1e-9)).astype(float)  # top[k] in every row j
     np.divide(hit, np.maximum(sc, 1e-12), out=b, where=sc > 0)
     b.flat[:: s.size + 1] = 0.0  # zero diagonal
     return np.minimum(b, 1.0, out=b)
