@@ -190,7 +190,7 @@ class CompMarketEnv(SimEnv):
                 stats["bidders"] / c.n_ues,
                 stats["bids"] / max(c.budget * c.n_ues, 1e-12),
                 self._last_price / c.max_reserve_price,
-                [net.in_trouble().mean()],
+                [np.count_nonzero(net.in_trouble()) / net.n_ues],
             ]
         )
         return np.minimum(np.maximum(obs, 0.0), 1.0).astype(np.float32)
