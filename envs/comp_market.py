@@ -14,7 +14,9 @@ changes with who is in trouble where.
 
 The default is a small world (2x2 blocks, 6 BSs, 16 UEs) stepped at the allocation epoch
 (``dt_s = fading_step_s = market_interval_s = 0.1`` s: A3 time-to-trigger and T310 are
-resolved at 0.1 s) so that it runs about 1,000 steps/s; ``netsim/CompMarket-City-v0`` is the
+resolved at 0.1 s): ``python benchmarks/envs.py netsim/CompMarket-v0 --steps 600 --repeat 2``
+gives about 1,100 CPU steps/s on a shared 2-core machine at load 10 (916 before the issue-14
+speed cuts, same load); ``netsim/CompMarket-City-v0`` is the
 42-BS, 200-UE city of the ``comp_market`` study at 10 ms resolution (about 10 steps/s).
 
 ## Action Space
