@@ -23,7 +23,7 @@ def test_filter_coefficient_is_the_38331_table():
     assert filter_coefficient(0) == 1.0
     assert filter_coefficient(4) == 0.5
     assert filter_coefficient(8) == 0.25
-    assert filter_coefficient(19) == pytest.approx(2 ** -4.75)
+    assert filter_coefficient(19) == pytest.approx(2**-4.75)
     with pytest.raises(ValueError, match="l3_filter_k"):
         filter_coefficient(10)
 
