@@ -250,7 +250,6 @@ class CompNetwork:
         # per-PRB rate constants of :func:`~ran.comp.radio.prb_rate_bps` (see :meth:`_rate`)
         self._gap_lin = db_to_linear(cfg.snr_gap_db)
         self._rate_cap_bps = cfg.prb_bandwidth_hz * cfg.max_spectral_eff
-        self._rows = np.arange(n)
         self.z = self._rng_sh.standard_normal((n, m)) if cfg.shadowing else np.zeros((n, m))
         p_block = cfg.mean_blocked_s / (cfg.mean_blocked_s + cfg.mean_clear_s)
         self.blocked = (
