@@ -1,7 +1,11 @@
 """Study ``comp_market``: market-based short-term CoMP bandwidth for UEs in handover.
 
 One replication runs the small-cell city of :class:`ran.comp.scenario.CompConfig` and
-evaluates every allocation policy on the same channel and handover trajectory. It returns
+evaluates every allocation policy on the same channel and handover trajectory, beside the
+rival the industry chose: Rel-16 conditional handover (``cho``) and DAPS make-before-break
+handover (``daps``), which get no CoMP PRBs but their own serving cells on the same channel
+(:mod:`ran.comp.cho`), with per-scheme handover, ping-pong, RLF and interruption rows
+(policy ``a3`` = the baseline handover every CoMP policy shares). It returns
 
 * scalar rows (``kind = "scalar"``) per policy: mean rate, fraction of UE-time below the rate
   floor (all UEs and UEs in trouble), epoch welfare, revenue and Jain index, the rates before,
@@ -54,6 +58,9 @@ HEADLINE = (
     ("epoch_satisfied", "satisfied demand"),
     ("epoch_jain", "Jain"),
     ("epoch_alloc_time", "convergence time (s)"),
+    ("event_min_rate_handover_below_floor", "events below floor in handover"),
+    ("ho_no_primary_share", "UE-time without primary link"),
+    ("ho_ping_pong_share", "ping-pong share"),
 )
 #: the rivals every mechanism is differenced against, per replication
 RIVALS = ("equal_share", "fair_share")
@@ -93,6 +100,8 @@ _COLORS = {
     "fair_share": "C6",
     "second_price": "C4",
     "no_comp": "k",
+    "cho": "C7",
+    "daps": "C8",
 }
 
 

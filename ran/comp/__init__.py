@@ -10,6 +10,8 @@ market-based allocation family, with price-anticipating bidders.
 * :mod:`~ran.comp.geometry` - Manhattan grid, buildings, exact LoS, Manhattan and hex sites;
 * :mod:`~ran.comp.mobility` - Manhattan mobility (UMTS 30.03), vehicle-blockage on/off chain;
 * :mod:`~ran.comp.handover` - A3 / TTT / execution and T310 RLF (TS 38.331), engine-free;
+* :mod:`~ran.comp.cho` - the industry's rival: Rel-16 conditional handover and DAPS, L3
+  filtering (TS 38.331 §5.5.3.2) and ping-pongs (TR 36.839);
 * :mod:`~ran.comp.radio` - band-split interference, CB nulling, Shannon-with-gap rates;
 * :mod:`~ran.comp.market` - trading post, water-filling best response, bidding dynamics
   (Feldman, Lai & Zhang, EC 2005 / TPDS 2009; Zhang, ICALP 2005; Johari & Tsitsiklis 2004);
@@ -26,6 +28,7 @@ from .baselines import (
     second_price,
     welfare_optimum,
 )
+from .cho import cho_step, daps_step, l3_filter, ping_pongs
 from .geometry import StreetGrid, line_of_sight
 from .handover import HandoverParams, HandoverState, handover_step
 from .market import MarketInstance, best_response, run_market, symmetric_equilibrium
@@ -43,12 +46,16 @@ __all__ = [
     "StreetGrid",
     "best_response",
     "build",
+    "cho_step",
+    "daps_step",
     "eisenberg_gale",
     "equal_share",
     "handover_step",
+    "l3_filter",
     "line_of_sight",
     "no_comp",
     "pathloss_db",
+    "ping_pongs",
     "proportional_response",
     "run_market",
     "second_price",

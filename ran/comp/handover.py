@@ -23,6 +23,8 @@ from netsim import Config
 
 __all__ = ["HandoverParams", "HandoverState", "HandoverEvents", "handover_step"]
 
+#: the filterCoefficient values of TS 38.331 (FilterCoefficient ::= fc0 ... fc19)
+FILTER_COEFFICIENTS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 17, 19)
 _EPS_S = 1e-9  # time comparisons tolerate float round-off of accumulated steps
 
 
@@ -39,11 +41,26 @@ class HandoverParams(Config):
     qin_db: float = Field(-6.0, description="T310 stop above this SINR (dB)")
     t310_s: float = Field(1.0, ge=0, le=6.0, description="T310 duration")
     reestablish_s: float = Field(0.5, ge=0, le=5.0, description="RLF to re-establishment")
+    # L3 filtering (TS 38.331 §5.5.3.2) of the RSRP every scheme decides on; 0 = off
+    l3_filter_k: int = Field(0, ge=0, le=19, description="filterCoefficient k (0 = none)")
+    l3_reference_s: float = Field(
+        0.2, gt=0, le=2.0, description="sample period X that k assumes (L1 period, TS 38.133)"
+    )
+    # Rel-16 conditional handover (ran.comp.cho) and ping-pong statistics
+    cho_prep_margin_db: float = Field(
+        3.0, ge=0, le=20, description="CHO prepares a candidate at A3 offset minus this"
+    )
+    cho_prep_s: float = Field(0.2, ge=0, le=1.0, description="CHO candidate preparation time")
+    ping_pong_s: float = Field(1.0, gt=0, le=10, description="ping-pong: stay shorter than this")
 
     @model_validator(mode="after")
     def _levels(self):
         if self.qin_db < self.qout_db:
             raise ValueError(f"qin_db ({self.qin_db}) must be >= qout_db ({self.qout_db})")
+        if self.l3_filter_k not in FILTER_COEFFICIENTS:
+            raise ValueError(
+                f"l3_filter_k must be one of {FILTER_COEFFICIENTS}, got {self.l3_filter_k}"
+            )
         return self
 
 
@@ -109,32 +126,35 @@ def handover_step(
     rows = np.arange(n)
 
     # radio link monitoring on the current serving cell
-    monitor = ~st.in_rlf()
+    in_rlf = ~np.isnan(st.rlf_until)
+    monitor = ~in_rlf
     below = monitor & (sinr < p.qout_db)
     above = sinr > p.qin_db
     start = below & np.isnan(st.t310_since)
     st.t310_since[start] = t
-    st.t310_since[above | ~monitor] = np.nan
+    st.t310_since[above | in_rlf] = np.nan
     expired = monitor & (t - st.t310_since >= p.t310_s - _EPS_S)  # NaN compares False
-    ev.rlf = np.flatnonzero(expired)
-    if ev.rlf.size:
+    if expired.any():
+        ev.rlf = np.flatnonzero(expired)
         st.rlf_until[ev.rlf] = t + p.reestablish_s
         st.t310_since[ev.rlf] = np.nan
         st.target[ev.rlf] = -1
         st.complete_at[ev.rlf] = np.inf
         st.cond_since[ev.rlf] = np.nan
+        in_rlf = ~np.isnan(st.rlf_until)
 
     # re-establishment after RLF on the best cell
-    done = st.in_rlf() & (t >= st.rlf_until - _EPS_S)
-    ev.reestablished = np.flatnonzero(done)
-    if ev.reestablished.size:
+    done = in_rlf & (t >= st.rlf_until - _EPS_S)
+    if done.any():
+        ev.reestablished = np.flatnonzero(done)
         st.serving[done] = np.argmax(rsrp[done], axis=1)
         st.rlf_until[done] = np.nan
+        in_rlf = ~np.isnan(st.rlf_until)
 
     # handover completion
     finish = (st.target >= 0) & (t >= st.complete_at - _EPS_S)
-    ev.completed = np.flatnonzero(finish)
-    if ev.completed.size:
+    if finish.any():
+        ev.completed = np.flatnonzero(finish)
         st.serving[finish] = st.target[finish]
         st.target[finish] = -1
         st.complete_at[finish] = np.inf
@@ -143,15 +163,16 @@ def handover_step(
         st.t310_since[finish] = np.nan
 
     # A3 entering condition and time-to-trigger, for UEs neither in handover nor in RLF
-    idle = (st.target < 0) & ~st.in_rlf()
+    idle = (st.target < 0) & ~in_rlf
     mp = rsrp[rows, st.serving]
     cond = (rsrp - p.hysteresis_db > (mp + p.a3_offset_db)[:, None]) & idle[:, None]
     cond[rows, st.serving] = False
-    st.cond_since = np.where(cond, np.where(np.isnan(st.cond_since), t, st.cond_since), np.nan)
+    cs = st.cond_since
+    st.cond_since = np.where(cond, np.where(np.isnan(cs), t, cs), np.nan)
     held = t - st.cond_since >= p.ttt_s - _EPS_S
     fire = held.any(axis=1)
-    ev.triggered = np.flatnonzero(fire)
-    if ev.triggered.size:
+    if fire.any():
+        ev.triggered = np.flatnonzero(fire)
         cand = np.where(held[fire], rsrp[fire], -np.inf)
         st.target[fire] = np.argmax(cand, axis=1)
         st.complete_at[fire] = t + p.execution_s

@@ -292,9 +292,8 @@ def allocate(inst: MarketInstance, bids) -> Allocation:
     revenue = inst.per_bs(bids)
     totals = revenue + inst.reserve
     t = totals[inst.cluster]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(t > 0, bids / t, 0.0)
-        prices = np.where(inst.spare > 0, totals / inst.spare, np.nan)
+    share = np.divide(bids, t, out=np.zeros_like(t), where=t > 0)
+    prices = np.divide(totals, inst.spare, out=np.full(totals.shape, np.nan), where=inst.spare > 0)
     return Allocation(share * inst.spare[inst.cluster], prices, revenue)
 
 

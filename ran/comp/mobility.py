@@ -27,6 +27,8 @@ __all__ = [
 
 #: unit vectors of the headings 0 = +x, 1 = +y, 2 = -x, 3 = -y
 HEADINGS = np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], dtype=np.int64)
+#: offset from a UE's last node to its segment's lower-left end, per heading (0 forward)
+_START_OFFSET = np.array([[0, 0], [0, 0], [-1, 0], [0, -1]], dtype=np.int64)
 #: probabilities of (straight, left, right) at an intersection (UMTS 30.03)
 TURN_PROBS = (0.5, 0.25, 0.25)
 
@@ -126,17 +128,16 @@ def segment_index(grid: StreetGrid, w: Walkers) -> tuple[np.ndarray, np.ndarray]
     end. Horizontal segment ``(i, j)`` (from node ``(i, j)`` to ``(i+1, j)``) has id
     ``j·blocks_x + i``; vertical segment ``(i, j)`` has id ``H + i·blocks_y + j`` with
     ``H = blocks_x·(blocks_y + 1)``."""
-    forward = w.heading < 2
-    horiz = (w.heading % 2) == 0
-    start = np.where(forward[:, None], w.node, w.node + HEADINGS[w.heading])
-    along = np.where(forward, w.s_m, grid.block_m - w.s_m)
+    h = w.heading
+    start = w.node + _START_OFFSET[h]  # backward: the segment starts at the next node
+    along = np.where(h < 2, w.s_m, grid.block_m - w.s_m)
     nh = grid.blocks_x * (grid.blocks_y + 1)
     seg = np.where(
-        horiz,
+        (h & 1) == 0,  # horizontal
         start[:, 1] * grid.blocks_x + start[:, 0],
         nh + start[:, 0] * grid.blocks_y + start[:, 1],
     )
-    return seg.astype(np.int64), along
+    return seg.astype(np.int64, copy=False), along
 
 
 def blockage_step(blocked, dt_s: float, mean_blocked_s: float, mean_clear_s: float, uniforms):

@@ -25,13 +25,22 @@ import numpy as np
 import pandas as pd
 
 from netsim import ConfigError, Simulation
-from netsim.radio import dbm_to_watt, thermal_noise_dbm
+from netsim.radio import db_to_linear, dbm_to_watt, thermal_noise_dbm
 from netsim.stats import jain_index
 
 from .apps import draw_apps, need_mbps, urgency
 from .baselines import equal_share, no_comp, proportional_response, second_price, welfare_optimum
 from .bilateral import posted_prices
 from .capped import capped_eisenberg_gale, capped_welfare_optimum, fair_share, run_capped_market
+from .cho import (
+    ChoState,
+    adapted_coefficient,
+    cho_step,
+    daps_step,
+    filter_coefficient,
+    l3_filter,
+    ping_pongs,
+)
 from .geometry import StreetGrid, line_of_sight, sites
 from .handover import HandoverState, handover_step
 from .market import MarketInstance, initial_bids, run_market, utilities, welfare
@@ -46,14 +55,13 @@ from .pathloss import (
 from .radio import (
     cluster_sinr,
     comp_overlap,
-    prb_rate_bps,
     primary_overlap,
-    rx_power_w,
     serving_sinr,
 )
 
 __all__ = [
     "EPOCH_METRICS",
+    "HANDOVER_SCHEMES",
     "POLICIES",
     "PolicyOutcome",
     "CompNetwork",
@@ -71,7 +79,12 @@ POLICIES = (
     "fair_share",
     "second_price",
     "no_comp",
+    "cho",
+    "daps",
 )
+#: policies that are handover schemes rather than CoMP allocations (:mod:`ran.comp.cho`):
+#: no CoMP PRBs, their own serving cells on the same channel (Rel-16 CHO and DAPS)
+HANDOVER_SCHEMES = ("cho", "daps")
 #: per-epoch market statistics (``CompNetwork.epochs`` columns besides per-policy ones)
 EPOCH_METRICS = (
     "efficiency",
@@ -234,6 +247,9 @@ class CompNetwork:
         self.noise_w = float(
             dbm_to_watt(thermal_noise_dbm(cfg.prb_bandwidth_hz, cfg.noise_figure_db))
         )
+        # per-PRB rate constants of :func:`~ran.comp.radio.prb_rate_bps` (see :meth:`_rate`)
+        self._gap_lin = db_to_linear(cfg.snr_gap_db)
+        self._rate_cap_bps = cfg.prb_bandwidth_hz * cfg.max_spectral_eff
         self.z = self._rng_sh.standard_normal((n, m)) if cfg.shadowing else np.zeros((n, m))
         p_block = cfg.mean_blocked_s / (cfg.mean_blocked_s + cfg.mean_clear_s)
         self.blocked = (
@@ -251,7 +267,29 @@ class CompNetwork:
         self.names = list(self.policy_fns)
         k, n_pol = cfg.cluster_bs, len(self.names)
         self._channel()
-        self.ho = HandoverState.initial(self.rsrp_dbm)
+        hp = self.hp
+        #: L3-filtered RSRP (TS 38.331 §5.5.3.2) the handover schemes decide on
+        self._l3_a = (
+            adapted_coefficient(filter_coefficient(hp.l3_filter_k), cfg.dt_s, hp.l3_reference_s)
+            if hp.l3_filter_k
+            else 1.0
+        )
+        self.rsrp_l3 = self.rsrp_dbm
+        self.ho = HandoverState.initial(self.rsrp_l3)
+        #: the handover state of each rival scheme (CHO, DAPS) among the policies
+        self.ho_alt: dict[str, HandoverState] = {}
+        for p in self.names:
+            if p == "cho":
+                self.ho_alt[p] = ChoState.initial(self.rsrp_l3)
+            elif p == "daps":
+                self.ho_alt[p] = HandoverState.initial(self.rsrp_l3)
+        self.alt_prim_prbs = {p: np.zeros(n) for p in self.ho_alt}
+        self.alt_has_primary = {p: np.ones(n, dtype=bool) for p in self.ho_alt}
+        #: completed handovers per scheme ("a3" = the baseline): (ue, time, source, target)
+        self.ho_log: dict[str, list] = {"a3": [], **{p: [] for p in self.ho_alt}}
+        #: UE-ticks without a primary link per scheme (RLF, interruption)
+        self.no_primary_ticks = dict.fromkeys(self.ho_log, 0)
+        self.scheme_rlf = dict.fromkeys(self.ho_log, 0)
         self.used = np.zeros(m)
         self.spare = np.full(m, float(cfg.n_prbs))
         self.prim_prbs = np.zeros(n)
@@ -294,9 +332,8 @@ class CompNetwork:
     def _channel(self, moved_m: np.ndarray | None = None) -> None:
         cfg = self.cfg
         seg, along = segment_index(self.grid, self.walkers)
-        pos_idx = np.clip(
-            np.rint(along / self._los_step).astype(np.int64), 0, self.los_lookup.shape[1] - 1
-        )
+        pos_idx = np.rint(along / self._los_step).astype(np.int64)
+        np.minimum(np.maximum(pos_idx, 0, out=pos_idx), self.los_lookup.shape[1] - 1, out=pos_idx)
         self.los = self.los_lookup[seg, pos_idx]
         diff = self.positions()[:, None, :] - self.bs_xy[None, :, :]
         self.d2d = np.sqrt(np.einsum("nmk,nmk->nm", diff, diff))
@@ -321,7 +358,7 @@ class CompNetwork:
             loss = loss + cfg.blockage_db * (self.blocked & self.los)
         self.loss_db = loss
         self.rsrp_dbm = self.tx_prb_dbm - loss
-        self.rx_w = rx_power_w(self.tx_prb_dbm, loss)
+        self.rx_w = dbm_to_watt(self.rsrp_dbm)  # rx_power_w(tx_prb_dbm, loss)
 
     def serving_clear(self) -> np.ndarray:
         """UEs whose serving link is in LoS and not blocked by a vehicle."""
@@ -330,8 +367,10 @@ class CompNetwork:
         return self.los[rows, s] & ~self.blocked[rows, s]
 
     def _rate(self, sinr) -> np.ndarray:
-        c = self.cfg
-        return prb_rate_bps(sinr, c.prb_bandwidth_hz, c.snr_gap_db, c.max_spectral_eff)
+        """:func:`~ran.comp.radio.prb_rate_bps` with its constants precomputed (the same
+        arithmetic: ``min(B·log2(1 + max(SINR, 0)/Γ), B·SE_max)``)."""
+        r = self.cfg.prb_bandwidth_hz * np.log2(1.0 + np.maximum(sinr, 0.0) / self._gap_lin)
+        return np.minimum(r, self._rate_cap_bps)
 
     # -- one step ----------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -344,13 +383,31 @@ class CompNetwork:
         self._channel(self.speed * (self._fading_every * cfg.dt_s) if fade else None)
         ho = self.ho
         serving_before = ho.serving.copy()
+        if self._l3_a < 1.0:
+            self.rsrp_l3 = l3_filter(self.rsrp_l3, self.rsrp_dbm, self._l3_a)
+        else:
+            self.rsrp_l3 = self.rsrp_dbm
         # radio-link monitoring on control resources: random-PRB load-coupled interference
-        sinr_rlm = serving_sinr(self.rx_w, ho.serving, self.used / cfg.n_prbs, self.noise_w)
-        ev = handover_step(ho, t, self.rsrp_dbm, 10.0 * np.log10(sinr_rlm), self.hp)
+        activity = self.used / cfg.n_prbs
+        sinr_rlm = serving_sinr(self.rx_w, ho.serving, activity, self.noise_w)
+        ev = handover_step(ho, t, self.rsrp_l3, 10.0 * np.log10(sinr_rlm), self.hp)
         self.c_triggered.add(ev.triggered.size)
         self.c_handovers.add(ev.completed.size)
         self.c_rlf.add(ev.rlf.size)
         self.has_primary = ho.has_primary(t)
+        self._log("a3", t, ev, serving_before, ho.serving, self.has_primary)
+        for p, st in self.ho_alt.items():
+            before = st.serving.copy()
+            sinr_db = 10.0 * np.log10(serving_sinr(self.rx_w, st.serving, activity, self.noise_w))
+            if p == "cho":
+                ev_p = cho_step(
+                    st, t, self.rsrp_l3, sinr_db, self.hp, self.hp.cho_prep_margin_db,
+                    self.hp.cho_prep_s,
+                )  # fmt: skip
+            else:
+                ev_p = daps_step(st, t, self.rsrp_l3, sinr_db, self.hp)
+            self.alt_has_primary[p] = st.has_primary(t)
+            self._log(p, t, ev_p, before, st.serving, self.alt_has_primary[p])
         self._serve()
         self._policy_rates()
         self._trouble(t)
@@ -359,9 +416,20 @@ class CompNetwork:
             hook(self, t, ev, serving_before)
         self.c_ticks.add()
 
+    def _log(self, scheme: str, t: float, ev, before, after, has_primary) -> None:
+        """Per-scheme handover log (completed handovers), RLF count and UE-ticks without a
+        primary link."""
+        log = self.ho_log[scheme]
+        for ue in ev.completed.tolist():
+            log.append((ue, t, int(before[ue]), int(after[ue])))
+        self.scheme_rlf[scheme] += int(ev.rlf.size)
+        self.no_primary_ticks[scheme] += int(self.n_ues - np.count_nonzero(has_primary))
+
     def _serve(self) -> None:
         """Own-cell service: each attached UE gets ``min(need, n_PRB/attached)`` PRBs, its need
-        following from its SINR without CoMP traffic (the previous step's loads)."""
+        following from its SINR without CoMP traffic (the previous step's loads). A rival
+        handover scheme's UE gets the same rule on its own serving cell, with the loads and
+        attachment counts of the baseline (one UE's choice of cell does not move them)."""
         cfg, s = self.cfg, self.ho.serving
         overlap = primary_overlap(self.used, np.zeros(self.n_bs), cfg.n_prbs)
         sinr0 = serving_sinr(self.rx_w, s, overlap, self.noise_w)
@@ -370,6 +438,14 @@ class CompNetwork:
         attached = np.bincount(s, weights=self.has_primary.astype(float), minlength=self.n_bs)
         fair = cfg.n_prbs / np.maximum(attached[s], 1.0)
         self.prim_prbs = np.where(self.has_primary, np.minimum(need, fair), 0.0)
+        for p, st in self.ho_alt.items():
+            sa = st.serving
+            ra = self._rate(serving_sinr(self.rx_w, sa, overlap, self.noise_w))
+            need_a = np.where(ra > 0, cfg.demand_mbps * 1e6 / np.maximum(ra, 1e-9), np.inf)
+            fair_a = cfg.n_prbs / np.maximum(attached[sa], 1.0)
+            self.alt_prim_prbs[p] = np.where(
+                self.alt_has_primary[p], np.minimum(need_a, fair_a), 0.0
+            )
         self.used = np.minimum(
             np.bincount(s, weights=self.prim_prbs, minlength=self.n_bs), cfg.n_prbs
         )
@@ -377,17 +453,26 @@ class CompNetwork:
         self.prim_rate0 = self.prim_prbs * r0 / 1e6
 
     def _policy_rates(self) -> None:
-        n_prbs, rates = self.cfg.n_prbs, np.zeros((self.n_ues, len(self.names)))
+        n_prbs, used, serving = self.cfg.n_prbs, self.used, self.ho.serving
+        rates = np.empty((self.n_ues, len(self.names)))
+        idle = n_prbs - used
         for j, p in enumerate(self.names):
-            sold = np.minimum(self.sold[:, j], n_prbs - self.used)
-            a = primary_overlap(self.used, sold, n_prbs)
+            sold = np.minimum(self.sold[:, j], idle)
+            a = primary_overlap(used, sold, n_prbs)
+            if p in self.ho_alt:  # a rival handover scheme: its own cells, no CoMP
+                rates[:, j] = self.alt_prim_prbs[p] * self._rate(
+                    serving_sinr(self.rx_w, self.ho_alt[p].serving, a, self.noise_w)
+                )
+                continue
             rates[:, j] = self.prim_prbs * self._rate(
-                serving_sinr(self.rx_w, self.ho.serving, a, self.noise_w)
+                serving_sinr(self.rx_w, serving, a, self.noise_w)
             )
+            if not self.sold[:, j].any():  # nothing sold: no CoMP PRBs anywhere
+                continue
             prbs = self.comp_prbs_now(p)
             rows = np.flatnonzero(prbs.any(axis=1) & self.has_primary)
             if rows.size:
-                b = comp_overlap(self.used, sold, n_prbs)
+                b = comp_overlap(used, sold, n_prbs)
                 sinr_c = cluster_sinr(self.rx_w[rows], self.comp_cluster[p][rows], b, self.noise_w)
                 rates[rows, j] += np.sum(prbs[rows] * self._rate(sinr_c), axis=1)
         self.rates = rates / 1e6
@@ -397,8 +482,8 @@ class CompNetwork:
         priority, so when the spare shrinks between epochs every CoMP share of that BS
         shrinks in proportion (``min(1, (n - used)/sold)``)."""
         sold, idle = self.sold[:, j], self.cfg.n_prbs - self.used
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(sold > idle, idle / np.where(sold > 0, sold, 1.0), 1.0)
+        over = sold > idle  # then sold > 0
+        return np.divide(idle, sold, out=np.ones_like(sold), where=over)
 
     def comp_prbs_now(self, policy: str) -> np.ndarray:
         """CoMP PRBs ``(N, K)`` policy ``policy`` delivers now (its allocation, cut where
@@ -409,10 +494,10 @@ class CompNetwork:
     def _trouble(self, t: float) -> None:
         ho = self.ho
         now = (
-            ho.in_handover()
-            | ho.in_rlf()
+            (ho.target >= 0)  # in handover
+            | ~np.isnan(ho.rlf_until)  # in RLF
             | ~np.isnan(ho.t310_since)
-            | ~np.all(np.isnan(ho.cond_since), axis=1)
+            | ~np.isnan(ho.cond_since).all(axis=1)
             | (self.prim_rate0 < self.cfg.rate_floor_mbps)
         )
         self.trouble_until = np.where(now, t + self.cfg.trouble_hold_s, self.trouble_until)
@@ -516,6 +601,8 @@ class CompNetwork:
         needy = inst.cap > 1e-9 if inst.capped else np.zeros(inst.n_ues, bool)
         rec["n_need"] = int(needy.sum())
         for p, o in out.items():
+            if p in self.ho_alt:  # handover schemes allocate no CoMP PRBs: nothing to score
+                continue
             rate = np.sum(inst.value * o.prbs, axis=1)
             rec[f"welfare.{p}"] = w = welfare(inst, o.prbs)
             rec[f"revenue.{p}"] = o.revenue
@@ -583,6 +670,7 @@ class CompNetwork:
                 fair_share(inst if capped else _with_full_need(inst)).prbs
             )
         rules = {"equal_share": equal_share, "second_price": second_price, "no_comp": no_comp}
+        rules.update(dict.fromkeys(HANDOVER_SCHEMES, no_comp))  # their own cells, no CoMP
         if name in rules:
             rule = rules[name]
 
@@ -668,10 +756,35 @@ class CompNetwork:
                         float(ep[col].mean()),
                     )
                 )
+        rows += self.handover_rows()
         for name, c in self.sim.metrics.counters.items():
             rows.append(("all", name, c.value))
         rows.append(("all", "trouble_time_fraction", self.trouble_ticks / max(self.ue_ticks, 1)))
         return pd.DataFrame(rows, columns=["policy", "metric", "value"])
+
+    def handover_rows(self) -> list[tuple]:
+        """Per handover scheme (``a3`` = the baseline every CoMP policy shares, ``cho``,
+        ``daps``): completed handovers, ping-pongs (:func:`~ran.comp.cho.ping_pongs`,
+        window ``ping_pong_s``) and their share, RLFs, and the share of UE-time without a
+        primary link (RLF, re-establishment, handover interruption); ``policy`` is the
+        scheme."""
+        rows = []
+        for scheme, log in self.ho_log.items():
+            arr = np.asarray(log, dtype=float).reshape(-1, 4)
+            pp = ping_pongs(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], self.hp.ping_pong_s)
+            n_ho = int(arr.shape[0])
+            rows += [
+                (scheme, "ho_handovers", float(n_ho)),
+                (scheme, "ho_ping_pongs", float(pp.sum())),
+                (scheme, "ho_ping_pong_share", float(pp.sum()) / n_ho if n_ho else math.nan),
+                (scheme, "ho_rlf", float(self.scheme_rlf[scheme])),
+                (
+                    scheme,
+                    "ho_no_primary_share",
+                    self.no_primary_ticks[scheme] / max(self.ue_ticks, 1),
+                ),
+            ]
+        return rows
 
     def epoch_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.epochs)

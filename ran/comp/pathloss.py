@@ -7,6 +7,8 @@ in Hz (the table's ``f_c`` is in GHz), heights in metres and losses in dB.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from netsim.radio import fspl_db
@@ -57,13 +59,21 @@ def breakpoint_distance_m(fc_hz: float, h_bs_m: float = 10.0, h_ut_m: float = 1.
     return 4.0 * (h_bs_m - H_E_M) * (h_ut_m - H_E_M) * fc_hz / C_TABLE_M_S
 
 
+@lru_cache(maxsize=64)
+def _umi_constants(fc_hz: float, h_bs_m: float, h_ut_m: float):
+    """The per-scenario scalars of :func:`_umi`: ``log10(f_c/GHz)``, ``d'_BP`` and
+    ``log10(d'_BP² + (h_BS - h_UT)²)`` (computed once per frequency and heights)."""
+    dbp = breakpoint_distance_m(fc_hz, h_bs_m, h_ut_m)
+    return np.log10(fc_hz / 1e9), dbp, np.log10(dbp**2 + (h_bs_m - h_ut_m) ** 2)
+
+
 def _umi(d2d_m, fc_hz: float, h_bs_m: float, h_ut_m: float):
     """LOS loss, the NLOS formula ``PL'_NLOS`` and ``log10(d3D)`` from one logarithm."""
     d2d, d3d = _geometry(d2d_m, h_bs_m, h_ut_m)
-    lg, lf = np.log10(d3d), np.log10(fc_hz / 1e9)
-    dbp = breakpoint_distance_m(fc_hz, h_bs_m, h_ut_m)
+    lf, dbp, lg_bp = _umi_constants(float(fc_hz), float(h_bs_m), float(h_ut_m))
+    lg = np.log10(d3d)
     pl1 = 32.4 + 21.0 * lg + 20.0 * lf
-    pl2 = 32.4 + 40.0 * lg + 20.0 * lf - 9.5 * np.log10(dbp**2 + (h_bs_m - h_ut_m) ** 2)
+    pl2 = 32.4 + 40.0 * lg + 20.0 * lf - 9.5 * lg_bp
     nlos = 35.3 * lg + 22.4 + 21.3 * lf - 0.3 * (h_ut_m - 1.5)
     return np.where(d2d <= dbp, pl1, pl2), nlos, lg
 

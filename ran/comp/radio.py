@@ -34,10 +34,11 @@ def primary_overlap(used, sold, n_prbs: float) -> np.ndarray:
     transmits, ``(min(u_s, u_k) + max(0, u_s + σ_k - n)) / u_s`` (1 where ``u_s = 0``, the
     worst case); zero diagonal. ``used``, ``sold``: ``(M,)`` PRB counts."""
     u, s = np.asarray(used, dtype=float), np.asarray(sold, dtype=float)
-    hit = np.minimum(u[:, None], u[None, :]) + np.maximum(0.0, u[:, None] + s[None, :] - n_prbs)
-    a = np.where(u[:, None] > 0, hit / np.maximum(u[:, None], 1e-12), 1.0)
-    np.fill_diagonal(a, 0.0)
-    return np.minimum(a, 1.0)
+    uc = u[:, None]
+    hit = np.minimum(uc, u[None, :]) + np.maximum(0.0, uc + s[None, :] - n_prbs)
+    a = np.divide(hit, np.maximum(uc, 1e-12), out=np.ones_like(hit), where=uc > 0)
+    a.flat[:: u.size + 1] = 0.0  # zero diagonal
+    return np.minimum(a, 1.0, out=a)
 
 
 def comp_overlap(used, sold, n_prbs: float) -> np.ndarray:
@@ -45,11 +46,13 @@ def comp_overlap(used, sold, n_prbs: float) -> np.ndarray:
     transmits, ``(max(0, u_k + σ_j - n) + min(σ_j, σ_k)) / σ_j``; where ``σ_j = 0`` it is the
     exposure of the top PRB (the next one sold), ``[σ_k > 0 or u_k >= n]``. Zero diagonal."""
     u, s = np.asarray(used, dtype=float), np.asarray(sold, dtype=float)
-    hit = np.maximum(0.0, u[None, :] + s[:, None] - n_prbs) + np.minimum(s[:, None], s[None, :])
-    top = ((s[None, :] > 0) | (u[None, :] >= n_prbs - 1e-9)).astype(float)
-    b = np.where(s[:, None] > 0, hit / np.maximum(s[:, None], 1e-12), top)
-    np.fill_diagonal(b, 0.0)
-    return np.minimum(b, 1.0)
+    sc = s[:, None]
+    hit = np.maximum(0.0, u[None, :] + sc - n_prbs) + np.minimum(sc, s[None, :])
+    b = np.empty_like(hit)
+    b[:] = ((s > 0) | (u >= n_prbs - 1e-9)).astype(float)  # top[k] in every row j
+    np.divide(hit, np.maximum(sc, 1e-12), out=b, where=sc > 0)
+    b.flat[:: s.size + 1] = 0.0  # zero diagonal
+    return np.minimum(b, 1.0, out=b)
 
 
 def serving_sinr(rx_w, serving, overlap, noise_w: float) -> np.ndarray:
@@ -73,14 +76,11 @@ def cluster_sinr(rx_w, cluster, overlap, noise_w: float) -> np.ndarray:
     PRBs, so ``SINR_ij = P_ij / (Σ_{k∉cluster(i)} B[j, k]·P_ik + N)`` (:func:`comp_overlap`)."""
     rx = np.asarray(rx_w, dtype=float)
     b = np.asarray(overlap, dtype=float)
-    s = np.take_along_axis(rx, cluster, axis=1)
-    bj = b[cluster]  # (N, K, M)
-    total = np.einsum("nkm,nm->nk", bj, rx)
-    inside = np.einsum(
-        "nkl,nl->nk",
-        np.take_along_axis(bj, np.repeat(cluster[:, None, :], cluster.shape[1], 1), 2),
-        s,
-    )
+    rows = np.arange(rx.shape[0])[:, None]
+    s = rx[rows, cluster]
+    total = np.einsum("nkm,nm->nk", b[cluster], rx)
+    # B[c_ik, c_il]: the in-cluster part of the sum, subtracted again
+    inside = np.einsum("nkl,nl->nk", b[cluster[:, :, None], cluster[:, None, :]], s)
     return s / (total - inside + noise_w)
 
 

@@ -15,7 +15,7 @@ CONFIG = {
     "horizon": 1.0,
     "budget_carry": True,
     "events": {"max_s": 1.0},
-    "policies": ["market", "optimum", "equal_share", "fair_share", "no_comp"],
+    "policies": ["market", "optimum", "equal_share", "fair_share", "no_comp", "cho", "daps"],
     "regimes": {
         "heterogeneous": {},
         "linear": {"utility": "linear", "urgency": False, "budget_carry": False},
@@ -38,6 +38,14 @@ PINNED = {
     ('linear', 'equal_share', 'epoch_efficiency'): 0.9835316496648385,
     ('linear', 'fair_share', 'trouble_frac_below_floor'): 0.08153241650294696,
     ('linear', 'fair_share', 'epoch_efficiency'): 0.9996586084562467,
+    ('heterogeneous', 'cho', 'trouble_frac_below_floor'): 0.3290766208251473,
+    ('heterogeneous', 'daps', 'trouble_frac_below_floor'): 0.39980353634577603,
+    ('heterogeneous', 'no_comp', 'trouble_frac_below_floor'): 0.4086444007858546,
+    ('heterogeneous', 'a3', 'ho_handovers'): 6.0,
+    ('heterogeneous', 'cho', 'ho_handovers'): 8.0,
+    ('heterogeneous', 'cho', 'ho_ping_pongs'): 1.0,
+    ('heterogeneous', 'daps', 'ho_no_primary_share'): 0.00101010101010101,
+    ('heterogeneous', 'a3', 'ho_no_primary_share'): 0.0030303030303030303,
 }
 
 
@@ -63,6 +71,10 @@ def test_headline_figures_are_pinned(study):
     assert sc[("linear", "market", "epoch_efficiency")] < sc[
         ("linear", "equal_share", "epoch_efficiency")
     ]
+    # the industry's rivals: CHO and DAPS beat no CoMP, but CoMP sharing beats them
+    out = {p: sc[("heterogeneous", p, "trouble_frac_below_floor")] for p in
+           ("no_comp", "daps", "cho", "market", "equal_share")}  # fmt: skip
+    assert out["no_comp"] > out["daps"] > out["cho"] > out["market"] > out["equal_share"]
     diff = sc[("heterogeneous", "market-equal_share", "epoch_efficiency")]
     assert diff == pytest.approx(het["market"] - het["equal_share"])
 
