@@ -9,7 +9,7 @@ from netsim import ConfigError, RunContext, validate
 from scenarios.mohaf import SCENARIO, run, summarize, tables
 
 
-def test_study_runs_end_to_end(tmp_path):
+def _study(reps=2):
     cfg = validate(
         MohafStudyConfig,
         dict(
@@ -24,14 +24,18 @@ def test_study_runs_end_to_end(tmp_path):
         ),
     )
     frames = []
-    for rep in range(2):
+    for rep in range(reps):
         df = run(cfg, RunContext(seed=rep, rep=rep))
         df.insert(0, "rep", rep)
         df.insert(1, "seed", rep)
         frames.append(df)
     import pandas as pd
 
-    res = pd.concat(frames, ignore_index=True)
+    return cfg, pd.concat(frames, ignore_index=True)
+
+
+def test_study_runs_end_to_end():
+    cfg, res = _study()
     assert set(res["section"]) == {"mechanisms", "ablation", "convergence", "small", "scaling"}
     mech = res[(res["section"] == "mechanisms") & (res["metric"] == "efficiency")]
     assert {
@@ -63,6 +67,12 @@ def test_study_runs_end_to_end(tmp_path):
     assert "slope" in set(s["metric"])
     t = tables(res)
     assert "| mohaf |" in t["mechanisms"] and "| cost_only |" in t["ablation"]
+
+
+@pytest.mark.slow
+def test_study_plots(tmp_path):
+    """The figures (about 2 s of CPU in matplotlib, hence slow)."""
+    cfg, res = _study(reps=1)
     SCENARIO.plot(res, cfg, tmp_path)
     for f in (
         "mechanisms.png",
