@@ -36,6 +36,9 @@ class MohafStudyConfig(Config):
     )
     n_resources: int = Field(888, ge=1, le=250_000)
     spare_fraction: float = Field(0.2, gt=0, le=1, description="machine CPU offered to the auction")
+    memory: bool = Field(
+        False, description="vector packing: memory requests and spare memory too (CPU + memory)"
+    )
     mode: Literal["shared", "exclusive"] = "shared"
     weight_cost: float = Field(0.3, ge=0)
     weight_qos: float = Field(0.3, ge=0)
@@ -114,7 +117,7 @@ def build(
     Each instance draws from its own named streams ``auction.<name>``."""
     n = cfg.n_requests if n is None else n
     m = cfg.n_resources if m is None else m
-    spec = WorkloadSpec(spare_fraction=cfg.spare_fraction)
+    spec = WorkloadSpec(spare_fraction=cfg.spare_fraction, memory=cfg.memory)
     rng = stream(seed, f"auction.{name}")
     if cfg.source == "trace" and name == "main":
         return trace_instance(load_sample(), n, m, rng, spec)

@@ -116,13 +116,17 @@ def welfare(
         rows.append(len(Q) + pj)
         vals.append(Q.demand[pi])
         hi.append(R.capacity)
+        if inst.memory:
+            rows.append(len(Q) + len(R) + pj)
+            vals.append(Q.mem_demand[pi])
+            hi.append(R.mem_capacity)
     else:
         rows.append(len(Q) + pj)
         vals.append(np.ones(P))
         hi.append(np.ones(len(R)))
     A = coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.tile(np.arange(P), 2))),
-        shape=(len(Q) + len(R), P),
+        (np.concatenate(vals), (np.concatenate(rows), np.tile(np.arange(P), len(rows)))),
+        shape=(len(Q) + len(R) * (len(rows) - 1), P),
     ).tocsr()
     res = milp(
         -gain[pi, pj],
