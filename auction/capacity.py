@@ -116,6 +116,7 @@ def density_greedy(
     def fits(i: int, j):
         ok = resid[j] >= d[i]
         return ok & (mresid[j] >= md[i]) if mem else ok
+
     order = np.lexsort((pj, -pw, pi))  # per request: w descending
     pi, pj, pw = pi[order], pj[order], pw[order]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])

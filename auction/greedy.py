@@ -233,8 +233,8 @@ def _entries(key: np.ndarray, tie: np.ndarray, val: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _lazy_loop(
-    w, res, req_state, resid, mresid, use_mem, held, delta, M, exclusive, unconstrained, limit, heaps, seg, size,
-    glob, out_i, out_j, out_g,
+    w, res, req_state, resid, mresid, use_mem, held, delta, M, exclusive, unconstrained,
+    limit, heaps, seg, size, glob, out_i, out_j, out_g,
 ):  # fmt: skip
     """The lazy greedy loop (compiled: it is sequential, each pick depends on the previous
     ones' capacities and fairness terms). Arrays are updated in place; returns the number of

@@ -1,7 +1,8 @@
 """Resources, requests, weights and allocations as small struct-of-arrays dataclasses.
 
 Units: demand and capacity in normalised CPU (the Google trace's unit, 0-1 of the largest
-machine), ``mem_demand`` and ``mem_capacity`` (optional: vector packing) in normalised memory; prices in money per unit of demand; budgets in money; locations in km; latency in
+machine), ``mem_demand`` and ``mem_capacity`` (optional: vector packing) in normalised
+memory; prices in money per unit of demand; budgets in money; locations in km; latency in
 ms; reliability, availability and energy efficiency are fractions in [0, 1].
 """
 

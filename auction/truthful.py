@@ -83,8 +83,9 @@ def posted_price(
 def _surplus(inst: Instance, prices, weights, params, budget) -> tuple[np.ndarray, np.ndarray]:
     n, m = inst.shape
     _, ok = static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
-    gain = np.asarray(budget, float)[:, None] - np.asarray(prices, float)[None, :] * (
-        inst.requests.demand[:, None]
+    gain = (
+        np.asarray(budget, float)[:, None]
+        - np.asarray(prices, float)[None, :] * (inst.requests.demand[:, None])
     )
     return gain, ok & (gain >= 0)
 
@@ -194,4 +195,3 @@ def misreport_gain(
 
 def _with_budget(Q, budget):
     return replace(Q, budget=np.asarray(budget, float))
-

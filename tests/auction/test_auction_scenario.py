@@ -56,9 +56,15 @@ def test_study_runs_end_to_end():
     small = res[res["section"] == "small"].pivot_table(
         index=["rep", "instance"], columns="mechanism", values="value"
     )
-    for name in ("mohaf_greedy", "greedy_priority", "first_price", "gsp",
+    for name in (
+        "mohaf_greedy",
+        "greedy_priority",
+        "first_price",
+        "gsp",
         "uniform_price",
-        "posted_price", "random"):
+        "posted_price",
+        "random",
+    ):
         assert np.all(small[name] <= small["optimum_reserve"] + 1e-9), name
     # the optimum bounds every mechanism on every instance, MOHAF's price rounds included
     for name in ("mohaf", "optimum_reserve"):
