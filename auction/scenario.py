@@ -59,6 +59,9 @@ class MohafStudyConfig(Config):
     rho_max: float = Field(10.0, gt=0)
     bound_iterations: int = Field(200, ge=1, le=10_000, description="Lagrangian bound steps")
     bound_time_s: float = Field(60.0, gt=0, description="time limit of the Lagrangian bound")
+    bound_step: float = Field(
+        2.0, gt=0, le=10, description="initial subgradient step scale θ of the Lagrangian bound"
+    )
     ablation: bool = True
     flat_comparison: bool = Field(True, description="also run MOHAF without clustering")
     small_instances: int = Field(

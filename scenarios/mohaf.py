@@ -112,7 +112,7 @@ def _mechanisms(cfg, inst, seed, ref) -> tuple[list[dict], object]:
         t0 = time.perf_counter()
         lb, _ = lagrangian_bound(
             inst, feasible_pairs(inst, ref, w, u, floor), delta, score(inst, dg, w, u, ref),
-            cfg.bound_iterations, cfg.bound_time_s,
+            cfg.bound_iterations, cfg.bound_time_s, cfg.bound_step,
         )  # fmt: skip
         rows += _rows(
             "mechanisms", "lagrangian_bound",
