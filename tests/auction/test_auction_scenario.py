@@ -110,3 +110,24 @@ def test_fit_slope():
 def test_bad_config(bad, match):
     with pytest.raises(ConfigError, match=match):
         validate(MohafStudyConfig, bad)
+
+
+def test_study_with_memory():
+    """The study with CPU + memory packing: memory utilisation is reported, nothing exceeds
+    the bounds, and the exact optimum (memory rows) bounds every mechanism on small instances."""
+    cfg = validate(
+        MohafStudyConfig,
+        dict(n_requests=200, n_resources=50, max_rounds=5, small_instances=1, small_requests=5,
+             small_resources=2, scaling_sizes=[100], ablation=False, memory=True,
+             bound_step=0.25),
+    )  # fmt: skip
+    res = run(cfg, RunContext(seed=0, rep=0))
+    mech = res[res["section"] == "mechanisms"]
+    mem = mech[mech["metric"] == "mem_utilisation"].set_index("mechanism")["value"]
+    assert {"mohaf", "uniform_price", "density_greedy"} <= set(mem.index)
+    assert ((mem > 0) & (mem <= 1 + 1e-9)).all()
+    eff = mech[mech["metric"] == "efficiency"].set_index("mechanism")["value"]
+    assert (eff.drop("upper_bound") <= eff["lagrangian_bound"] + 1e-9).all()
+    assert eff["lagrangian_bound"] <= eff["upper_bound"] + 1e-9
+    small = res[res["section"] == "small"].set_index("mechanism")["value"]
+    assert (small <= small["optimum"] + 1e-9).all()
