@@ -1,8 +1,8 @@
 """Baseline mechanisms and the optimum, all on MOHAF's constraints and scored on the same F.
 
 Every baseline serves requests one at a time in its own order and gives each the resource its
-rule picks among the feasible ones (type, residual capacity, reserve price ρ_j·d_i ≤ B_i, QoS
-floors), at fixed reserve prices ρ (no price dynamics):
+rule picks among the feasible ones (type, residual capacity - CPU, and memory when the instance
+has it - reserve price ρ_j·d_i ≤ B_i, QoS floors), at fixed reserve prices ρ (no price dynamics):
 
 * ``greedy_priority``: highest priority first (ties: earlier submission), cheapest feasible
   resource; pays the posted price ρ_j·d_i.
@@ -65,9 +65,15 @@ def _sequential(
     """Serve requests in ``order``; ``pick(i, candidates)`` chooses among feasible resources."""
     d = inst.requests.demand
     resid = inst.resources.capacity.astype(float).copy()
+    mem = inst.memory  # vector packing: memory must fit too
+    if mem:
+        md = inst.requests.mem_demand
+        mresid = inst.resources.mem_capacity.astype(float).copy()
     out_i, out_j = [], []
     for i in order.tolist():
         ok = feas[i] & (resid >= d[i])
+        if mem:
+            ok &= mresid >= md[i]
         if extra is not None:
             ok &= extra(i)
         cand = np.flatnonzero(ok)
@@ -77,6 +83,8 @@ def _sequential(
         out_i.append(i)
         out_j.append(j)
         resid[j] = -1.0 if mode == "exclusive" else resid[j] - d[i]
+        if mem:
+            mresid[j] -= md[i]
     return np.asarray(out_i, np.int64), np.asarray(out_j, np.int64)
 
 
@@ -129,7 +137,8 @@ def units_per_resource(
     inst: Instance, best: np.ndarray, servable: np.ndarray, mode: Mode = "shared"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per resource j: bidders n_j (the servable requests whose preferred resource is j) and
-    units k_j (how many of their mean demand its capacity holds; 1 in ``exclusive`` mode)."""
+    units k_j (how many of their mean demand its capacity holds, in the scarcer of CPU and
+    memory when ``inst.memory``; 1 in ``exclusive`` mode)."""
     R = inst.resources
     m = len(R)
     b = best[servable]
@@ -140,6 +149,10 @@ def units_per_resource(
     mean_d = mean_d / np.maximum(n, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(mean_d > 0, np.floor(R.capacity / mean_d), np.inf)
+        if inst.memory:  # the scarcer dimension sets the units
+            mean_m = np.bincount(b, weights=inst.requests.mem_demand[servable], minlength=m)
+            mean_m = mean_m / np.maximum(n, 1.0)
+            k = np.minimum(k, np.where(mean_m > 0, np.floor(R.mem_capacity / mean_m), np.inf))
     return n, k
 
 
@@ -254,6 +267,10 @@ def _milp(
         blocks.append((pi, np.arange(P), np.ones(P), np.full(len(Q), -np.inf), np.ones(len(Q))))
     if mode == "shared":  # Σ d_i x_ij ≤ C_j
         blocks.append((pj, np.arange(P), Q.demand[pi], np.full(len(R), -np.inf), R.capacity))
+        if inst.memory:  # Σ m_i x_ij ≤ M_j
+            blocks.append(
+                (pj, np.arange(P), Q.mem_demand[pi], np.full(len(R), -np.inf), R.mem_capacity)
+            )
     elif mode == "exclusive":  # each resource at most once
         blocks.append((pj, np.arange(P), np.ones(P), np.full(len(R), -np.inf), np.ones(len(R))))
     if max_allocations is not None:  # |S| ≤ k

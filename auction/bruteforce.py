@@ -44,8 +44,9 @@ def pair_objective(w, owner, delta) -> tuple[list, dict, PairObjective]:
     return pairs, index, F
 
 
-def brute_force(w, owner, demand, cap, delta, mode, k=None) -> float:
-    """max F over every feasible set of pairs (exhaustive; tiny instances only)."""
+def brute_force(w, owner, demand, cap, delta, mode, k=None, mem=None) -> float:
+    """max F over every feasible set of pairs (exhaustive; tiny instances only). ``mem =
+    (mem_demand, mem_capacity)`` adds a memory row per resource (vector packing)."""
     n, m = w.shape
     pairs, index, F = pair_objective(w, owner, delta)
     best = 0.0
@@ -62,11 +63,18 @@ def brute_force(w, owner, demand, cap, delta, mode, k=None) -> float:
             js = [j for _, j in sel]
             if len(set(js)) != len(js) or any(demand[i] > cap[j] for i, j in sel):
                 continue
+            if mem is not None and any(mem[0][i] > mem[1][j] for i, j in sel):
+                continue
         else:
             load = np.zeros(m)
             np.add.at(load, [j for _, j in sel], [demand[i] for i, _ in sel])
             if np.any(load > cap):
                 continue
+            if mem is not None:
+                mload = np.zeros(m)
+                np.add.at(mload, [j for _, j in sel], [mem[0][i] for i, _ in sel])
+                if np.any(mload > mem[1]):
+                    continue
         best = max(best, F([index[p] for p in sel]))
     return best
 

@@ -22,6 +22,11 @@ Polyak-type steps ``s_t = θ_t (L − LB)/‖g‖²`` (Held, Wolfe & Crowder 197
 drive it down. The bound reported is the smallest L seen; it holds whatever the number of
 iterations. O(P) per iteration over the P feasible pairs: 3,540 × 888 (about 10⁶ pairs) in
 seconds.
+
+**Memory** (vector packing, ``inst.memory``): every pair must fit in CPU and memory. Density
+greedy divides by ``d_i/C̄ + m_i/M̄`` and checks both residuals; the Lagrangian relaxes both
+rows, with prices μ_j ≥ 0 on memory: ``a_i = max_j (w_ij − λ_j d_i − μ_j m_i)`` and
+``L = λ·C + μ·M + inner``, stepped on both subgradients together.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ def density_greedy(
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray],
     delta: float,
     capacity: np.ndarray | None = None,
+    mem_capacity: np.ndarray | None = None,
 ) -> Allocation:
     """Density greedy with the best-single-pair fallback over ``pairs = (i, j, w)`` (sorted
     by request; module doc). ``utility`` holds each accepted pair's marginal gain.
@@ -85,15 +91,32 @@ def density_greedy(
     Lazy evaluation: a request's density is ``(w_ij + δ/(1 + h_k))/d_i``, so its best pair
     is its largest-w pair that still fits; one heap entry per request holds that density as
     of the holdings it was computed at, and an entry whose resource filled up or whose
-    requester's holdings grew is re-keyed and pushed back (keys only fall)."""
-    Q = inst.requests
+    requester's holdings grew is re-keyed and pushed back (keys only fall).
+
+    With ``inst.memory`` (vector packing) a pair must fit in CPU and memory, and the density
+    divides by ``d_i/C̄ + m_i/M̄`` (demands over the mean capacities), the usual size of a
+    multi-dimensional knapsack greedy; no constant guarantee is claimed then."""
+    Q, R = inst.requests, inst.resources
     pi, pj, pw = pairs
-    cap0 = inst.resources.capacity if capacity is None else capacity
+    cap0 = R.capacity if capacity is None else capacity
     resid = np.asarray(cap0, float).copy()
     held = np.zeros(Q.n_requesters, np.int64)
     d, owner = Q.demand, Q.requester
     if pi.size == 0:
         return Allocation.empty()
+    mem = inst.memory
+    if mem:  # vector packing: size = CPU and memory demand, each over the mean capacity
+        md = Q.mem_demand
+        mcap0 = R.mem_capacity if mem_capacity is None else mem_capacity
+        mresid = np.asarray(mcap0, float).copy()
+        size = d / _mean_pos(cap0) + md / _mean_pos(mcap0)
+    else:
+        size = d
+
+    def fits(i: int, j):
+        ok = resid[j] >= d[i]
+        return ok & (mresid[j] >= md[i]) if mem else ok
+
     order = np.lexsort((pj, -pw, pi))  # per request: w descending
     pi, pj, pw = pi[order], pj[order], pw[order]
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
@@ -103,7 +126,7 @@ def density_greedy(
 
     def key(i: int, e: int) -> float:
         g = pw[e] + delta / (1.0 + held[owner[i]])
-        return -g / d[i] if d[i] > 0 else -np.inf
+        return -g / size[i] if size[i] > 0 else -np.inf
 
     heap = [(key(i, e), i, e, 0) for i, e in ptr.items()]
     heapq.heapify(heap)
@@ -111,8 +134,8 @@ def density_greedy(
     while heap:
         _, i, e, h_seen = heapq.heappop(heap)
         k = int(owner[i])
-        if resid[pj[e]] < d[i]:  # its best pair filled up: move to the next one that fits
-            fit = np.flatnonzero(resid[pj[e : end[i]]] >= d[i])
+        if not fits(i, pj[e]):  # its best pair filled up: move to the next one that fits
+            fit = np.flatnonzero(fits(i, pj[e : end[i]]))
             if fit.size == 0:
                 continue
             e = e + int(fit[0])
@@ -126,8 +149,12 @@ def density_greedy(
         out_g.append(float(pw[e] + delta / (1.0 + held[k])))
         held[k] += 1
         resid[pj[e]] -= d[i]
+        if mem:
+            mresid[pj[e]] -= md[i]
     total = float(np.sum(out_g))
     fit = d[pi] <= np.asarray(cap0, float)[pj]
+    if mem:
+        fit &= md[pi] <= np.asarray(mcap0, float)[pj]
     if fit.any():
         e = int(np.flatnonzero(fit)[np.argmax(pw[fit])])
         if pw[e] + delta > total:  # the best single pair beats the greedy set
@@ -137,10 +164,18 @@ def density_greedy(
     return Allocation(i, j, np.asarray(out_g, float), np.zeros(i.size))
 
 
-def _inner(pi, pj, pw, d, owner, starts, lam, delta):
-    """Exact maximiser of the Lagrangian's inner problem: value and per-resource load.
-    ``starts``: first pair of each request (pairs sorted by request)."""
+def _mean_pos(cap) -> float:
+    m = float(np.mean(cap)) if np.size(cap) else 1.0
+    return m if m > 0 else 1.0
+
+
+def _inner(pi, pj, pw, d, owner, starts, lam, delta, md=None, mu=None):
+    """Exact maximiser of the Lagrangian's inner problem: value and per-resource load (and
+    memory load with ``md``, ``mu``). ``starts``: first pair of each request (pairs sorted
+    by request)."""
     val = pw - lam[pj] * d[pi]
+    if md is not None:
+        val = val - mu[pj] * md[pi]
     arg = starts + _segment_argmax(val, starts)
     best = val[arg]
     req = pi[starts]
@@ -153,7 +188,9 @@ def _inner(pi, pj, pw, d, owner, starts, lam, delta):
     value = float(inc[take].sum())
     chosen = arg[order][take]
     load = np.bincount(pj[chosen], weights=d[pi[chosen]], minlength=lam.size)
-    return value, load
+    if md is None:
+        return value, load
+    return value, load, np.bincount(pj[chosen], weights=md[pi[chosen]], minlength=lam.size)
 
 
 def _segment_argmax(val: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -173,23 +210,33 @@ def lagrangian_bound(
     lower: float = 0.0,
     iterations: int = 200,
     time_limit_s: float = 60.0,
+    step_scale: float = 2.0,
 ) -> tuple[float, np.ndarray]:
     """Smallest ``L(λ)`` found by projected subgradient (module doc): an upper bound on F over
-    ``pairs`` under the capacities. ``lower`` is a known feasible value (Polyak step target).
-    Returns ``(bound, λ)``."""
+    ``pairs`` under the capacities. ``lower`` is a known feasible value (Polyak step target);
+    ``step_scale`` is the initial θ (halved after 10 iterations without progress; smaller
+    steps converge faster here, e.g. 0.25). Returns ``(bound, λ)``."""
     Q, R = inst.requests, inst.resources
     pi, pj, pw = pairs
     if pi.size == 0:
         return 0.0, np.zeros(len(R))
     d, owner, cap = Q.demand, Q.requester, R.capacity
     starts = np.flatnonzero(np.r_[True, pi[1:] != pi[:-1]])
+    mem = inst.memory
+    if mem:  # vector packing: one more price per resource on its memory row
+        md, mcap = Q.mem_demand, R.mem_capacity
+        mu = np.zeros(len(R))
     lam = np.zeros(len(R))
     best, best_lam = np.inf, lam.copy()
-    theta, stall = 2.0, 0
+    theta, stall = float(step_scale), 0
     t0 = time.perf_counter()
     for _ in range(iterations):
-        inner, load = _inner(pi, pj, pw, d, owner, starts, lam, delta)
-        L = float(lam @ cap) + inner
+        if mem:
+            inner, load, mload = _inner(pi, pj, pw, d, owner, starts, lam, delta, md, mu)
+            L = float(lam @ cap) + float(mu @ mcap) + inner
+        else:
+            inner, load = _inner(pi, pj, pw, d, owner, starts, lam, delta)
+            L = float(lam @ cap) + inner
         if L < best - 1e-12:
             best, best_lam, stall = L, lam.copy(), 0
         else:
@@ -199,7 +246,14 @@ def lagrangian_bound(
         g = cap - load
         g = np.where((lam <= 0) & (g > 0), 0.0, g)  # projected: λ cannot go below 0
         norm = float(g @ g)
+        if mem:
+            gm = mcap - mload
+            gm = np.where((mu <= 0) & (gm > 0), 0.0, gm)
+            norm += float(gm @ gm)
         if norm <= 1e-18 or time.perf_counter() - t0 > time_limit_s:
             break
-        lam = np.maximum(0.0, lam - theta * max(L - lower, 1e-9) / norm * g)
+        step = theta * max(L - lower, 1e-9) / norm
+        lam = np.maximum(0.0, lam - step * g)
+        if mem:
+            mu = np.maximum(0.0, mu - step * gm)
     return best, best_lam

@@ -12,6 +12,10 @@ Constraints (``mode``):
   cardinality constraint (uniform matroid), where greedy is a (1 − 1/e)-approximation
   (Nemhauser, Wolsey & Fisher 1978).
 
+With memory (``mem_demand``/``mem_capacity``: vector packing, CPU and memory) a pair is
+feasible only if it fits both residuals, and taking it lowers both; without them the loop is
+the CPU-only one (a flag, not a dummy dimension: the same picks bit for bit).
+
 In ``"shared"`` mode no constant bound holds for plain greedy (a knapsack row can make it
 arbitrarily bad, cf. Khuller, Moss & Naor 1999); tests measure its ratio to the MILP optimum.
 So the paper's (1 − 1/e) claim holds for this implementation only under a cardinality
@@ -69,7 +73,7 @@ def _initial_residual(capacity: np.ndarray, mode: str) -> np.ndarray:
 
 #: per-request state of the compiled loop: its row of candidates ``w[w_at : w_at + n]`` over
 #: the resources ``res[res_at : res_at + n]`` (ascending), the position ``cur`` of its current
-#: candidate in the row (-1: none) and its demand
+#: candidate in the row (-1: none), its demand and its memory demand (0 when CPU only)
 REQUEST = np.dtype(
     [
         ("w_at", np.int64),
@@ -77,18 +81,21 @@ REQUEST = np.dtype(
         ("n", np.int64),
         ("cur", np.int64),
         ("demand", np.float64),
+        ("mem", np.float64),
     ],
     align=True,
 )
 
 
-def _flatten(blocks: Sequence[Block], demand: np.ndarray):
+def _flatten(blocks: Sequence[Block], demand: np.ndarray, mem: np.ndarray | None = None):
     """The blocks as flat arrays ``w`` (rows of base utilities, a private copy that the loop
     edits) and ``res`` (each block's resources) plus a :data:`REQUEST` record per request
     (``n = 0``: in no block)."""
     req_state = np.zeros(demand.size, REQUEST)
     req_state["cur"] = -1
     req_state["demand"] = demand
+    if mem is not None:
+        req_state["mem"] = mem
     w_parts, res_parts, w_off, res_off = [], [], 0, 0
     for req, res, w in blocks:
         if req.size == 0 or res.size == 0:
@@ -105,10 +112,17 @@ def _flatten(blocks: Sequence[Block], demand: np.ndarray):
     return flat_w, flat_res, req_state
 
 
+@njit(cache=True, inline="always")
+def _fits(resid, mresid, use_mem, j, r) -> bool:
+    """Request ``r`` fits in resource ``j``'s residual CPU (and memory, with ``use_mem``)."""
+    return resid[j] >= r.demand and (not use_mem or mresid[j] >= r.mem)
+
+
 @njit(cache=True)
-def _advance(w, res, r, resid) -> bool:
+def _advance(w, res, r, resid, mresid, use_mem) -> bool:
     """Drop request ``r``'s current candidate (it is infeasible, or taken) and move to its
-    best candidate (w desc, resource asc) feasible now (``resid ≥ demand``); False if none.
+    best candidate (w desc, resource asc) feasible now (``resid ≥ demand``, and memory with
+    ``use_mem``); False if none.
 
     A candidate found infeasible is set to ``-inf`` in the row: residuals only shrink, so it
     stays infeasible for the rest of the greedy and later scans skip it at once. So ``w``
@@ -121,7 +135,7 @@ def _advance(w, res, r, resid) -> bool:
     for q in range(r.n):
         x = w[r.w_at + q]
         if x > best_w:  # strict: among equal w the first, i.e. the smallest resource
-            if resid[res[r.res_at + q]] >= r.demand:
+            if _fits(resid, mresid, use_mem, res[r.res_at + q], r):
                 best, best_w = q, x
             else:
                 w[r.w_at + q] = -np.inf
@@ -130,10 +144,10 @@ def _advance(w, res, r, resid) -> bool:
 
 
 @njit(cache=True)
-def _first_candidates(w, res, req_state, resid):
+def _first_candidates(w, res, req_state, resid, mresid, use_mem):
     """Each request's best candidate feasible now."""
     for i in range(req_state.size):
-        _advance(w, res, req_state[i], resid)
+        _advance(w, res, req_state[i], resid, mresid, use_mem)
 
 
 def lazy_greedy(
@@ -147,6 +161,8 @@ def lazy_greedy(
     mode: Mode = "shared",
     max_allocations: int | None = None,
     held0: np.ndarray | None = None,
+    mem_demand: np.ndarray | None = None,
+    mem_capacity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Greedy maximisation of F with a two-level priority queue of marginal gains (compiled
     loop; the blocks are not modified).
@@ -156,15 +172,23 @@ def lazy_greedy(
         demand, requester: per request; ``capacity`` per resource (residual capacities).
         delta: normalised fairness weight δ.
         held0: requests each requester already holds (default none).
+        mem_demand, mem_capacity: memory per request and (residual) per resource: a pair
+            must fit in both dimensions (vector packing; default: CPU only).
 
     Returns:
         ``(request, resource, gain)`` of the accepted pairs in acceptance order; ``gain`` is
         the marginal utility U_ij at acceptance.
     """
     _check_mode(mode)
-    flat_w, flat_res, req_state = _flatten(blocks, np.asarray(demand, float)[:n_requests])
+    use_mem = mem_demand is not None and mem_capacity is not None
+    flat_w, flat_res, req_state = _flatten(
+        blocks,
+        np.asarray(demand, float)[:n_requests],
+        np.asarray(mem_demand, float)[:n_requests] if use_mem else None,
+    )
     resid = _initial_residual(capacity, mode)
-    _first_candidates(flat_w, flat_res, req_state, resid)
+    mresid = _initial_residual(mem_capacity, mode) if use_mem else np.zeros(1)
+    _first_candidates(flat_w, flat_res, req_state, resid, mresid, use_mem)
     owner = np.asarray(requester, np.int64)
     n_k = int(owner.max()) + 1 if owner.size else 0
     held = np.zeros(n_k, np.int64)
@@ -194,8 +218,9 @@ def lazy_greedy(
     out_i, out_j = np.empty(limit, np.int64), np.empty(limit, np.int64)
     out_g = np.empty(limit)
     n = _lazy_loop(
-        flat_w, flat_res, req_state, resid, held, float(delta), M, mode == "exclusive",
-        mode == "unconstrained", limit, heaps, seg, size, glob, out_i, out_j, out_g,
+        flat_w, flat_res, req_state, resid, mresid, use_mem, held, float(delta), M,
+        mode == "exclusive", mode == "unconstrained", limit, heaps, seg, size, glob, out_i,
+        out_j, out_g,
     )  # fmt: skip
     return out_i[:n], out_j[:n], out_g[:n]
 
@@ -208,8 +233,8 @@ def _entries(key: np.ndarray, tie: np.ndarray, val: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def _lazy_loop(
-    w, res, req_state, resid, held, delta, M, exclusive, unconstrained, limit, heaps, seg, size,
-    glob, out_i, out_j, out_g,
+    w, res, req_state, resid, mresid, use_mem, held, delta, M, exclusive, unconstrained,
+    limit, heaps, seg, size, glob, out_i, out_j, out_g,
 ):  # fmt: skip
     """The lazy greedy loop (compiled: it is sequential, each pick depends on the previous
     ones' capacities and fairness terms). Arrays are updated in place; returns the number of
@@ -228,17 +253,19 @@ def _lazy_loop(
             r = req_state[i]
             j = res[r.res_at + r.cur]
             move = True
-            if resid[j] >= r.demand:
+            if _fits(resid, mresid, use_mem, j, r):
                 out_i[n_out], out_j[n_out], out_g[n_out] = i, j, -heaps[lo].key + bonus
                 n_out += 1
                 held[k] += 1
                 bonus = delta / (1.0 + held[k])
                 resid[j] = -1.0 if exclusive else resid[j] - r.demand
+                if use_mem:
+                    mresid[j] -= r.mem
                 if not unconstrained:  # the request is served: it leaves the queue
                     size[k] = heap.pop(heaps, lo, size[k])
                     move = False
             if move:
-                if _advance(w, res, r, resid):
+                if _advance(w, res, r, resid, mresid, use_mem):
                     key, tie = -w[r.w_at + r.cur], i * M + res[r.res_at + r.cur]
                     heap.replace(heaps, lo, size[k], key, tie, i)
                 else:
@@ -271,6 +298,8 @@ def plain_greedy(
     mode: Mode = "shared",
     max_allocations: int | None = None,
     held0: np.ndarray | None = None,
+    mem_demand: np.ndarray | None = None,
+    mem_capacity: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Textbook greedy: at every step evaluate every remaining feasible pair's marginal gain
     ``w + δ/(1 + h_k)`` and take the largest (ties: smallest pair index). O(k·P); the
@@ -289,13 +318,16 @@ def plain_greedy(
     if held0 is not None:
         held[: len(held0)] += np.asarray(held0, np.int64)[: held.size]
     resid = _initial_residual(capacity, mode)
+    use_mem = mem_demand is not None and mem_capacity is not None
+    mdem = np.asarray(mem_demand, float) if use_mem else np.zeros(dem.size)
+    mresid = _initial_residual(mem_capacity, mode) if use_mem else np.full(resid.size, np.inf)
     alive = np.ones(req.size, dtype=bool)
     done = np.zeros(dem.size, dtype=bool)
     limit = np.inf if max_allocations is None else int(max_allocations)
     out_i, out_j, out_g = [], [], []
     grp = owner[req]
     while len(out_i) < limit:
-        ok = alive & (resid[res] >= dem[req]) & ~done[req]
+        ok = alive & (resid[res] >= dem[req]) & (mresid[res] >= mdem[req]) & ~done[req]
         if not ok.any():
             break
         gain = np.where(ok, w + delta / (1.0 + held[grp]), -np.inf)
@@ -310,6 +342,7 @@ def plain_greedy(
             resid[j] = -1.0
         else:
             resid[j] -= dem[i]
+            mresid[j] -= mdem[i]
         if mode != "unconstrained":
             done[i] = True
     return np.asarray(out_i, np.int64), np.asarray(out_j, np.int64), np.asarray(out_g, float)

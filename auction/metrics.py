@@ -15,6 +15,8 @@
   **energy** Σ d_i/η_j (demand served divided by efficiency; relative units).
 * **below_reserve**: share of the served pairs whose budget is below the reserve price
   ρ⁰_j d_i (only a mechanism that prices below the reserve can serve them).
+* **utilisation** = served CPU / offered CPU; with memory (``inst.memory``) also
+  **mem_utilisation** = served memory / offered memory.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def evaluate(
     F = score(inst, alloc, weights, params, ref_prices)
     d = Q.demand[alloc.request]
     served = np.unique(alloc.request).size
-    return {
+    out = {
         "efficiency": F / n if n else float("nan"),
         "objective": F,
         "satisfaction": served / n if n else float("nan"),
@@ -95,6 +97,12 @@ def evaluate(
         ),
         "runtime_s": float(runtime_s),
     }
+    if inst.memory:
+        mc = R.mem_capacity.sum()
+        out["mem_utilisation"] = (
+            float(Q.mem_demand[alloc.request].sum() / mc) if mc > 0 else float("nan")
+        )
+    return out
 
 
 def violations(
@@ -104,7 +112,8 @@ def violations(
     mode: str = "shared",
     params: UtilityParams | None = None,
 ) -> list[str]:
-    """Broken constraints of ``alloc`` (empty list = feasible): types, capacity, single
+    """Broken constraints of ``alloc`` (empty list = feasible): types, capacity (and memory
+    when ``inst.memory``), single
     assignment, payment ≤ budget, posted price ≤ budget, QoS floors."""
     params = params or UtilityParams()
     Q, R = inst.requests, inst.resources
@@ -117,6 +126,10 @@ def violations(
     used = np.bincount(j, weights=Q.demand[i], minlength=len(R))
     if mode == "shared" and np.any(used > R.capacity * (1 + 1e-12) + 1e-12):
         out.append("capacity exceeded")
+    if mode == "shared" and inst.memory:
+        mused = np.bincount(j, weights=Q.mem_demand[i], minlength=len(R))
+        if np.any(mused > R.mem_capacity * (1 + 1e-12) + 1e-12):
+            out.append("memory exceeded")
     if mode == "exclusive" and (
         np.bincount(j, minlength=len(R)).max(initial=0) > 1 or np.any(Q.demand[i] > R.capacity[j])
     ):

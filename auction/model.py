@@ -1,7 +1,8 @@
 """Resources, requests, weights and allocations as small struct-of-arrays dataclasses.
 
 Units: demand and capacity in normalised CPU (the Google trace's unit, 0-1 of the largest
-machine); prices in money per unit of demand; budgets in money; locations in km; latency in
+machine), ``mem_demand`` and ``mem_capacity`` (optional: vector packing) in normalised
+memory; prices in money per unit of demand; budgets in money; locations in km; latency in
 ms; reliability, availability and energy efficiency are fractions in [0, 1].
 """
 
@@ -40,12 +41,17 @@ class _Arrays:
         n = len(self)
         for f in fields(self):
             a = getattr(self, f.name)
-            if a.shape[0] != n:
+            if a is not None and a.shape[0] != n:
                 raise ValueError(f"{f.name}: expected {n} rows, got {a.shape[0]}")
 
     def take(self, idx):
         """The rows ``idx`` (an index array or boolean mask) as a new object."""
-        return type(self)(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+        return type(self)(
+            **{
+                f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[idx]
+                for f in fields(self)
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,14 @@ class Resources(_Arrays):
     reliability: np.ndarray  # [0, 1]
     availability: np.ndarray  # [0, 1]
     energy_efficiency: np.ndarray  # [0, 1], 1 = most efficient
+    #: memory offered (normalised like the trace's memory column); None = CPU only. Packing
+    #: is checked on memory only when the requests carry ``mem_demand`` too (Instance.memory)
+    mem_capacity: np.ndarray | None = field(default=None)
 
     def __post_init__(self):
+        if self.mem_capacity is not None:
+            object.__setattr__(self, "mem_capacity", _as(self.mem_capacity, np.float64))
+            _check_nonneg("mem_capacity", self.mem_capacity)
         for name, dt in (("type", np.int64),) + tuple(
             (f, np.float64)
             for f in ("capacity", "unit_cost", "reliability", "availability", "energy_efficiency")
@@ -90,8 +102,12 @@ class Requests(_Arrays):
     max_latency_ms: np.ndarray  # QoS ceiling on latency (inf = none)
     arrival_s: np.ndarray = field(default=None)  # submit time (s); online auction only
     duration_s: np.ndarray = field(default=None)  # holding time (s); online auction only
+    mem_demand: np.ndarray | None = field(default=None)  # memory request; None = CPU only
 
     def __post_init__(self):
+        if self.mem_demand is not None:
+            object.__setattr__(self, "mem_demand", _as(self.mem_demand, np.float64))
+            _check_nonneg("mem_demand", self.mem_demand)
         n = np.asarray(self.type).shape[0]
         if self.arrival_s is None:
             object.__setattr__(self, "arrival_s", np.zeros(n))
@@ -138,6 +154,12 @@ class Instance:
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.requests), len(self.resources)
+
+    @property
+    def memory(self) -> bool:
+        """True when packing is two-dimensional (CPU and memory): the resources carry
+        ``mem_capacity`` and the requests ``mem_demand``."""
+        return self.resources.mem_capacity is not None and self.requests.mem_demand is not None
 
     def with_requests(self, idx) -> Instance:
         return replace(self, requests=self.requests.take(idx))

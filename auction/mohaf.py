@@ -9,6 +9,10 @@
 
 Unlike the authors' notebook, the clusters really restrict the candidate pairs and the prices
 really iterate (and feed back into the cost term and budget feasibility of the next round).
+
+With memory (``inst.memory``: vector packing) a pair must fit the resource's CPU and memory,
+and the price rules read the scarcer dimension: utilisation ``max(CPU, memory)`` and excess
+demand ``max(z_CPU, z_memory)`` per resource.
 """
 
 from __future__ import annotations
@@ -138,7 +142,8 @@ def greedy_allocate(
     held0: np.ndarray | None = None,
     max_allocations: int | None = None,
 ) -> Allocation:
-    """One greedy round at fixed ``prices`` (residual ``capacity`` defaults to the full one)."""
+    """One greedy round at fixed ``prices`` (residual ``capacity`` defaults to the full one;
+    with ``inst.memory`` a pair must also fit the full memory capacity left by the round)."""
     Q = inst.requests
     cap = inst.resources.capacity if capacity is None else capacity
     i, j, g = lazy_greedy(
@@ -152,6 +157,8 @@ def greedy_allocate(
         params.mode,
         max_allocations,
         held0,
+        Q.mem_demand if inst.memory else None,
+        inst.resources.mem_capacity if inst.memory else None,
     )
     pay = payment(prices[j], Q.demand[i], g, Q.budget[i])
     return Allocation(i, j, g, pay)
@@ -208,9 +215,20 @@ def run_mohaf(
         used = np.bincount(alloc.resource, weights=d[alloc.request], minlength=len(cap))
         if params.price_update == "excess":
             wanted = used + unserved_demand(blocks, alloc, d, len(cap))
-            new = tatonnement_prices(rho, excess_demand(wanted, cap), t, rule)
+            z = excess_demand(wanted, cap)
+            if inst.memory:  # the scarcer dimension drives the price
+                md, mc = inst.requests.mem_demand, inst.resources.mem_capacity
+                mw = np.bincount(alloc.resource, weights=md[alloc.request], minlength=len(cap))
+                mw += unserved_demand(blocks, alloc, md, len(cap))
+                z = np.maximum(z, excess_demand(mw, mc))
+            new = tatonnement_prices(rho, z, t, rule)
         else:
-            new = update_prices(rho, utilisation(used, cap), t, rule)
+            util = utilisation(used, cap)
+            if inst.memory:
+                md, mc = inst.requests.mem_demand, inst.resources.mem_capacity
+                mu = np.bincount(alloc.resource, weights=md[alloc.request], minlength=len(cap))
+                util = np.maximum(util, utilisation(mu, mc))
+            new = update_prices(rho, util, t, rule)
         if floor is not None:
             new = np.maximum(new, floor)
         move = float(np.max(np.abs(new - rho))) if new.size else 0.0

@@ -36,6 +36,9 @@ class MohafStudyConfig(Config):
     )
     n_resources: int = Field(888, ge=1, le=250_000)
     spare_fraction: float = Field(0.2, gt=0, le=1, description="machine CPU offered to the auction")
+    memory: bool = Field(
+        False, description="vector packing: memory requests and spare memory too (CPU + memory)"
+    )
     mode: Literal["shared", "exclusive"] = "shared"
     weight_cost: float = Field(0.3, ge=0)
     weight_qos: float = Field(0.3, ge=0)
@@ -56,6 +59,9 @@ class MohafStudyConfig(Config):
     rho_max: float = Field(10.0, gt=0)
     bound_iterations: int = Field(200, ge=1, le=10_000, description="Lagrangian bound steps")
     bound_time_s: float = Field(60.0, gt=0, description="time limit of the Lagrangian bound")
+    bound_step: float = Field(
+        2.0, gt=0, le=10, description="initial subgradient step scale θ of the Lagrangian bound"
+    )
     ablation: bool = True
     flat_comparison: bool = Field(True, description="also run MOHAF without clustering")
     small_instances: int = Field(
@@ -114,7 +120,7 @@ def build(
     Each instance draws from its own named streams ``auction.<name>``."""
     n = cfg.n_requests if n is None else n
     m = cfg.n_resources if m is None else m
-    spec = WorkloadSpec(spare_fraction=cfg.spare_fraction)
+    spec = WorkloadSpec(spare_fraction=cfg.spare_fraction, memory=cfg.memory)
     rng = stream(seed, f"auction.{name}")
     if cfg.source == "trace" and name == "main":
         return trace_instance(load_sample(), n, m, rng, spec)

@@ -83,8 +83,9 @@ def posted_price(
 def _surplus(inst: Instance, prices, weights, params, budget) -> tuple[np.ndarray, np.ndarray]:
     n, m = inst.shape
     _, ok = static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
-    gain = np.asarray(budget, float)[:, None] - np.asarray(prices, float)[None, :] * (
-        inst.requests.demand[:, None]
+    gain = (
+        np.asarray(budget, float)[:, None]
+        - np.asarray(prices, float)[None, :] * (inst.requests.demand[:, None])
     )
     return gain, ok & (gain >= 0)
 
@@ -116,13 +117,17 @@ def welfare(
         rows.append(len(Q) + pj)
         vals.append(Q.demand[pi])
         hi.append(R.capacity)
+        if inst.memory:
+            rows.append(len(Q) + len(R) + pj)
+            vals.append(Q.mem_demand[pi])
+            hi.append(R.mem_capacity)
     else:
         rows.append(len(Q) + pj)
         vals.append(np.ones(P))
         hi.append(np.ones(len(R)))
     A = coo_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.tile(np.arange(P), 2))),
-        shape=(len(Q) + len(R), P),
+        (np.concatenate(vals), (np.concatenate(rows), np.tile(np.arange(P), len(rows)))),
+        shape=(len(Q) + len(R) * (len(rows) - 1), P),
     ).tocsr()
     res = milp(
         -gain[pi, pj],
@@ -190,4 +195,3 @@ def misreport_gain(
 
 def _with_budget(Q, budget):
     return replace(Q, budget=np.asarray(budget, float))
-

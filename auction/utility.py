@@ -94,7 +94,8 @@ def static_terms(
     inst: Instance, qi: np.ndarray, rj: np.ndarray, weights: Weights, params: UtilityParams
 ) -> tuple[np.ndarray, np.ndarray]:
     """Price-free part ``s = β·u_qos + γ·u_energy`` and price-free feasibility (type match,
-    capacity ≥ demand, reliability and latency floors) of the pairs ``(qi, rj)``.
+    capacity ≥ demand, memory too when ``inst.memory``, reliability and latency floors) of
+    the pairs ``(qi, rj)``.
 
     ``qi`` and ``rj`` are broadcastable index arrays: aligned 1-D arrays give one value per
     pair, ``req[:, None]`` with ``res[None, :]`` gives the block ``req × res``.
@@ -109,6 +110,8 @@ def static_terms(
     s += g * energy_term(R.energy_efficiency[rj])
     ok = Q.type[qi] == R.type[rj]
     ok &= R.capacity[rj] >= Q.demand[qi]
+    if inst.memory:
+        ok &= R.mem_capacity[rj] >= Q.mem_demand[qi]
     ok &= R.reliability[rj] >= Q.min_reliability[qi]
     ok &= lat <= Q.max_latency_ms[qi]
     return s, ok

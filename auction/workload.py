@@ -8,7 +8,10 @@ Google trace has no prices, budgets, locations, reliabilities or energy data):
 * resource type = platform (the 2011 cell has 3); a request's type is drawn in proportion to
   the offered capacity of each type, so every type sees demand;
 * offered capacity = ``spare_fraction`` × CPU capacity (the auction sells spare capacity of
-  machines that already run other work; this sets contention);
+  machines that already run other work; this sets contention); with ``memory=True`` also
+  ``spare_fraction`` × the machine's memory, and each request's memory request (a missing
+  one counts 0): the instance is then a vector packing (CPU and memory). The memory arrays are
+  added after every random draw, so the rest of the instance is the CPU-only one;
 * locations: ``sites`` hotspots uniform in an ``area_km`` square; resources and requests sit
   around a uniformly chosen hotspot with a Gaussian spread of ``site_spread_km``;
 * reliability ``1 − 10^U(−3,−1)`` (0.9-0.999), availability ``1 − 10^U(−4,−1.5)``;
@@ -50,6 +53,7 @@ class WorkloadSpec:
     mean_duration_s: float = 60.0
     types: str = "platform"  # "platform" or "single"
     durations: str = "exponential"  # "exponential" or "trace" (the trace's run_s)
+    memory: bool = False  # vector packing: memory request and spare memory from the trace too
 
     def __post_init__(self):
         if not 0 < self.spare_fraction <= 1:
@@ -98,6 +102,8 @@ def make_instance(
         rng=rng,
         spec=spec,
         params=params,
+        memory=req["memory"].to_numpy(float) if spec.memory else None,
+        machine_memory=mach["memory"].to_numpy(float) if spec.memory else None,
     )
 
 
@@ -112,10 +118,15 @@ def instance_from_arrays(
     rng: np.random.Generator,
     spec: WorkloadSpec | None = None,
     params: UtilityParams | None = None,
+    memory: np.ndarray | None = None,
+    machine_memory: np.ndarray | None = None,
 ) -> Instance:
     """:func:`make_instance` on plain arrays (request rows; machine CPUs and platform codes
-    0..P-1 ordered by frequency), for callers that build many instances from one trace."""
+    0..P-1 ordered by frequency), for callers that build many instances from one trace.
+    With ``spec.memory`` the request ``memory`` and ``machine_memory`` arrays are needed."""
     spec = spec or WorkloadSpec()
+    if spec.memory and (memory is None or machine_memory is None):
+        raise ValueError("memory=True needs the requests' memory and the machines' memory")
     params = params or UtilityParams()
     n, m = len(time_s), len(machine_cpus)
     platform = np.asarray(platform, np.int64)
@@ -129,7 +140,8 @@ def instance_from_arrays(
     level = rng.uniform(0.4, 0.9, int(platform.max()) + 1 if m else 1)
     eff = np.clip(level[platform] + rng.normal(0.0, 0.05, m), 0.05, 1.0)
     cost = spec.unit_cost * (0.5 + 0.5 * (rel + eff)) * rng.lognormal(0.0, 0.1, m)
-    resources = Resources(rtype, capacity, cost, res_loc, rel, avail, eff)
+    mem_cap = spec.spare_fraction * np.asarray(machine_memory, float) if spec.memory else None
+    resources = Resources(rtype, capacity, cost, res_loc, rel, avail, eff, mem_cap)
 
     n_types = int(rtype.max()) + 1 if m else 1
     share = np.bincount(rtype, weights=capacity, minlength=n_types)
@@ -168,6 +180,7 @@ def instance_from_arrays(
         max_latency_ms=max_lat,
         arrival_s=t - (t.min() if n else 0.0),
         duration_s=hold,
+        mem_demand=np.nan_to_num(np.asarray(memory, float)) if spec.memory else None,
     )
     return Instance(resources, requests)
 

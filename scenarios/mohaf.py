@@ -15,6 +15,10 @@ synthetic IoT attributes (workload.py) and runs every mechanism. Rows carry a ``
   pair a price ≥ ρ_min allows (it bounds MOHAF, whose rounds can price below the reserve) and
   of the optimum at the reserve prices (``optimum_reserve``, the fixed-price mechanisms' bound);
 * ``scaling`` (replication 0 only): MOHAF's wall time against the number of requests.
+
+``memory=true`` makes every instance a CPU + memory vector packing (the trace's memory
+requests, ``spare_fraction`` of each machine's memory): every mechanism, the optimum and the
+bounds then respect both, and the KPIs add ``mem_utilisation``.
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def _mechanisms(cfg, inst, seed, ref) -> tuple[list[dict], object]:
         t0 = time.perf_counter()
         lb, _ = lagrangian_bound(
             inst, feasible_pairs(inst, ref, w, u, floor), delta, score(inst, dg, w, u, ref),
-            cfg.bound_iterations, cfg.bound_time_s,
+            cfg.bound_iterations, cfg.bound_time_s, cfg.bound_step,
         )  # fmt: skip
         rows += _rows(
             "mechanisms", "lagrangian_bound",

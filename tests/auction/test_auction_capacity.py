@@ -59,8 +59,9 @@ def test_best_single_fallback():
     assert w[0] / 0.02 > w[1] / 0.99 and w[1] > w[0]  # density prefers 0, value prefers 1
 
 
+@pytest.mark.parametrize("step", [2.0, 0.25])
 @pytest.mark.parametrize("seed", range(6))
-def test_lagrangian_bound_is_above_the_optimum(seed):
+def test_lagrangian_bound_is_above_the_optimum(seed, step):
     """Weak duality: L(λ) ≥ the MILP optimum for every λ ≥ 0, and the subgradient search
     never ends above L(0), the capacity-free bound (baselines.upper_bound)."""
     inst = tiny_instance(np.random.default_rng(800 + seed), n=10, m=3, n_owners=4, types=2)
@@ -68,7 +69,7 @@ def test_lagrangian_bound_is_above_the_optimum(seed):
     pairs = feasible_pairs(inst, ref, W, U)
     opt = score(inst, optimum(inst, ref, W, U, "shared"), W, U, ref)
     dg = score(inst, density_greedy(inst, pairs, DELTA), W, U, ref)
-    bound, lam = lagrangian_bound(inst, pairs, DELTA, lower=dg, iterations=100)
+    bound, lam = lagrangian_bound(inst, pairs, DELTA, lower=dg, iterations=100, step_scale=step)
     assert opt - 1e-9 <= bound <= upper_bound(inst, ref, W, U) + 1e-9
     assert np.all(lam >= 0)
     assert dg <= opt + 1e-9
