@@ -156,7 +156,7 @@ class PacketTransport:
         links, frac = self.net.route_rows(src, dst, path) if rows is None else rows
         n_p = self.net.n_paths(src, dst)
         for i in range(src.size):
-            f = _Flow()
+            f = self._new_flow()
             k = int(n_p[i]) if path[i] == SPRAY else 1
             p = np.arange(k) if path[i] == SPRAY else np.asarray([path[i]])
             rows = self.net.paths(np.full(k, src[i]), np.full(k, dst[i]), p)
@@ -185,6 +185,10 @@ class PacketTransport:
             m = f.links >= 0
             np.add.at(out, f.links[m], f.frac[m] * left)
         return out
+
+    def _new_flow(self) -> _Flow:
+        """A blank subflow record (subclasses add their own state)."""
+        return _Flow()
 
     # -- packet life --------------------------------------------------------------------------
     def _send(self, fid: int, f: _Flow) -> None:
