@@ -301,8 +301,10 @@ class RoceTransport(PacketTransport):
         if self._ecn and not pkt[6]:
             q, o = self._qbytes[link], self.opt
             if q > o.kmin_bytes:  # red_mark_probability, inlined (hot path)
-                p = 1.0 if q >= o.kmax_bytes else o.pmax * (q - o.kmin_bytes) / (
-                    o.kmax_bytes - o.kmin_bytes
+                p = (
+                    1.0
+                    if q >= o.kmax_bytes
+                    else o.pmax * (q - o.kmin_bytes) / (o.kmax_bytes - o.kmin_bytes)
                 )
                 if p >= 1.0 or self._ecn_rng.random() < p:
                     pkt[6] = True

@@ -86,7 +86,7 @@ def test_lossy_mode_drops_and_go_back_n_delivers_everything(cc):
     assert tr.drops > 0 and tr.retransmitted >= tr.drops - 64 * 3 and tr.naks > 0
     assert tr.pauses == 0 and tr.max_queue_bytes.max() <= 200e3
     assert tr.delivered_bytes == pytest.approx(sum(INCAST[2])) and len(out) == 4
-    assert out[3] == pytest.approx(alone[0])  # no PFC, egress drops: the victim is untouched
+    assert out[3] == pytest.approx(alone[0], rel=0.01)  # no PFC: the victim is untouched
 
 
 def test_dcqcn_cuts_the_queue_that_pfc_alone_lets_grow():
