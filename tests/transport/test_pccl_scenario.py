@@ -93,7 +93,7 @@ def test_study_end_to_end(tmp_path):
         "model.wan.access_gbps=10.0",
         "report_pairs=[[london, new_york]]",
     ]
-    resolved = resolve("collective_churn", sets, seed=2, reps=2)
+    resolved = resolve("collective_churn", sets, seed=2, reps=1)
     results, summary = run_scenario(resolved, tmp_path / "out", progress=False)
     out = tmp_path / "out"
     for name in (
