@@ -130,8 +130,8 @@ class PacketTransport:
         self._busy = [False] * n
         self._ser = (8.0 / net.capacity_bps).tolist()  # s per byte
         self._prop = net.delay_s.tolist()
-        self.link_bytes = np.zeros(n)
-        self.max_queue_pkts = np.zeros(n, dtype=np.int64)
+        self._lb = [0.0] * n  # bytes sent per link (lists: cheaper than numpy scalars)
+        self._mq = [0] * n  # deepest queue per link (packets)
         self._flows: dict[int, _Flow] = {}
         self._next_id = 0
         self._callbacks = Callbacks()
@@ -143,6 +143,16 @@ class PacketTransport:
         self.delivered_bytes = 0.0
 
     # -- public -----------------------------------------------------------------------------
+    @property
+    def link_bytes(self) -> np.ndarray:
+        """Bytes transmitted per link so far."""
+        return np.asarray(self._lb, dtype=float)
+
+    @property
+    def max_queue_pkts(self) -> np.ndarray:
+        """Deepest queue per link (packets)."""
+        return np.asarray(self._mq, dtype=np.int64)
+
     def add(self, src, dst, path, nbytes, owner, done, rows=None) -> None:
         """Start subflows (see :meth:`transport.flowsim.FlowTransport.add`)."""
         src = np.asarray(src, dtype=np.int64)
@@ -233,15 +243,15 @@ class PacketTransport:
             q = self._queues[link]
             pkt[5] = self.env.now
             q.append(pkt)
-            if len(q) > self.max_queue_pkts[link]:
-                self.max_queue_pkts[link] = len(q)
+            if len(q) > self._mq[link]:
+                self._mq[link] = len(q)
         else:
             self._transmit(link, pkt)
 
     def _transmit(self, link: int, pkt: list) -> None:
         self._busy[link] = True
         size = pkt[4]
-        self.link_bytes[link] += size
+        self._lb[link] += size
         ev = self.env.timeout(size * self._ser[link], (link, pkt))
         ev.callbacks.append(self._tx_done)
 

@@ -174,10 +174,20 @@ class RoceTransport(PacketTransport):
         self._pause_sent = [False] * n
         self._pause_t0 = [0.0] * n
         self.pause_time_s = np.zeros(n)
-        self.max_ingress_bytes = np.zeros(n)
-        self.max_queue_bytes = np.zeros(n)
+        self._mi = [0.0] * n  # most bytes held per ingress port
+        self._mqb = [0.0] * n  # deepest egress queue in bytes
         self.drops = self.retransmitted = self.timeouts = self.naks = 0
         self.ecn_marked = self.cnps = self.pauses = 0
+
+    @property
+    def max_ingress_bytes(self) -> np.ndarray:
+        """Per link, most bytes held at its downstream ingress port (PFC on)."""
+        return np.asarray(self._mi, dtype=float)
+
+    @property
+    def max_queue_bytes(self) -> np.ndarray:
+        """Per link, deepest egress queue in bytes."""
+        return np.asarray(self._mqb, dtype=float)
 
     # -- flows ------------------------------------------------------------------------------
     def _new_flow(self) -> _RFlow:
@@ -243,9 +253,10 @@ class RoceTransport(PacketTransport):
             self._busy[nic] = False
             return
         fid = ready.popleft()
-        f = self._flows[fid]
-        if not self._can_send(f):  # a NAK/ACK changed the window while it waited
-            f.queued = False
+        f = self._flows.get(fid)
+        if f is None or not self._can_send(f):  # finished, or an ACK/NAK moved its window
+            if f is not None:
+                f.queued = False
             self._nic_next(nic)
             return
         seq = f.next_seq
@@ -291,8 +302,8 @@ class RoceTransport(PacketTransport):
                     "less than the PFC headroom"
                 )
             self._ingress[inl] = held
-            if held > self.max_ingress_bytes[inl]:
-                self.max_ingress_bytes[inl] = held
+            if held > self._mi[inl]:
+                self._mi[inl] = held
             if held >= self._xoff[inl] and not self._pause_sent[inl]:
                 self._signal_pause(inl, True)
         elif self._qbytes[link] + size > self.opt.buffer_bytes + 1e-9:  # lossy: tail drop
@@ -314,10 +325,10 @@ class RoceTransport(PacketTransport):
             pkt[5] = self.env.now
             q.append(pkt)
             qb = self._qbytes[link] = self._qbytes[link] + size
-            if qb > self.max_queue_bytes[link]:
-                self.max_queue_bytes[link] = qb
-            if len(q) > self.max_queue_pkts[link]:
-                self.max_queue_pkts[link] = len(q)
+            if qb > self._mqb[link]:
+                self._mqb[link] = qb
+            if len(q) > self._mq[link]:
+                self._mq[link] = len(q)
         else:
             self._transmit(link, pkt)
 
@@ -414,6 +425,7 @@ class RoceTransport(PacketTransport):
         if cum > f.una:
             f.una = cum
             f.progress = self.env.now
+            f.next_seq = max(f.next_seq, cum)  # never resend what is acknowledged
         if f.una >= f.n_pkts:
             del self._flows[fid]
             return
