@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from netsim import ConfigError, validate
+from netsim import ConfigError, RunContext, validate
 from netsim.runner import run_scenario
 from netsim.scenario import resolve
+from scenarios.collective_transport import SCENARIO, _roce_table
 from transport.scenario import TIMING_METRICS, CollectiveTransportConfig
 
 TINY = [
@@ -54,15 +55,15 @@ SMALL = [
 ]
 
 
-def test_small_study_end_to_end(tmp_path):
-    """Fast variant of the end-to-end test: every section once, bounds and RoCE invariants."""
+def test_small_study_rows_and_roce_table(tmp_path):
+    """Fast variant of the end-to-end test (figures dominate its time): every section once,
+    the bounds, the RoCE invariants, the RoCE table and determinism."""
     resolved = resolve("collective_transport", SMALL, seed=3, reps=1)
-    results, summary = run_scenario(resolved, tmp_path / "out", progress=False)
-    out = tmp_path / "out"
-    for name in ("results.parquet", "summary.csv", "packet_vs_fluid.png", "background.png",
-                 "table_cct_over_lb.md", "table_roce.md", "table_roce.csv"):  # fmt: skip
-        assert (out / name).is_file(), name
+    results = SCENARIO.run(resolved.config, RunContext(seed=3))
+    _roce_table(results, tmp_path)
+    assert "lossless" in (tmp_path / "table_roce.md").read_text()
     val = results[results["kind"] == "value"]
+    assert set(val["section"]) == {"fabric", "packet", "background", "roce"}
     cong = val[(val["section"] == "fabric") & (val["metric"] == "congestion_ratio")]
     assert np.allclose(cong[cong["policy"] != "ecmp"]["value"], 1.0)
     roce = val[val["section"] == "roce"].pivot_table(
@@ -72,7 +73,9 @@ def test_small_study_end_to_end(tmp_path):
     assert (roce.loc["lossy", "pauses"] == 0).all()
     assert (roce["cct_over_lb"] >= 1 - 1e-9).all()
     assert (roce.loc["lossless", "max_ingress_bytes"] <= 500e3).all()
-    assert not summary.empty
+    again = SCENARIO.run(resolved.config, RunContext(seed=3))
+    keep = ~results["metric"].isin(TIMING_METRICS)
+    np.testing.assert_array_equal(again.loc[keep, "value"], results.loc[keep, "value"])
 
 
 @pytest.mark.slow
