@@ -39,6 +39,14 @@ _COLUMNS = ["section", "policy", "size_scale", "metric", "value"]
 _REPO = Path(__file__).resolve().parents[1]
 
 
+def _resolve_trace(trace: str) -> Path:
+    p = Path(trace)
+    for cand in (p, _REPO / p):
+        if cand.is_file():
+            return cand
+    raise ValueError(f"file not found: {trace} (tried the working directory and {_REPO})")
+
+
 class ChakraReplayConfig(Config):
     trace: str = Field(
         "../shared/data/transport/chakra/chakra_workload_graph_rank0.min.json",
@@ -60,6 +68,12 @@ class ChakraReplayConfig(Config):
     size_scales: list[float] = Field(default_factory=lambda: [1.0, 4.0, 16.0], min_length=1)
     alpha_us: float = Field(1.0, ge=0, description="per-message latency of a step")
 
+    @field_validator("trace")
+    @classmethod
+    def _trace(cls, v):
+        _resolve_trace(v)  # a one-line error naming the field if the file is missing
+        return v
+
     @field_validator("size_scales")
     @classmethod
     def _scales(cls, v):
@@ -69,11 +83,7 @@ class ChakraReplayConfig(Config):
 
 
 def trace_path(cfg: ChakraReplayConfig) -> Path:
-    p = Path(cfg.trace)
-    for cand in (p, _REPO / p):
-        if cand.is_file():
-            return cand
-    raise FileNotFoundError(f"trace: file not found: {cfg.trace}")
+    return _resolve_trace(cfg.trace)
 
 
 def run(cfg: ChakraReplayConfig, ctx: RunContext) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def test_study_end_to_end(tmp_path):
 @pytest.mark.parametrize(
     ("override", "match"),
     [({"size_scales": [0.0]}, "size_scales"), ({"policies": ["flowlet"]}, "policies"),
-     ({"reference_algbw_GBps": -1}, "reference_algbw_GBps")],
+     ({"reference_algbw_GBps": -1}, "reference_algbw_GBps"), ({"trace": "/nope.json"}, "trace")],
 )  # fmt: skip
 def test_bad_config(override, match):
     with pytest.raises(ConfigError, match=match):
