@@ -1,4 +1,4 @@
-"""RoCE-like packet transport: finite switch buffers, ECN, PFC, DCQCN, drops and go-back-N.
+"""RoCE-like packet transport: finite buffers, ECN, PFC, DCQCN or Swift, drops and go-back-N.
 
 :class:`RoceTransport` extends :class:`~transport.packetsim.PacketTransport` (whose fast path
 is untouched: with no :class:`RoceOptions` the study runs the plain model, bit-identical) with:
@@ -25,6 +25,10 @@ is untouched: with no :class:`RoceOptions` the study runs the plain model, bit-i
   CNP; every ``T`` without CNP the rate rises: fast recovery ``Rc ← (Rt + Rc)/2`` for ``F``
   periods, then additive increase ``Rt ← Rt + R_AI`` first. (Timer-driven increase only: the
   byte counter, B = 10 MB, fires about every 0.8 ms at 100 Gb/s and is left out.)
+* **Swift** (Kumar et al., SIGCOMM 2020; the fabric-delay part of Alg. 1), the window-based
+  alternative (``cc="swift"``): each ACK carries its packet's switch queueing delay ``d``;
+  below ``swift_target_s`` the window grows by ``ai/cwnd`` per ACK, above it shrinks, at most
+  once per RTT, by ``max(1 − β(d − target)/d, 1 − max_mdf)``; ``1 ≤ cwnd ≤ window_pkts``.
 * **Loss recovery, lossy mode (PFC off).** Go-back-N as RoCEv2 NICs do it: the receiver
   accepts only the next expected packet, discards anything else and sends one NAK per gap;
   a NAK or a retransmission timeout (``rto_s`` without cumulative ACK progress) makes the
@@ -38,6 +42,7 @@ ACKs, NAKs and CNPs travel back one path propagation delay, unqueued (as in the 
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +72,7 @@ class RoceOptions:
     pfc: bool = True
     xoff_bytes: float | None = None  # None: buffer − headroom (lossless)
     xon_bytes: float | None = None  # None: Xoff − 2·MTU
-    cc: str = "dcqcn"  # "dcqcn" or "none"
+    cc: str = "dcqcn"  # "dcqcn", "swift" or "none"
     g: float = 1.0 / 256.0
     timer_s: float = 55e-6
     alpha_timer_s: float = 55e-6
@@ -76,6 +81,10 @@ class RoceOptions:
     min_rate_bps: float = 100e6
     cnp_interval_s: float = 50e-6
     rto_s: float = 1e-3
+    swift_target_s: float = 10e-6  # fabric queueing delay Swift aims at
+    swift_ai_pkts: float = 1.0  # additive increase per RTT (packets)
+    swift_beta: float = 0.8
+    swift_max_mdf: float = 0.5  # largest multiplicative decrease per RTT
 
     def check(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
@@ -90,8 +99,12 @@ class RoceOptions:
             raise ValueError(f"pmax: must be in (0, 1] (got {self.pmax})")
         if not 0 < self.g < 1:
             raise ValueError(f"g: must be in (0, 1) (got {self.g})")
-        if self.cc not in ("dcqcn", "none"):
-            raise ValueError(f"cc: unknown {self.cc!r} (allowed: dcqcn, none)")
+        if self.cc not in ("dcqcn", "swift", "none"):
+            raise ValueError(f"cc: unknown {self.cc!r} (allowed: dcqcn, swift, none)")
+        if not self.swift_target_s > 0:
+            raise ValueError(f"swift_target_s: must be > 0 (got {self.swift_target_s})")
+        if not 0 < self.swift_max_mdf < 1:
+            raise ValueError(f"swift_max_mdf: must be in (0, 1) (got {self.swift_max_mdf})")
         if self.fast_recovery_steps < 0:
             raise ValueError(f"fast_recovery_steps: must be >= 0 (got {self.fast_recovery_steps})")
         if self.xoff_bytes is not None and not 0 < self.xoff_bytes <= self.buffer_bytes:
@@ -116,7 +129,8 @@ def red_mark_probability(queue_bytes, kmin_bytes: float, kmax_bytes: float, pmax
 
 class _RFlow(_Flow):
     __slots__ = ("rate", "rt", "alpha", "inc", "epoch", "t_cnp", "t_next", "waking",
-                 "cnp_sent", "una", "nak_for", "progress", "line", "sent_max")  # fmt: skip
+                 "cnp_sent", "una", "nak_for", "progress", "line", "sent_max", "cwnd", "t_dec",
+                 "qdelays")  # fmt: skip
 
 
 class RoceTransport(PacketTransport):
@@ -166,6 +180,7 @@ class RoceTransport(PacketTransport):
         self._cap = net.capacity_bps.tolist()
         self._lossless = bool(o.pfc)
         self._dcqcn = o.cc == "dcqcn"
+        self._swift = o.cc == "swift"
         self._ecn = bool(o.ecn)
         self._ecn_rng = sim.rng("transport.roce.ecn")
         self._ingress = [0.0] * n  # bytes held at the downstream end of each link
@@ -200,6 +215,9 @@ class RoceTransport(PacketTransport):
         f.una = f.sent_max = 0
         f.nak_for = -1
         f.progress = self.env.now
+        f.cwnd = float(self.window)
+        f.t_dec = -np.inf
+        f.qdelays = deque()
         return f
 
     def add(self, src, dst, path, nbytes, owner, done, rows=None) -> None:
@@ -222,8 +240,8 @@ class RoceTransport(PacketTransport):
         if f.next_seq >= f.n_pkts:
             return False
         if self._lossless:
-            return f.inflight < self.window
-        return f.next_seq - f.una < self.window
+            return f.inflight < f.cwnd
+        return f.next_seq - f.una < f.cwnd
 
     def _send(self, fid: int, f: _RFlow) -> None:
         if f.queued or f.waking or not self._can_send(f):
@@ -287,7 +305,7 @@ class RoceTransport(PacketTransport):
             else:
                 self._send(fid, f)
         self.packets += 1
-        self._transmit(nic, [fid, seq, route, 0, size, 0.0, False])
+        self._transmit(nic, [fid, seq, route, 0, size, 0.0, False, 0.0])
 
     # -- switches ---------------------------------------------------------------------------
     def _enqueue(self, pkt: list) -> None:
@@ -353,7 +371,9 @@ class RoceTransport(PacketTransport):
         if q and not self._paused[link]:
             nxt = q.popleft()
             self._qbytes[link] -= nxt[4]
-            self.queue_delay_s += self.env.now - nxt[5]
+            wait = self.env.now - nxt[5]
+            self.queue_delay_s += wait
+            nxt[7] += wait  # the packet's fabric queueing delay (Swift's signal)
             self._transmit(link, nxt)
         else:
             self._busy[link] = False
@@ -386,8 +406,11 @@ class RoceTransport(PacketTransport):
     def _arrive(self, ev) -> None:
         pkt = ev.value
         if pkt[3] + 1 < len(pkt[2]) or self._lossless:
-            if pkt[6] and pkt[3] + 1 == len(pkt[2]):
-                self._maybe_cnp(pkt[0])
+            if pkt[3] + 1 == len(pkt[2]):
+                if pkt[6]:
+                    self._maybe_cnp(pkt[0])
+                if self._swift:  # ACKs return in arrival order: queue the delay they carry
+                    self._flows[pkt[0]].qdelays.append(pkt[7])
             super()._arrive(ev)  # forwarding, or lossless delivery with per-packet ACK
             return
         self.events += 1
@@ -405,6 +428,8 @@ class RoceTransport(PacketTransport):
         if seq == f.expected:  # go-back-N receiver: in order only, cumulative ACK
             f.expected += 1
             f.delivered += 1
+            if self._swift:
+                f.qdelays.append(pkt[7])
             ack = self.env.timeout(f.ack_delay, (fid, f.expected, False))
             ack.callbacks.append(self._gbn_ack)
             if f.delivered == f.n_pkts:
@@ -422,6 +447,8 @@ class RoceTransport(PacketTransport):
         f = self._flows.get(fid)
         if f is None:
             return
+        if self._swift and not nak:
+            self._swift_update(f, f.qdelays.popleft())
         if cum > f.una:
             f.una = cum
             f.progress = self.env.now
@@ -432,6 +459,29 @@ class RoceTransport(PacketTransport):
         if nak and f.next_seq > cum:
             f.next_seq = cum  # go back N
         self._send(fid, f)
+
+    def _ack(self, ev) -> None:
+        if self._swift:
+            f = self._flows.get(ev.value)
+            if f is not None:
+                self._swift_update(f, f.qdelays.popleft())
+        super()._ack(ev)
+
+    def _swift_update(self, f: _RFlow, delay_s: float) -> None:
+        """Swift (Kumar et al., SIGCOMM 2020, Alg. 1, fabric part): per ACK, below the target
+        delay ``cwnd += ai/cwnd``; above it, at most once per RTT,
+        ``cwnd *= max(1 − β·(d − target)/d, 1 − max_mdf)``; 1 ≤ cwnd ≤ window_pkts."""
+        o = self.opt
+        if delay_s < o.swift_target_s:
+            f.cwnd = min(float(self.window), f.cwnd + o.swift_ai_pkts / f.cwnd)
+            return
+        now = self.env.now
+        if now - f.t_dec >= 2 * f.ack_delay + delay_s:
+            cut = max(
+                1 - o.swift_beta * (delay_s - o.swift_target_s) / delay_s, 1 - o.swift_max_mdf
+            )
+            f.cwnd = max(1.0, f.cwnd * cut)
+            f.t_dec = now
 
     def _rto(self, ev) -> None:
         self.events += 1
