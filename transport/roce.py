@@ -44,13 +44,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from heapq import heappush
 
 import numpy as np
 
 from netsim import Simulation
 
 from .network import Network
-from .packetsim import PacketTransport, _Flow
+from .packetsim import PacketTransport, _Flow, _Timer
 
 __all__ = ["RoceOptions", "RoceTransport", "pfc_headroom_bytes", "red_mark_probability"]
 
@@ -353,8 +354,8 @@ class RoceTransport(PacketTransport):
     def _tx_done(self, ev) -> None:
         self.events += 1
         link, pkt = ev.value
-        arr = self.env.timeout(self._prop[link], pkt)
-        arr.callbacks.append(self._arrive)
+        timer = _Timer(pkt, self._arrive)  # env.timeout(delay, pkt) → _arrive
+        heappush(self._heap, (self.env._now + self._prop[link], 1, next(self._eid), timer))
         hop = pkt[3]
         if hop > 0 and self._lossless:  # the packet leaves the switch: free its ingress bytes
             inl = pkt[2][hop - 1]
