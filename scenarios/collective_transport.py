@@ -26,6 +26,7 @@ from netsim.results import default_summary
 from netsim.rng import derive_seed
 from netsim.tables import markdown_table
 from transport.collectives import build_collective
+from transport.roce import RoceOptions
 from transport.scenario import (
     POLICIES,
     TIMING_METRICS,
@@ -92,7 +93,9 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
     )
     n_pkt = len(cfg.packet.collectives) * len(cfg.policies) if cfg.packet.enabled else 0
     n_bg = len(cfg.background.loads) * len(cfg.policies) if cfg.background.enabled else 0
-    total = len(grid) + n_pkt + n_bg
+    r = cfg.roce
+    n_roce = len(r.collectives) * len(r.modes) * len(cfg.policies) if r.enabled else 0
+    total = len(grid) + n_pkt + n_bg + n_roce
     done = 0
     nets = {}
     for leaves, over, cname, place, size_mb, pol in grid:
@@ -139,6 +142,9 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
         done += n_pkt
     if cfg.background.enabled:
         rows += _background_rows(cfg, ctx, done, total)
+        done += n_bg
+    if r.enabled:
+        rows += _roce_rows(cfg, ctx, done, total)
     df = pd.DataFrame(rows)
     df["kind"] = "value"
     return pd.concat([df, *samples], ignore_index=True)
@@ -194,6 +200,59 @@ def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, tot
                 )
             done += 1
             ctx.progress(done / total)
+    return rows
+
+
+#: RoCE counters reported by the ``roce`` section (CollectiveResult.extra keys)
+ROCE_METRICS = ("drops", "retransmitted", "timeouts", "ecn_marked", "cnps", "pauses",
+                "pause_time_s", "max_ingress_bytes", "max_queue_bytes")  # fmt: skip
+
+
+def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
+    """Every policy under PFC + DCQCN and under lossy DCQCN + go-back-N (common random
+    numbers: one placement and ECMP seed per collective)."""
+    r = cfg.roce
+    net = build_fabric(cfg, r.leaves, r.oversubscription, r.spines, r.hosts_per_leaf)
+    rows = []
+    for cname in r.collectives:
+        ranks = net.n_hosts if cname != "alltoall" else min(net.n_hosts, 8)
+        coll = build_collective(cname, ranks, r.message_mb * 1e6)
+        seed = derive_seed(ctx.seed, "roce", cname)
+        for mode in r.modes:
+            opts = PacketOptions(
+                r.mtu_bytes,
+                r.window_pkts,
+                "round_robin",
+                "fifo",
+                roce=RoceOptions(buffer_bytes=r.buffer_kb * 1e3, pfc=mode == "lossless"),
+            )
+            for pol in cfg.policies:
+                res = simulate_collective(
+                    net,
+                    coll,
+                    balancing=pol,
+                    placement="random",
+                    seed=seed,
+                    alpha_s=cfg.alpha_us * 1e-6,
+                    mode="packet",
+                    packet=opts,
+                )
+                keys = {
+                    "section": "roce",
+                    "collective": cname,
+                    "leaves": r.leaves,
+                    "ranks": ranks,
+                    "oversubscription": r.oversubscription,
+                    "placement": "random",
+                    "message_mb": r.message_mb,
+                    "policy": pol,
+                    "queue": mode,
+                    "background_load": 0.0,
+                }
+                rows += _rows(res, keys)
+                rows += [{**keys, "metric": m, "value": float(res.extra[m])} for m in ROCE_METRICS]
+                done += 1
+                ctx.progress(done / total)
     return rows
 
 
@@ -274,6 +333,37 @@ def plot(results: pd.DataFrame, cfg: CollectiveTransportConfig, out: Path) -> No
         _plot_packet(results, out)
     if (results["section"] == "background").any():
         _plot_background(results, out)
+    if (results["section"] == "roce").any():
+        _roce_table(results, out)
+
+
+def _roce_table(results, out):
+    """``table_roce.md/.csv``: CCT over the bound, PFC pause time and drops per collective,
+    mode and policy (mean [95 % CI] over replications)."""
+    s = default_summary(results[(results["section"] == "roce") & (results["kind"] == "value")])
+    cols = {"cct_over_lb": "CCT/LB", "pause_time_s": "PFC pause (µs)", "drops": "drops",
+            "retransmitted": "retransmitted", "max_ingress_bytes": "max ingress (kB)",
+            "max_queue_bytes": "max queue (kB)"}  # fmt: skip
+    scale = {"pause_time_s": 1e6, "max_ingress_bytes": 1e-3, "max_queue_bytes": 1e-3}
+    s = s[s["metric"].isin(cols)].copy()
+    f = s["metric"].map(scale).fillna(1.0)
+
+    def cell(m, lo, hi, n):
+        return f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if n > 1 and np.isfinite(lo) else f"{m:.3g}"
+
+    s["cell"] = [
+        cell(m, lo, hi, n)
+        for m, lo, hi, n in zip(
+            s["mean"] * f, s["ci_low"] * f, s["ci_high"] * f, s["n"], strict=True
+        )  # fmt: skip
+    ]
+    s["metric"] = s["metric"].map(cols)
+    table = s.pivot_table(index=["collective", "queue", "policy"], columns="metric",
+                          values="cell", aggfunc="first")  # fmt: skip
+    table = table[[c for c in cols.values() if c in table.columns]]
+    table.index = table.index.set_names(["collective", "mode", "policy"])
+    table.to_csv(out / "table_roce.csv")
+    (out / "table_roce.md").write_text(markdown_table(table, index=True), encoding="utf-8")
 
 
 def _line_panels(results, cfg, out, metric, x, fixed, fname, ylabel, logx=False, logy=False):

@@ -12,7 +12,9 @@ Large-Scale Distributed Training", arXiv:2407.00550):
 * :mod:`transport.collectives` - ring / tree / Rabenseifner all-reduce, all-gather,
   reduce-scatter, all-to-all as steps and dependency DAGs;
 * :mod:`transport.flowsim`, :mod:`transport.packetsim` - fluid and packet-level transports
-  on the engine; :mod:`transport.execute` runs a collective over either;
+  on the engine; :mod:`transport.roce` adds finite buffers, ECN, PFC, DCQCN and go-back-N
+  to the packet mode; :mod:`transport.execute` runs a collective over any of them;
+* :mod:`transport.chakra` - Chakra execution-trace replay (``scenarios/chakra_replay.py``);
 * :mod:`transport.simulate` - ``simulate_collective`` (one run, all metrics);
   :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.stepfluid` (a step's
   fluid evolution in closed loop, the min-congestion LP), :mod:`transport.routing` (the RL

@@ -17,6 +17,7 @@ subflows round-robin instead, the packet-level counterpart of max-min fairness.
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 
 import numpy as np
 
@@ -60,6 +61,21 @@ class _Fair:
             del self._q[fid]
         self._n -= 1
         return pkt
+
+
+class _Timer:
+    """A bare timeout for the engine's event loop, which reads only ``callbacks``, ``_ok``
+    and ``_value`` (``simpy.Environment.step``). Pushed on the heap exactly as
+    ``simpy.Environment.schedule`` pushes a ``Timeout`` (same time, priority and id counter),
+    so the event order and every result equal ``env.timeout``'s; it skips the ``Timeout``
+    constructor, the packet mode's largest single cost."""
+
+    __slots__ = ("callbacks", "_ok", "_value", "value")
+
+    def __init__(self, value, callback):
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = self.value = value
 
 
 class _Flow:
@@ -121,6 +137,7 @@ class PacketTransport:
             raise ValueError(f"queue: unknown {queue!r} (allowed: fifo, fair)")
         self.sim, self.net = sim, net
         self.env = sim.env
+        self._heap, self._eid = sim.env._queue, sim.env._eid  # see _Timer
         self.mtu, self.window, self.spray = int(mtu_bytes), int(window_pkts), spray
         self._rng = sim.rng("transport.packet.spray")
         n = net.n_links
@@ -130,8 +147,8 @@ class PacketTransport:
         self._busy = [False] * n
         self._ser = (8.0 / net.capacity_bps).tolist()  # s per byte
         self._prop = net.delay_s.tolist()
-        self.link_bytes = np.zeros(n)
-        self.max_queue_pkts = np.zeros(n, dtype=np.int64)
+        self._lb = [0.0] * n  # bytes sent per link (lists: cheaper than numpy scalars)
+        self._mq = [0] * n  # deepest queue per link (packets)
         self._flows: dict[int, _Flow] = {}
         self._next_id = 0
         self._callbacks = Callbacks()
@@ -143,6 +160,16 @@ class PacketTransport:
         self.delivered_bytes = 0.0
 
     # -- public -----------------------------------------------------------------------------
+    @property
+    def link_bytes(self) -> np.ndarray:
+        """Bytes transmitted per link so far."""
+        return np.asarray(self._lb, dtype=float)
+
+    @property
+    def max_queue_pkts(self) -> np.ndarray:
+        """Deepest queue per link (packets)."""
+        return np.asarray(self._mq, dtype=np.int64)
+
     def add(self, src, dst, path, nbytes, owner, done, rows=None) -> None:
         """Start subflows (see :meth:`transport.flowsim.FlowTransport.add`)."""
         src = np.asarray(src, dtype=np.int64)
@@ -156,7 +183,7 @@ class PacketTransport:
         links, frac = self.net.route_rows(src, dst, path) if rows is None else rows
         n_p = self.net.n_paths(src, dst)
         for i in range(src.size):
-            f = _Flow()
+            f = self._new_flow()
             k = int(n_p[i]) if path[i] == SPRAY else 1
             p = np.arange(k) if path[i] == SPRAY else np.asarray([path[i]])
             rows = self.net.paths(np.full(k, src[i]), np.full(k, dst[i]), p)
@@ -185,6 +212,10 @@ class PacketTransport:
             m = f.links >= 0
             np.add.at(out, f.links[m], f.frac[m] * left)
         return out
+
+    def _new_flow(self) -> _Flow:
+        """A blank subflow record (subclasses add their own state)."""
+        return _Flow()
 
     # -- packet life --------------------------------------------------------------------------
     def _send(self, fid: int, f: _Flow) -> None:
@@ -229,23 +260,25 @@ class PacketTransport:
             q = self._queues[link]
             pkt[5] = self.env.now
             q.append(pkt)
-            if len(q) > self.max_queue_pkts[link]:
-                self.max_queue_pkts[link] = len(q)
+            if len(q) > self._mq[link]:
+                self._mq[link] = len(q)
         else:
             self._transmit(link, pkt)
 
     def _transmit(self, link: int, pkt: list) -> None:
         self._busy[link] = True
         size = pkt[4]
-        self.link_bytes[link] += size
-        ev = self.env.timeout(size * self._ser[link], (link, pkt))
-        ev.callbacks.append(self._tx_done)
+        self._lb[link] += size
+        env = self.env  # env.timeout(size·8/C, (link, pkt)) → _tx_done
+        timer = _Timer((link, pkt), self._tx_done)
+        heappush(self._heap, (env._now + size * self._ser[link], 1, next(self._eid), timer))
 
     def _tx_done(self, ev) -> None:
         self.events += 1
         link, pkt = ev.value
-        arr = self.env.timeout(self._prop[link], pkt)
-        arr.callbacks.append(self._arrive)
+        env = self.env  # env.timeout(delay, pkt) → _arrive
+        timer = _Timer(pkt, self._arrive)
+        heappush(self._heap, (env._now + self._prop[link], 1, next(self._eid), timer))
         if link in self._nic:
             self._nic_next(link)
             return
@@ -279,8 +312,8 @@ class PacketTransport:
         else:
             f.ahead.add(seq)
             self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        ack = self.env.timeout(f.ack_delay, fid)
-        ack.callbacks.append(self._ack)
+        timer = _Timer(fid, self._ack)  # env.timeout(ack_delay, fid) → _ack
+        heappush(self._heap, (self.env._now + f.ack_delay, 1, next(self._eid), timer))
         if f.delivered == f.n_pkts:
             self.delivered_bytes += f.size
             self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))

@@ -54,6 +54,29 @@ class PacketStudy(Config):
     window_pkts: int = Field(64, ge=1)
 
 
+class RoceStudy(Config):
+    """Packet level with RoCE realities (:mod:`transport.roce`) on an oversubscribed fabric:
+    ``lossless`` = PFC + DCQCN (receiver reorder buffer), ``lossy`` = DCQCN with tail drops
+    and go-back-N (a sprayed flow's reordering triggers go-backs, as on NICs without
+    out-of-order placement). Set ``enabled: false`` to skip."""
+
+    enabled: bool = True
+    leaves: int = Field(4, ge=2, le=16)
+    spines: int = Field(2, ge=1, le=16)
+    hosts_per_leaf: int = Field(4, ge=1, le=16)
+    oversubscription: float = Field(2.0, gt=0)
+    message_mb: float = Field(4.0, gt=0)
+    collectives: list[CollectiveName] = Field(
+        default_factory=lambda: ["ring_allreduce", "alltoall"], min_length=1
+    )
+    modes: list[Literal["lossless", "lossy"]] = Field(
+        default_factory=lambda: ["lossless", "lossy"], min_length=1
+    )
+    buffer_kb: float = Field(500.0, gt=0, description="per-port buffer (kB)")
+    mtu_bytes: int = Field(4096, ge=64)
+    window_pkts: int = Field(64, ge=1)
+
+
 class BackgroundStudy(Config):
     """Background traffic sharing the fabric with one collective."""
 
@@ -105,6 +128,7 @@ class CollectiveTransportConfig(Config):
     alpha_us: float = Field(2.0, ge=0, description="per-transfer software latency (µs)")
     link_delay_us: float = Field(0.5, ge=0, description="propagation delay per link (µs)")
     packet: PacketStudy = Field(default_factory=PacketStudy)
+    roce: RoceStudy = Field(default_factory=RoceStudy)
     background: BackgroundStudy = Field(default_factory=BackgroundStudy)
 
     @field_validator("pipeline_chunks")

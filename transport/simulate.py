@@ -31,6 +31,7 @@ from .metrics import (
 )
 from .network import Network
 from .packetsim import PacketTransport
+from .roce import RoceOptions, RoceTransport
 
 __all__ = ["Background", "PacketOptions", "CollectiveResult", "simulate_collective"]
 
@@ -52,6 +53,7 @@ class PacketOptions:
     window_pkts: int = 64
     spray: str = "round_robin"
     queue: str = "fifo"
+    roce: RoceOptions | None = None  # buffers, ECN, PFC, DCQCN, go-back-N (transport.roce)
 
 
 @dataclass
@@ -131,7 +133,12 @@ def simulate_collective(
         transport = FlowTransport(sim, net, solver=solver, cache=cache)
     else:
         p = packet or PacketOptions()
-        transport = PacketTransport(sim, net, p.mtu_bytes, p.window_pkts, p.spray, p.queue)
+        if p.roce is None:
+            transport = PacketTransport(sim, net, p.mtu_bytes, p.window_pkts, p.spray, p.queue)
+        else:
+            transport = RoceTransport(
+                sim, net, p.mtu_bytes, p.window_pkts, p.spray, p.queue, options=p.roce
+            )
     bg = None
     if background is not None:
         bg = BackgroundTraffic(
@@ -161,6 +168,18 @@ def simulate_collective(
             max_queue_pkts=int(transport.max_queue_pkts.max()),
             mean_queue_delay_s=transport.queue_delay_s / max(transport.packets, 1),
         )
+        if p.roce is not None:
+            extra.update(
+                drops=transport.drops,
+                retransmitted=transport.retransmitted,
+                timeouts=transport.timeouts,
+                ecn_marked=transport.ecn_marked,
+                cnps=transport.cnps,
+                pauses=transport.pauses,
+                pause_time_s=float(transport.pause_time_s.sum()),
+                max_ingress_bytes=float(transport.max_ingress_bytes.max()),
+                max_queue_bytes=float(transport.max_queue_bytes.max()),
+            )
         events = transport.events
         max_util = float("nan")
     if bg is not None:

@@ -82,6 +82,37 @@ def test_simulate_is_deterministic():
     assert any(a[k] != c[k] for k in a if not np.isnan(a[k]))
 
 
+def _sets(horizon_s: float, ring_sizes: str) -> list[str]:
+    sets = [f"model.{k}={v}" for k, v in (("message_mb", 100.0), ("horizon_s", horizon_s))]
+    return sets + [
+        "failure_rates_per_h=[0.0, 30.0]",
+        f"ring_sizes={ring_sizes}",
+        "ring_instances=3",
+        "connections_sweep=[1, 16]",
+        "model.wan.sites=[london, paris, frankfurt, new_york, chicago, dallas]",
+        "model.wan.access_gbps=10.0",
+        "report_pairs=[[london, new_york]]",
+    ]
+
+
+def test_study_rows_without_figures():
+    """Fast variant of the end-to-end test (figures dominate its time): the run function's
+    rows, their invariants and determinism."""
+    resolved = resolve("collective_churn", _sets(60.0, "[4]"), seed=2, reps=1)
+    rows = SCENARIO.run(resolved.config, RunContext(seed=5))
+    churn = rows[rows["section"] == "churn"]
+    assert set(churn["variant"]) == {"pccl", "join_order", "single_connection"}
+    errs = churn[churn["metric"].isin(["sum_errors", "parity_errors", "revision_errors"])]
+    assert (errs["value"] == 0).all()
+    bw = churn[(churn["metric"] == "busbw_gbps") & (churn["failure_rate_per_h"] == 0.0)]
+    bw = bw.set_index("variant")["value"]
+    assert bw["pccl"] > bw["single_connection"]
+    conn = rows[(rows["section"] == "connections") & (rows["metric"] == "busbw_gbps")]
+    assert conn.groupby("connections")["value"].mean().is_monotonic_increasing
+    pd.testing.assert_frame_equal(rows, SCENARIO.run(resolved.config, RunContext(seed=5)))
+
+
+@pytest.mark.slow
 def test_study_end_to_end(tmp_path):
     sets = [f"model.{k}={v}" for k, v in (("message_mb", 100.0), ("horizon_s", 240.0))]
     sets += [

@@ -4,7 +4,6 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401  (registers the ids)
 from envs.collective import CollectiveRoutingEnv
@@ -27,11 +26,18 @@ def _episode(env, policy, seed):
 
 def test_checkers_and_vector_env():
     check_env(gym.make(ID).unwrapped, skip_render_check=True)
-    sb3_check_env(gym.make(ID).unwrapped, warn=False)
     vec = gym.make_vec(ID, num_envs=2, vectorization_mode="sync")
     vec.reset(seed=0)
     vec.step(vec.action_space.sample())
     vec.close()
+
+
+@pytest.mark.slow
+def test_stable_baselines3_checker():
+    """Slow: importing stable-baselines3 (torch) dominates."""
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    sb3_check_env(gym.make(ID).unwrapped, warn=False)
 
 
 @pytest.mark.parametrize(
