@@ -27,7 +27,7 @@ from netsim import Config, RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
 from netsim.tables import markdown_table
-from transport.chakra import collective_bytes, load_workload_graph, replay
+from transport.chakra import BUNDLED_TRACE, collective_bytes, load_workload_graph, replay
 from transport.collectives import build_collective
 from transport.network import leaf_spine_network
 from transport.simulate import simulate_collective
@@ -40,6 +40,8 @@ _REPO = Path(__file__).resolve().parents[1]
 
 
 def _resolve_trace(trace: str) -> Path:
+    if trace == "bundled":
+        return BUNDLED_TRACE
     p = Path(trace)
     for cand in (p, _REPO / p):
         if cand.is_file():
@@ -49,9 +51,10 @@ def _resolve_trace(trace: str) -> Path:
 
 class ChakraReplayConfig(Config):
     trace: str = Field(
-        "../shared/data/transport/chakra/chakra_workload_graph_rank0.min.json",
-        description="Chakra JSON workload graph; a relative path is tried from the working "
-        "directory, then from the repository root",
+        "bundled",
+        description="Chakra JSON workload graph (.json or .json.gz); 'bundled' is the trace "
+        "shipped in transport/data; a relative path is tried from the working directory, then "
+        "from the repository root",
     )
     leaves: int = Field(8, ge=2)
     spines: int = Field(4, ge=1)

@@ -20,6 +20,7 @@ replayed as a ring all-gather of the same bytes (both move about S per link, pip
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from collections.abc import Callable
@@ -68,10 +69,15 @@ class ReplayResult:
     finish_s: dict
 
 
+#: the bundled trace (MLCommons Chakra, Apache-2.0; see ``transport/data/README.md``)
+BUNDLED_TRACE = Path(__file__).parent / "data" / "chakra_workload_graph_rank0.json.gz"
+
+
 def load_workload_graph(path: str | Path) -> list[ChakraNode]:
-    """Nodes of a Chakra JSON workload graph, in trace (``Id``) order."""
+    """Nodes of a Chakra JSON workload graph (``.json`` or ``.json.gz``), in trace order."""
     path = Path(path)
-    data = json.loads(path.read_text())
+    raw_text = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_text()
+    data = json.loads(raw_text)
     raw = data.get("workload_graph") if isinstance(data, dict) else None
     if not isinstance(raw, list):
         raise ValueError(f"{path}: no 'workload_graph' list (a Chakra JSON workload graph)")

@@ -10,12 +10,15 @@ from netsim import ConfigError, validate
 from netsim.runner import run_scenario
 from netsim.scenario import Resolved
 from scenarios.chakra_replay import SCENARIO, ChakraReplayConfig
-from transport.chakra import ChakraNode, collective_bytes, load_workload_graph, replay
+from transport.chakra import (
+    BUNDLED_TRACE,
+    ChakraNode,
+    collective_bytes,
+    load_workload_graph,
+    replay,
+)
 
-TRACE = Path("/work/shared/data/transport/chakra/chakra_workload_graph_rank0.min.json")
-for _cand in (Path("../shared/data/transport/chakra/chakra_workload_graph_rank0.min.json"),):
-    if _cand.is_file():
-        TRACE = _cand
+TRACE = BUNDLED_TRACE
 
 
 def _graph(comm_s):
@@ -59,7 +62,6 @@ def test_loader_bad_input(tmp_path):
         collective_bytes(ChakraNode(1, "c", "comm", 1.0, (), "ring_allreduce"), 0.0)
 
 
-@pytest.mark.skipif(not TRACE.is_file(), reason="shared Chakra trace not present")
 def test_shared_trace_loads_and_replays():
     nodes = load_workload_graph(TRACE)
     colls = [n for n in nodes if n.collective]
