@@ -191,7 +191,8 @@ def run_sequence(p: dict) -> dict | None:
     """``p["seq_reps"]`` independent SeQUeNCe runs (seeds ``seed``, ``seed + 1``, ...) in one
     subprocess; the rate CI is a t-interval over the runs."""
     if not Path(SEQUENCE_PYTHON).exists():
-        print(f"SeQUeNCe interpreter not found at {SEQUENCE_PYTHON}; set SEQUENCE_PYTHON")
+        print(f"SeQUeNCe comparison skipped: no interpreter at {SEQUENCE_PYTHON} (SeQUeNCe 1.x "
+              "needs Python >= 3.12; install it in a 3.12 venv and set SEQUENCE_PYTHON)")
         return None
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "sequence_chain.py"
@@ -201,7 +202,11 @@ def run_sequence(p: dict) -> dict | None:
                              capture_output=True, text=True, check=False)  # fmt: skip
         total = time.perf_counter() - w0
     if out.returncode != 0:
-        print("SeQUeNCe run failed:\n" + out.stderr[-2000:])
+        if "No module named 'sequence'" in out.stderr:
+            print(f"SeQUeNCe comparison skipped: {SEQUENCE_PYTHON} has no 'sequence' package "
+                  "(pip install sequence==1.3.1 there)")
+        else:
+            print("SeQUeNCe comparison failed:\n" + out.stderr[-2000:])
         return None
     d = json.loads(out.stdout.strip().splitlines()[-1])
     runs = d["runs"]
