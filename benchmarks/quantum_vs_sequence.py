@@ -21,7 +21,8 @@ The netsim side is configured with the same physics (:mod:`quantum.chain`):
 * cutoff T (SeQUeNCe memories expire one coherence time after excitation), nested swap order
   (SeQUeNCe's RSVP rules), a swap handshake (SeQUeNCe's swapping node first asks both far
   nodes for their memories and waits for both answers: one round trip to the farther one),
-  swap outcomes as fibre-latency messages, f_min 0.6.
+  swap outcomes as fibre-latency messages, each end freeing its memory when the last
+  outcome reaches it (as SeQUeNCe's end nodes do), f_min 0.6.
 
 Printed: delivered pairs/s (95% CI) and mean fidelity for both, the wall-clock and CPU
 ratio on the 5 s scenario (target: netsim ≥ 10× faster), and netsim events/s on a
