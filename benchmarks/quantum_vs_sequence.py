@@ -21,7 +21,8 @@ The netsim side is configured with the same physics (:mod:`quantum.chain`):
 * cutoff T (SeQUeNCe memories expire one coherence time after excitation), nested swap order
   (SeQUeNCe's RSVP rules), a swap handshake (SeQUeNCe's swapping node first asks both far
   nodes for their memories and waits for both answers: one round trip to the farther one),
-  swap outcomes as fibre-latency messages, f_min 0.6.
+  swap outcomes as fibre-latency messages, each end freeing its memory when the last
+  outcome reaches it (as SeQUeNCe's end nodes do), f_min 0.6.
 
 Printed: delivered pairs/s (95% CI) and mean fidelity for both, the wall-clock and CPU
 ratio on the 5 s scenario (target: netsim ≥ 10× faster), and netsim events/s on a
@@ -191,7 +192,10 @@ def run_sequence(p: dict) -> dict | None:
     """``p["seq_reps"]`` independent SeQUeNCe runs (seeds ``seed``, ``seed + 1``, ...) in one
     subprocess; the rate CI is a t-interval over the runs."""
     if not Path(SEQUENCE_PYTHON).exists():
-        print(f"SeQUeNCe interpreter not found at {SEQUENCE_PYTHON}; set SEQUENCE_PYTHON")
+        print(
+            f"SeQUeNCe comparison skipped: no interpreter at {SEQUENCE_PYTHON} (SeQUeNCe 1.x "
+            "needs Python >= 3.12; install it in a 3.12 venv and set SEQUENCE_PYTHON)"
+        )
         return None
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "sequence_chain.py"
@@ -201,7 +205,13 @@ def run_sequence(p: dict) -> dict | None:
                              capture_output=True, text=True, check=False)  # fmt: skip
         total = time.perf_counter() - w0
     if out.returncode != 0:
-        print("SeQUeNCe run failed:\n" + out.stderr[-2000:])
+        if "No module named 'sequence'" in out.stderr:
+            print(
+                f"SeQUeNCe comparison skipped: {SEQUENCE_PYTHON} has no 'sequence' package "
+                "(pip install sequence==1.3.1 there)"
+            )
+        else:
+            print("SeQUeNCe comparison failed:\n" + out.stderr[-2000:])
         return None
     d = json.loads(out.stdout.strip().splitlines()[-1])
     runs = d["runs"]
@@ -233,15 +243,27 @@ def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--routers", type=int, default=SCENARIO["routers"],
-                    help="quantum routers on the chain (links = routers - 1)")
+    ap.add_argument(
+        "--routers",
+        type=int,
+        default=SCENARIO["routers"],
+        help="quantum routers on the chain (links = routers - 1)",
+    )
     ap.add_argument("--link-km", type=float, default=SCENARIO["link_km"])
-    ap.add_argument("--coherence-s", type=float, default=SCENARIO["coherence_s"],
-                    help="SeQUeNCe memory coherence time T (s)")
+    ap.add_argument(
+        "--coherence-s",
+        type=float,
+        default=SCENARIO["coherence_s"],
+        help="SeQUeNCe memory coherence time T (s)",
+    )
     ap.add_argument("--sim-s", type=float, default=SCENARIO["sim_s"])
     ap.add_argument("--reps", type=int, default=20, help="netsim replications")
-    ap.add_argument("--seq-reps", type=int, default=5,
-                    help="independent SeQUeNCe runs (seeds differ) for its 95%% CI")
+    ap.add_argument(
+        "--seq-reps",
+        type=int,
+        default=5,
+        help="independent SeQUeNCe runs (seeds differ) for its 95%% CI",
+    )
     ap.add_argument("--skip-sequence", action="store_true")
     ap.add_argument("--skip-scale", action="store_true", help="skip the 1,000-node chain")
     args = ap.parse_args(argv)  # fmt: skip

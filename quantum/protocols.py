@@ -31,9 +31,10 @@ Model (nodes 0..N, links i = (i, i+1)):
   ``distill_rounds`` successful rounds; a round consumes a second pair on the same link, takes
   ``distill_time_s`` plus the one-way exchange of outcomes ``L/c``, and succeeds with BBPSSW's or
   DEJMPS's probability.
-* **Delivery.** An end-to-end pair is delivered when both ends know it (the last swap-outcome
-  message arrives); its fidelity, decayed up to then, counts towards ``delivered_ok`` if it is
-  at least ``f_min``.
+* **Delivery.** Each end frees its half of an end-to-end pair when the last swap-outcome
+  message reaches it, so the nearer end's link restarts first (as in SeQUeNCe); the pair
+  counts as delivered when both ends know it, and its fidelity, decayed up to then, counts
+  towards ``delivered_ok`` if it is at least ``f_min``.
 """
 
 from __future__ import annotations
@@ -534,19 +535,36 @@ class RepeaterChain:
 
     # -- delivery ---------------------------------------------------------------------------
     def _schedule_delivery(self, pair: Pair) -> None:
+        """Each end frees its half when it learns the last swap outcome (``ka`` at end a,
+        ``kb`` at end b), as SeQUeNCe's end nodes do; the pair counts as delivered, with its
+        fidelity decayed up to then, when the later end knows."""
         pair.delivering = True
-        t = max(pair.ka, pair.kb)
         now = self.env.now
-        if t <= now:
-            self._deliver(pair)
-        else:
-            ev = self.env.timeout(t - now, pair)
-            ev.callbacks.append(self._on_delivery)
+        for side, t in (("a", pair.ka), ("b", pair.kb)):
+            if t <= now:
+                self._free_end(pair, side)
+            else:
+                ev = self.env.timeout(t - now, (pair, side))
+                ev.callbacks.append(self._on_end_knows)
 
-    def _on_delivery(self, ev) -> None:
-        self._deliver(ev.value)
+    def _on_end_knows(self, ev) -> None:
+        self._free_end(*ev.value)
+
+    def _free_end(self, pair: Pair, side: str) -> None:
+        if side == "a":
+            node = self.nodes[pair.a]
+            node.right.remove(pair)
+            node.release(pair.store_a)
+        else:
+            node = self.nodes[pair.b]
+            node.left.remove(pair)
+            node.release(pair.store_b)
+        if pair not in self.nodes[pair.a].right and pair not in self.nodes[pair.b].left:
+            self._deliver(pair)
+        self._fill(node)
 
     def _deliver(self, pair: Pair) -> None:
+        """Record a delivered pair whose two halves are already freed."""
         now = self.env.now
         self._refresh(pair, now)
         f = pair.fidelity()
@@ -555,7 +573,8 @@ class RepeaterChain:
             self.delivered_ok += 1
         self.delivery_times.append(now)
         self.delivery_fidelities.append(f)
-        self._remove(pair)
+        pair.alive = False
+        self._drop_link_quota(pair)
         if self.delivered == self.stop_after:
             self.done.succeed()
 

@@ -73,12 +73,12 @@ def test_run_point_is_deterministic_and_consistent():
     assert ((wide["fidelity"] >= 0.55) | wide["fidelity"].isna()).all()  # worst-case planning
 
 
-def test_study_runs_end_to_end(tmp_path):
+def _study_end_to_end(tmp_path, topologies):
     sc = load_scenario("quantum_qos")
     res = resolve(
         "quantum_qos",
         [
-            "topologies=[star, surfnet]",
+            f"topologies=[{', '.join(topologies)}]",
             "f_min_nv=[0.55]",
             "f_min_surfnet=[0.98]",
             "loads_nv=[2, 4]",
@@ -89,7 +89,7 @@ def test_study_runs_end_to_end(tmp_path):
     )
     df = sc.run(res.config, RunContext(seed=0, workdir=tmp_path))
     assert {"topology", "f_min", "load", "scheduler", "metric", "value"} <= set(df.columns)
-    assert set(df["topology"]) == {"star", "surfnet"}
+    assert set(df["topology"]) == set(topologies)
     gaps = df[df["metric"] == "gap_optimum"]
     heur = df[df["metric"] == "gap_heuristic"]
     assert len(gaps) and (gaps["value"].to_numpy() >= heur["value"].to_numpy()).all()
@@ -99,6 +99,17 @@ def test_study_runs_end_to_end(tmp_path):
     sc.plot(df, res.config, tmp_path)
     assert (tmp_path / "qos_star.png").stat().st_size > 0 and (tmp_path / "qos_gap.png").exists()
     assert np.isfinite(df[df["metric"] == "admitted"]["value"]).all()
+
+
+def test_study_runs_end_to_end_on_the_star(tmp_path):
+    """Fast variant of the end-to-end check (the star only, about 2 s)."""
+    _study_end_to_end(tmp_path, ["star"])
+
+
+@pytest.mark.slow
+def test_study_runs_end_to_end(tmp_path):
+    """Star and SURFnet (about 10 s: SURFnet's protocol searches dominate)."""
+    _study_end_to_end(tmp_path, ["star", "surfnet"])
 
 
 @pytest.mark.parametrize(
