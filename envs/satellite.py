@@ -52,7 +52,8 @@ make_before_break),
 ## Baselines
 :func:`baselines` (registered for ``netsim bench``): ``random``; heuristics ``reactive``,
 ``max_elevation``, ``max_remaining_visibility`` (from the plan's elevation mask only),
-``predictive`` (the classifier-style rule on the env's own forecast); ``oracle``: the
+``predictive`` (the classifier-style rule on the env's own forecast), ``max_throughput``
+(load-aware greedy on the ACM rate shared with the beam's users now; no forecast); ``oracle``: the
 clairvoyant schedule of :func:`satellite.handover.clairvoyant_schedule` (a Viterbi pass over
 the episode's links, all of them known, among the candidates the slots offer; a strong
 reference, not a proven bound). ``baseline_policies()`` also has ``perfect_forecast``: the
@@ -433,6 +434,10 @@ def baselines() -> list[Baseline]:
             "keep the satellite; when lost, take the one above the mask longest (plan only)",
         ),
         _heuristic("predictive", "switch when the env's forecast says degraded at t + h"),
+        _heuristic(
+            "max_throughput",
+            "load-aware greedy: the highest ACM rate / (1 + beam load) now (20 % hysteresis)",
+        ),
         Baseline(
             "oracle",
             "oracle",

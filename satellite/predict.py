@@ -45,6 +45,7 @@ __all__ = [
     "future",
     "Forecaster",
     "cross_validate",
+    "train_test_scores",
     "class_weights",
     "scores",
     "shortlist",
@@ -529,6 +530,46 @@ def _cv_horizon(X, df, h, edges, groups, now, n_splits, train_stride, seed, n_gr
     return [
         {**base, "model": name, **d} for name, d in (("gradient_boosting", gb), ("persistence", ps))
     ]
+
+
+def train_test_scores(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    horizon_s: int,
+    edges=DEFAULT_EDGES_DB,
+    train_stride: int = 3,
+    seed: int = 0,
+    feature_names: tuple[str, ...] = FEATURES,
+) -> pd.DataFrame:
+    """Gradient boosting trained on every ``train_stride``-th labelled row of ``train`` and
+    persistence, both scored on every labelled row of ``test`` (other flights, e.g. real
+    tracks): one row per model with :func:`scores` and ``rows``, ``flights`` of ``test``."""
+    h = horizon_s
+    y_tr = classify(future(train, h), edges)
+    ok_tr = np.isfinite(future(train, h))
+    fut = future(test, h)
+    ok = np.isfinite(fut)
+    if not ok.any():
+        raise ValueError(f"test flights: no row has a label {h} s ahead")
+    y = classify(fut, edges)
+    now = classify(test["esn0_db"].to_numpy(dtype=float), edges)
+    with threadpool_limits(1):
+        X_tr = dataset_features(train, h)[list(feature_names)]
+        X_te = dataset_features(test, h)[list(feature_names)]
+        rows = np.flatnonzero(ok_tr)[:: max(train_stride, 1)]
+        clf = _fit_classifier(X_tr.iloc[rows], y_tr[rows], seed)
+        proba = clf.predict_proba(X_te[ok])
+    cls = clf.classes_
+    pred = cls[np.argmax(proba, axis=1)]
+    p_out = proba[:, list(cls).index(0)] if 0 in cls else np.zeros(int(ok.sum()))
+    base = {"horizon_s": h, "rows": int(ok.sum()), "flights": int(test["flight"].nunique())}
+    return pd.DataFrame(
+        [
+            {**base, "model": "gradient_boosting", **scores(y[ok], pred, p_out)},
+            {**base, "model": "persistence",
+             **scores(y[ok], now[ok], (now[ok] == 0).astype(float))},
+        ]
+    )  # fmt: skip
 
 
 @dataclass
