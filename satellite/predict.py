@@ -540,13 +540,18 @@ def train_test_scores(
     train_stride: int = 3,
     seed: int = 0,
     feature_names: tuple[str, ...] = FEATURES,
+    by: str | None = None,
 ) -> pd.DataFrame:
     """Gradient boosting trained on every ``train_stride``-th labelled row of ``train`` and
     persistence, both scored on every labelled row of ``test`` (other flights, e.g. real
-    tracks): one row per model with :func:`scores` and ``rows``, ``flights`` of ``test``."""
+    tracks): one row per model with :func:`scores`, ``rows`` and ``flights`` of the test
+    rows and the class shares ``share_<class>`` of their labels. With ``by`` (a column of
+    ``test``) also one row per model and value of that column; column ``group`` is ``"all"``
+    or the value."""
     h = horizon_s
-    y_tr = classify(future(train, h), edges)
-    ok_tr = np.isfinite(future(train, h))
+    fut_tr = future(train, h)
+    ok_tr = np.isfinite(fut_tr)
+    y_tr = classify(fut_tr, edges)
     fut = future(test, h)
     ok = np.isfinite(fut)
     if not ok.any():
@@ -558,18 +563,24 @@ def train_test_scores(
         X_te = dataset_features(test, h)[list(feature_names)]
         rows = np.flatnonzero(ok_tr)[:: max(train_stride, 1)]
         clf = _fit_classifier(X_tr.iloc[rows], y_tr[rows], seed)
-        proba = clf.predict_proba(X_te[ok])
+        proba = clf.predict_proba(X_te)
     cls = clf.classes_
     pred = cls[np.argmax(proba, axis=1)]
-    p_out = proba[:, list(cls).index(0)] if 0 in cls else np.zeros(int(ok.sum()))
-    base = {"horizon_s": h, "rows": int(ok.sum()), "flights": int(test["flight"].nunique())}
-    return pd.DataFrame(
-        [
-            {**base, "model": "gradient_boosting", **scores(y[ok], pred, p_out)},
-            {**base, "model": "persistence",
-             **scores(y[ok], now[ok], (now[ok] == 0).astype(float))},
-        ]
-    )  # fmt: skip
+    p_out = proba[:, list(cls).index(0)] if 0 in cls else np.zeros(len(test))
+    groups = [("all", ok)]
+    if by is not None:
+        col = test[by].to_numpy()
+        groups += [(g, ok & (col == g)) for g in dict.fromkeys(col)]
+    out = []
+    for g, m in groups:
+        share = np.bincount(y[m], minlength=len(edges) + 1) / max(int(m.sum()), 1)
+        base = {"group": g, "horizon_s": h, "rows": int(m.sum()),
+                "flights": int(test.loc[m, "flight"].nunique())}  # fmt: skip
+        base |= {f"share_{CLASSES[i] if len(edges) == 2 else i}": v for i, v in enumerate(share)}
+        out.append({**base, "model": "gradient_boosting", **scores(y[m], pred[m], p_out[m])})
+        out.append({**base, "model": "persistence",
+                    **scores(y[m], now[m], (now[m] == 0).astype(float))})  # fmt: skip
+    return pd.DataFrame(out)
 
 
 @dataclass

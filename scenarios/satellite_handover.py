@@ -69,7 +69,6 @@ from satellite.predict import (
     classify,
     cross_validate,
     forecast_links,
-    future,
     noisy_plan,
     shortlist,
     train_test_scores,
@@ -134,20 +133,15 @@ def _real_flights(cfg: HandoverStudyConfig, train: pd.DataFrame, seed: int) -> p
         frames.append(flight_frame(world, tr, ls, radar, ds.beam_hysteresis_db, [h]))
     real = pd.concat(frames, ignore_index=True)
     real["source"] = real["flight"].str.split(":").str[0]
-    parts = []
-    for source in ["all", *dict.fromkeys(real["source"])]:
-        test = real if source == "all" else real[real["source"] == source]
-        test = test.reset_index(drop=True)
-        t = train_test_scores(train, test, h, cfg.edges_db, cfg.train_stride, seed, _without_plan())
-        cls = np.bincount(classify(future(test, h)[np.isfinite(future(test, h))],
-                                   cfg.edges_db), minlength=3)  # fmt: skip
-        for i, c in enumerate(CLASSES):
-            t[f"share_{c}"] = cls[i] / max(cls.sum(), 1)
-        parts.append(t.assign(source=source))
-    table = pd.concat(parts, ignore_index=True)
+    table = train_test_scores(
+        train, real, h, cfg.edges_db, cfg.train_stride, seed, _without_plan(), by="source"
+    ).rename(columns={"group": "source"})
     metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_", "share_"))]
-    long = table.melt(id_vars=["source", "model", "horizon_s"], value_vars=metrics + ["rows",
-                      "flights"], var_name="metric")  # fmt: skip
+    long = table.melt(
+        id_vars=["source", "model", "horizon_s"],
+        value_vars=[*metrics, "rows", "flights"],
+        var_name="metric",
+    )
     long["kind"] = "real"
     long["features"] = np.where(long["model"] == "persistence", "persistence", "without_plan")
     return long

@@ -41,7 +41,7 @@ def test_short_world_moves_tracks_earlier_and_qantas_needs_its_region():
         adsb_flights(WorldConfig(region=(0.0, 10.0, 0.0, 10.0)), ["switzerland"])
 
 
-def test_train_test_scores_persistence_and_rows():
+def test_train_test_scores_persistence_rows_and_groups():
     a = _frame(seed=1)
     b = _frame(seed=2).assign(flight="F0002")
     train = pd.concat([a, b.assign(flight="F0003")], ignore_index=True)
@@ -54,3 +54,15 @@ def test_train_test_scores_persistence_and_rows():
     ref = scores(classify(fut[ok]), now[ok], (now[ok] == 0).astype(float))
     got = t[t["model"] == "persistence"].iloc[0]
     assert all(got[k] == pytest.approx(v, nan_ok=True) for k, v in ref.items())
+    shares = np.bincount(classify(fut[ok]), minlength=3) / ok.sum()
+    assert np.allclose(
+        got[["share_outage", "share_degraded", "share_good"]].to_numpy(float), shares
+    )
+    # per group: the same fitted model, scored on each group's rows
+    half = b.assign(half=np.where(np.arange(len(b)) < 100, "early", "late"))
+    g = train_test_scores(train, half, 30, train_stride=2, seed=0, by="half")
+    assert list(dict.fromkeys(g["group"])) == ["all", "early", "late"]
+    rows = g[g["model"] == "persistence"].set_index("group")["rows"]
+    assert rows["early"] + rows["late"] == rows["all"] == ok.sum()
+    gb = g[(g["model"] == "gradient_boosting") & (g["group"] == "all")].iloc[0]
+    assert gb["macro_f1"] == pytest.approx(t.iloc[0]["macro_f1"])
