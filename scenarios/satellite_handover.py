@@ -478,6 +478,26 @@ def tables(results: pd.DataFrame) -> str:
             f"\nReal ADS-B tracks (held out; trained on the generated flights), h = {h} s:\n"
         )
         text.append(markdown_table(pd.DataFrame(rows), floatfmt=".3f"))
+    ho = results[results["kind"] == "handover"]
+    if not ho.empty:
+        mode = ho["mode"].iloc[0]
+        ho = ho[ho["mode"] == mode]
+        rows = []
+        for pol, g in ho.groupby("policy", sort=False):
+            row = {"policy": pol}
+            for name, m in (
+                ("delivered (GB)", "delivered_gb"),
+                ("outage (s)", "outage_s"),
+                ("interruption (s)", "interruption_s"),
+                ("handovers", "handovers"),
+            ):
+                mean, half = t_interval(g.loc[g["metric"] == m, "value"].to_numpy())
+                row[name] = f"{mean:.1f} ± {half:.1f}"
+            rows.append(row)  # fmt: skip
+        n = ho["flight"].nunique()
+        text.append(f"\nHandover policies on {n} fresh test flights ({mode.replace('_', ' ')}, "
+                    "all providers; mean ± 95 % CI per flight):\n")  # fmt: skip
+        text.append(markdown_table(pd.DataFrame(rows)))
     return "\n".join(text)
 
 
