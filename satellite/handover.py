@@ -29,7 +29,7 @@ seconds with true Es/N0 below the lowest MODCOD (or no visible/unblocked serving
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -133,7 +133,16 @@ class LinkView:
     pred_esn0_db: np.ndarray | None = None
     p_good: np.ndarray | None = None
     remaining_s: np.ndarray | None = None
-    rate_bps: np.ndarray | None = None
+    #: ``rate_bps`` as given, or a function computing it on first use (see :meth:`rate_bps`)
+    rate: np.ndarray | Callable[[], np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def rate_bps(self) -> np.ndarray:
+        """Throughput each candidate would give now (computed once, on first use: the env
+        steps without it unless a policy asks)."""
+        if callable(self.rate):
+            self.rate = self.rate()
+        return self.rate
 
 
 Policy = Callable[[LinkView], int]
@@ -397,7 +406,7 @@ class LinkSession:
             nan if pred_esn0_db is None else pred_esn0_db,
             nan if p_good is None else p_good,
             self.remaining[t],
-            self._rate_now(t, esn0, usable),
+            lambda: self._rate_now(t, esn0, usable),
         )
 
     def _rate_now(self, t: int, esn0: np.ndarray, usable: np.ndarray) -> np.ndarray:
