@@ -15,7 +15,8 @@ Modules (import what you need; ``import satellite`` itself is light):
   ``itur``; scan loss and airframe blockage; :mod:`~satellite.dvbs2` - EN 302 307-1 Table 13 ACM;
   :mod:`~satellite.weather` - moving EXCELL rain cells; :mod:`~satellite.load` - beam load;
 * :mod:`~satellite.links` - per-second candidate links of a platform;
-  :mod:`~satellite.dataset` - the flight dataset generator;
+  :mod:`~satellite.dataset` - the flight dataset generator and real ADS-B tracks replayed in
+  its world;
   :mod:`~satellite.predict` - gradient boosting vs persistence, GroupKFold by flight;
 * :mod:`~satellite.handover` - interruptions and policies; :mod:`~satellite.model` - the
   connection as an engine process; :mod:`~satellite.scenario` - the ``satellite_handover``

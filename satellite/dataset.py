@@ -52,6 +52,7 @@ __all__ = [
     "flight_frame",
     "fly_disturbed",
     "generate_dataset",
+    "adsb_flights",
     "load_link_log",
 ]
 
@@ -515,6 +516,62 @@ def generate_dataset(
     if return_links:
         return df, world, trajs, links
     return df
+
+
+def adsb_flights(world: WorldConfig, names=("elal747", "switzerland"), min_s: int = 600):
+    """The bundled real ADS-B tracks replayed in ``world``: held-out trajectories.
+
+    Each track keeps its UTC time of day (``t_s`` = seconds after the world's epoch at the
+    track's clock time) when the world's span holds it; otherwise it is moved earlier so that
+    it ends within the span. Only the samples inside ``world.region`` are kept (the world's
+    beams, rain and airports cover only it), split into runs of consecutive samples; runs
+    shorter than ``min_s`` seconds are dropped. The Qantas 747 (Sydney) lies outside the
+    default European region and contributes nothing there. Raises ``ValueError`` naming the
+    sample when none of its samples remains (except ``qantas747``).
+
+    What is real: position, altitude, ground speed and track (so the turns, climbs and
+    holding patterns and the roll derived from the turn rate). What is not: heading is the
+    ground track and altitude barometric (see :func:`satellite.platforms.load_adsb_csv`),
+    there is no flight plan (the plan columns are NaN), and the links are the world's
+    simulated links."""
+    import importlib.resources
+
+    from .platforms import ADSB_FILES, _pick, load_adsb_csv
+
+    span = world.hours * 3600.0
+    la0, la1, lo0, lo1 = world.region
+    out = []
+    for name in names:
+        if name not in ADSB_FILES:
+            raise ValueError(
+                f"real_flights: unknown sample {name!r} (allowed: {', '.join(ADSB_FILES)})"
+            )
+        ref = importlib.resources.files("satellite").joinpath("data", ADSB_FILES[name])
+        with importlib.resources.as_file(ref) as path:
+            t_unix = _pick(pd.read_csv(path), "time", str(path))
+            day0 = np.floor(np.nanmin(t_unix) / 86400.0) * 86400.0  # UTC midnight
+            tracks = load_adsb_csv(path, epoch_unix_s=day0)
+        kept = 0
+        for tr in tracks:
+            t = tr.t_s
+            if t[-1] > span:
+                t = t - t[0] + max(span - (t[-1] - t[0]) - 1.0, 0.0)
+            inside = (
+                (tr.lat_deg >= la0) & (tr.lat_deg <= la1)
+                & (tr.lon_deg >= lo0) & (tr.lon_deg <= lo1) & (t <= span)
+            )  # fmt: skip
+            edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(np.int8), 0]))
+            for j, (a, b) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
+                if b - a < min_s:
+                    continue
+                seg = tr.slice(np.arange(a, b))
+                seg.t_s = t[a:b]
+                seg.name = f"{name}:{tr.name}" + (f"@{j}" if edges.size > 2 else "")
+                out.append(seg)
+                kept += 1
+        if not kept and name != "qantas747":
+            raise ValueError(f"real_flights: no {name} sample lies in region {world.region}")
+    return out
 
 
 def load_link_log(

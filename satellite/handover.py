@@ -29,7 +29,7 @@ seconds with true Es/N0 below the lowest MODCOD (or no visible/unblocked serving
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +44,7 @@ __all__ = [
     "reactive",
     "max_elevation",
     "max_remaining_visibility",
+    "max_throughput",
     "best_predicted",
     "predictive",
     "POLICIES",
@@ -116,7 +117,10 @@ class LinkView:
     ``usable`` = visible and not blocked; ``cost_s`` = the interruption a switch to each
     candidate would cost now (0 for the serving one); ``pred_esn0_db`` / ``p_good`` are the
     forecasts for t + horizon (NaN when no forecast was made for a candidate);
-    ``remaining_s`` is the remaining visibility from orbit and flight-plan prediction.
+    ``remaining_s`` is the remaining visibility from orbit and flight-plan prediction;
+    ``rate_bps`` the throughput each candidate would give now: the ACM rate at its measured
+    Es/N0 (minus the ACM margin) shared with its beam's current other users,
+    ``η·Rs/(1 + load)`` (0 when not usable).
     """
 
     t: int
@@ -129,6 +133,16 @@ class LinkView:
     pred_esn0_db: np.ndarray | None = None
     p_good: np.ndarray | None = None
     remaining_s: np.ndarray | None = None
+    #: ``rate_bps`` as given, or a function computing it on first use (see :meth:`rate_bps`)
+    rate: np.ndarray | Callable[[], np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def rate_bps(self) -> np.ndarray:
+        """Throughput each candidate would give now (computed once, on first use: the env
+        steps without it unless a policy asks)."""
+        if callable(self.rate):
+            self.rate = self.rate()
+        return self.rate
 
 
 Policy = Callable[[LinkView], int]
@@ -207,6 +221,26 @@ def max_remaining_visibility() -> Policy:
     return policy
 
 
+def max_throughput(hysteresis: float = 0.2, hold_s: float = 60.0) -> Policy:
+    """Load-aware greedy: serve the candidate with the highest throughput now
+    (``rate_bps`` = ACM rate at the measured Es/N0 over ``1 + load``; no forecast). Switch to
+    the best ``b`` when ``r_b > (1 + hysteresis)·r_s`` and the gain over ``hold_s`` seconds
+    pays for the interruption: ``(r_b - r_s)·hold_s > r_b·cost_b``."""
+
+    def policy(v: LinkView) -> int:
+        s = v.serving
+        r = np.where(v.usable, v.rate_bps, 0.0)
+        b = _best(r, v.usable)
+        if b < 0 or b == s:
+            return s
+        cur = r[s] if s >= 0 and v.usable[s] else 0.0
+        if r[b] > (1.0 + hysteresis) * cur and (r[b] - cur) * hold_s > r[b] * v.cost_s[b]:
+            return b
+        return s
+
+    return policy
+
+
 def best_predicted(hysteresis_db: float = 1.0) -> Policy:
     """Serve from the candidate with the best *forecast* Es/N0 at t + h, switching when its
     forecast beats the serving one's by ``hysteresis_db`` plus the switch-cost margin.
@@ -264,6 +298,7 @@ POLICIES: dict[str, Callable[[], Policy]] = {
     "reactive": reactive,
     "max_elevation": max_elevation,
     "max_remaining_visibility": max_remaining_visibility,
+    "max_throughput": max_throughput,
     "best_predicted": best_predicted,
     "predictive": predictive,
 }
@@ -371,7 +406,16 @@ class LinkSession:
             nan if pred_esn0_db is None else pred_esn0_db,
             nan if p_good is None else p_good,
             self.remaining[t],
+            lambda: self._rate_now(t, esn0, usable),
         )
+
+    def _rate_now(self, t: int, esn0: np.ndarray, usable: np.ndarray) -> np.ndarray:
+        """``η(Es/N0_meas - margin)·Rs/(1 + load)`` per candidate at ``t`` (0 if unusable)."""
+        est = esn0 - self.acm_margin_db
+        fin = np.isfinite(est) & usable
+        n_met = np.where(fin, np.searchsorted(self._thr, np.where(fin, est, -np.inf), "right"), 0)
+        eff = np.where(n_met > 0, self._eff[np.maximum(n_met - 1, 0)], 0.0)
+        return eff * self.ls.symbol_rate_hz * user_share(self.ls.load[t])
 
     def costs_from(self, s: int) -> np.ndarray:
         """Interruption (s) of a switch from candidate ``s`` to every candidate."""

@@ -686,19 +686,22 @@ def _resampled(name: str, c: dict, t0: float, step: float | None) -> Trajectory:
     )
 
 
+#: the bundled real ADS-B samples (``satellite/data/README.md``)
+ADSB_FILES = {
+    "elal747": "elal747_ELY1747_LIRF-LLBG_2019-11-03.csv.gz",
+    "qantas747": "qantas747_QFA7474_YSSY-KLAX_2020-07-22.csv.gz",
+    "switzerland": "switzerland_2018-08-01_1200-1230Z.csv.gz",
+}
+
+
 def bundled_adsb(name: str = "elal747") -> list[Trajectory]:
     """A bundled real ADS-B sample: ``"elal747"``, ``"qantas747"`` or ``"switzerland"``
     (see ``satellite/data/README.md``)."""
     import importlib.resources
 
-    files = {
-        "elal747": "elal747_ELY1747_LIRF-LLBG_2019-11-03.csv.gz",
-        "qantas747": "qantas747_QFA7474_YSSY-KLAX_2020-07-22.csv.gz",
-        "switzerland": "switzerland_2018-08-01_1200-1230Z.csv.gz",
-    }
-    if name not in files:
-        raise ValueError(f"adsb sample: unknown {name!r} (allowed: {', '.join(files)})")
-    ref = importlib.resources.files("satellite").joinpath("data", files[name])
+    if name not in ADSB_FILES:
+        raise ValueError(f"adsb sample: unknown {name!r} (allowed: {', '.join(ADSB_FILES)})")
+    ref = importlib.resources.files("satellite").joinpath("data", ADSB_FILES[name])
     with importlib.resources.as_file(ref) as path:
         return load_adsb_csv(path)
 

@@ -45,6 +45,7 @@ __all__ = [
     "future",
     "Forecaster",
     "cross_validate",
+    "train_test_scores",
     "class_weights",
     "scores",
     "shortlist",
@@ -529,6 +530,57 @@ def _cv_horizon(X, df, h, edges, groups, now, n_splits, train_stride, seed, n_gr
     return [
         {**base, "model": name, **d} for name, d in (("gradient_boosting", gb), ("persistence", ps))
     ]
+
+
+def train_test_scores(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    horizon_s: int,
+    edges=DEFAULT_EDGES_DB,
+    train_stride: int = 3,
+    seed: int = 0,
+    feature_names: tuple[str, ...] = FEATURES,
+    by: str | None = None,
+) -> pd.DataFrame:
+    """Gradient boosting trained on every ``train_stride``-th labelled row of ``train`` and
+    persistence, both scored on every labelled row of ``test`` (other flights, e.g. real
+    tracks): one row per model with :func:`scores`, ``rows`` and ``flights`` of the test
+    rows and the class shares ``share_<class>`` of their labels. With ``by`` (a column of
+    ``test``) also one row per model and value of that column; column ``group`` is ``"all"``
+    or the value."""
+    h = horizon_s
+    fut_tr = future(train, h)
+    ok_tr = np.isfinite(fut_tr)
+    y_tr = classify(fut_tr, edges)
+    fut = future(test, h)
+    ok = np.isfinite(fut)
+    if not ok.any():
+        raise ValueError(f"test flights: no row has a label {h} s ahead")
+    y = classify(fut, edges)
+    now = classify(test["esn0_db"].to_numpy(dtype=float), edges)
+    with threadpool_limits(1):
+        X_tr = dataset_features(train, h)[list(feature_names)]
+        X_te = dataset_features(test, h)[list(feature_names)]
+        rows = np.flatnonzero(ok_tr)[:: max(train_stride, 1)]
+        clf = _fit_classifier(X_tr.iloc[rows], y_tr[rows], seed)
+        proba = clf.predict_proba(X_te)
+    cls = clf.classes_
+    pred = cls[np.argmax(proba, axis=1)]
+    p_out = proba[:, list(cls).index(0)] if 0 in cls else np.zeros(len(test))
+    groups = [("all", ok)]
+    if by is not None:
+        col = test[by].to_numpy()
+        groups += [(g, ok & (col == g)) for g in dict.fromkeys(col)]
+    out = []
+    for g, m in groups:
+        share = np.bincount(y[m], minlength=len(edges) + 1) / max(int(m.sum()), 1)
+        base = {"group": g, "horizon_s": h, "rows": int(m.sum()),
+                "flights": int(test.loc[m, "flight"].nunique())}  # fmt: skip
+        base |= {f"share_{CLASSES[i] if len(edges) == 2 else i}": v for i, v in enumerate(share)}
+        out.append({**base, "model": "gradient_boosting", **scores(y[m], pred[m], p_out[m])})
+        out.append({**base, "model": "persistence",
+                    **scores(y[m], now[m], (now[m] == 0).astype(float))})  # fmt: skip
+    return pd.DataFrame(out)
 
 
 @dataclass

@@ -22,7 +22,12 @@ from .predict import DEFAULT_EDGES_DB
 __all__ = ["HandoverStudyConfig", "InterruptionConfig", "build", "handover_flights"]
 
 PolicyName = Literal[
-    "reactive", "max_elevation", "max_remaining_visibility", "best_predicted", "predictive"
+    "reactive",
+    "max_elevation",
+    "max_remaining_visibility",
+    "max_throughput",
+    "best_predicted",
+    "predictive",
 ]
 
 
@@ -70,6 +75,11 @@ class HandoverStudyConfig(Config):
     noise_levels: list[float] = Field(
         default_factory=lambda: [0.0, 0.5, 1.0],
         description="plan-noise levels of the ablation (F1 at horizon_s; empty: no ablation)",
+    )
+    real_flights: list[Literal["elal747", "switzerland", "qantas747"]] = Field(
+        default_factory=lambda: ["elal747", "switzerland"],
+        description="bundled real ADS-B samples replayed as held-out flights (F1 reported "
+        "apart, without plan features; empty: none)",
     )
     plot_flight: int = Field(
         -1, ge=-1, description="test flight to plot (-1: the one where policies differ most)"

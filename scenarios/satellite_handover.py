@@ -4,6 +4,11 @@ this file runs the study, summarises it and draws its figures:
 
 * ``f1_vs_horizon.png`` - macro-F1 and per-class F1 of gradient boosting and persistence
   against the prediction horizon (held-out flights);
+* ``f1_vs_plan_noise.png`` - the ablation: macro-F1 at ``horizon_s`` against flight-plan
+  noise with all features and without the autopilot forecast, beside the model without the
+  plan and persistence (the real tracks are in ``tables.md``: their rare classes are too
+  thin for a macro-F1 on the same axes);
+* ``tables.md`` - the ablation and real-flight tables in markdown (for the module README);
 * ``handover_policies.png`` - outage, handovers, interruption and delivered volume per
   flight for each policy (means with 95% CIs over the test flights);
 * ``timeline.png`` - one test flight's serving Es/N0 under each policy with its handovers.
@@ -20,6 +25,12 @@ Rows of the result frame (``kind`` marks the part):
 * ``kind="ablation"``: F1 at ``horizon_s`` by ``features`` (all | without_autopilot |
   without_plan | persistence) and ``plan_noise`` (the level of :func:`satellite.predict.noisy_plan`;
   NaN where the plan is not used).
+* ``kind="real"``: F1 at ``horizon_s`` on the bundled **real ADS-B tracks**
+  (``cfg.real_flights``, replayed in the study's world by
+  :func:`satellite.dataset.adsb_flights`) by ``source`` (a sample name, or ``all``) and
+  ``model``: gradient boosting trained on every generated flight with the features a real
+  flight has (no flight plan, so ``features="without_plan"``), and persistence. Also the
+  rows and flights scored and the class shares of the real rows.
 * ``kind="dataset"``: dataset size and class shares.
 
 The predictor's main table (``kind="prediction"``) is trained and scored with the plan at
@@ -39,8 +50,15 @@ from netsim import RunContext, Scenario
 from netsim.plotting import new_figure, save_figure
 from netsim.rng import derive_seed
 from netsim.stats import t_interval
-from satellite.dataset import generate_dataset
+from satellite.dataset import (
+    adsb_flights,
+    build_world,
+    flight_frame,
+    generate_dataset,
+    radar_features,
+)
 from satellite.handover import POLICIES, Interruptions, simulate_handover
+from satellite.links import evaluate_links
 from satellite.predict import (
     AUTOPILOT_FEATURES,
     CLASSES,
@@ -54,6 +72,7 @@ from satellite.predict import (
     forecast_links,
     noisy_plan,
     shortlist,
+    train_test_scores,
 )
 from satellite.scenario import HandoverStudyConfig, build
 
@@ -79,7 +98,7 @@ def _ablation(cfg: HandoverStudyConfig, exact, main, seed: int) -> pd.DataFrame:
         d, [h], cfg.edges_db, cfg.cv_folds, cfg.train_stride, seed, feature_names=names
     )
     no_ap = tuple(f for f in FEATURES if f not in AUTOPILOT_FEATURES)
-    no_plan = tuple(f for f in no_ap if f not in PLAN_FEATURES)
+    no_plan = _without_plan()
     parts = []
     for level in sorted(set(cfg.noise_levels) | {cfg.plan_noise}):
         d = noisy_plan(exact, level, seed)
@@ -97,6 +116,35 @@ def _ablation(cfg: HandoverStudyConfig, exact, main, seed: int) -> pd.DataFrame:
     long = table.melt(id_vars=["features", "plan_noise", "horizon_s"], value_vars=metrics,
                       var_name="metric")  # fmt: skip
     long["kind"] = "ablation"
+    return long
+
+
+def _without_plan() -> tuple[str, ...]:
+    return tuple(f for f in FEATURES if f not in AUTOPILOT_FEATURES and f not in PLAN_FEATURES)
+
+
+def _real_flights(cfg: HandoverStudyConfig, train: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """F1 at ``horizon_s`` on the real ADS-B tracks (see ``kind="real"``)."""
+    ds, h = cfg.dataset, cfg.horizon_s
+    world = build_world(ds.world, seed)
+    frames = []
+    for tr in adsb_flights(ds.world, cfg.real_flights):
+        ls = evaluate_links(world, tr, ds.providers)
+        radar = radar_features(world, tr, seed, ds.radar_noise)
+        frames.append(flight_frame(world, tr, ls, radar, ds.beam_hysteresis_db, [h]))
+    real = pd.concat(frames, ignore_index=True)
+    real["source"] = real["flight"].str.split(":").str[0]
+    table = train_test_scores(
+        train, real, h, cfg.edges_db, cfg.train_stride, seed, _without_plan(), by="source"
+    ).rename(columns={"group": "source"})
+    metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_", "share_"))]
+    long = table.melt(
+        id_vars=["source", "model", "horizon_s"],
+        value_vars=[*metrics, "rows", "flights"],
+        var_name="metric",
+    )
+    long["kind"] = "real"
+    long["features"] = np.where(long["model"] == "persistence", "persistence", "without_plan")
     return long
 
 
@@ -139,6 +187,8 @@ def run(cfg: HandoverStudyConfig, ctx: RunContext) -> pd.DataFrame:
     if cfg.noise_levels:
         frames.append(_ablation(cfg, exact, main, seed))
     del exact
+    if cfg.real_flights:
+        frames.append(_real_flights(cfg, df, seed))
     ctx.progress(0.4)
     others = [h for h in cfg.horizons if h != cfg.horizon_s]
     curve = (
@@ -255,6 +305,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     parts = [
         ("prediction", ["model", "horizon_s", "metric"]),
         ("ablation", ["features", "plan_noise", "metric"]),
+        ("real", ["source", "model", "metric"]),
         ("handover", ["mode", "policy", "metric"]),
     ]
     for kind, keys in parts:
@@ -375,9 +426,117 @@ def _plot_timeline(results: pd.DataFrame, out: Path, edges=DEFAULT_EDGES_DB) -> 
     save_figure(fig, out / "timeline.png")
 
 
+def _mean(sub: pd.DataFrame, **eq) -> float:
+    m = np.ones(len(sub), dtype=bool)
+    for k, v in eq.items():
+        col = sub[k]
+        m &= (
+            col.isna().to_numpy() if isinstance(v, float) and np.isnan(v) else (col == v).to_numpy()
+        )
+    return float(sub.loc[m, "value"].mean()) if m.any() else float("nan")
+
+
+def tables(results: pd.DataFrame) -> str:
+    """The predictor's tables as markdown (``tables.md``; pasted into satellite/README.md):
+    the ablation against plan noise beside persistence, and F1 on the real ADS-B tracks."""
+    from netsim.tables import markdown_table
+
+    text = []
+    ab = results[results["kind"] == "ablation"]
+    if not ab.empty:
+        rows = []
+        keys = ab[["features", "plan_noise"]].drop_duplicates()
+        order = {"all": 0, "without_autopilot": 1, "without_plan": 2, "persistence": 3}
+        keys = keys.assign(o=keys["features"].map(order)).sort_values(["o", "plan_noise"])
+        for f, lvl in zip(keys["features"], keys["plan_noise"], strict=True):
+            sel = {"features": f, "plan_noise": lvl}
+            rows.append(
+                {"features": f.replace("_", " "),
+                 "plan noise": "-" if np.isnan(lvl) else f"{lvl:g}",
+                 **{name: _mean(ab, metric=m, **sel) for name, m in _METRIC_NAMES}}
+            )  # fmt: skip
+        h = int(ab["horizon_s"].iloc[0])
+        text.append(f"Macro-F1 and per-class F1 at h = {h} s on held-out generated flights "
+                    "(GroupKFold by flight):\n")  # fmt: skip
+        text.append(markdown_table(pd.DataFrame(rows), floatfmt=".3f"))
+    real = results[results["kind"] == "real"]
+    if not real.empty:
+        rows = []
+        for (src, model), g in real.groupby(["source", "model"], sort=False):
+            rows.append(
+                {"real tracks": src, "flights": int(_mean(g, metric="flights")),
+                 "rows": int(_mean(g, metric="rows")),
+                 "outage / degraded rows": "{:.0f} / {:.0f}".format(
+                     *(_mean(g, metric=f"share_{c}") * _mean(g, metric="rows")
+                       for c in ("outage", "degraded"))),
+                 "model": "gradient boosting (no plan)" if model == "gradient_boosting"
+                 else "persistence",
+                 **{name: _mean(g, metric=m) for name, m in _METRIC_NAMES}}
+            )  # fmt: skip
+        h = int(real["horizon_s"].iloc[0])
+        text.append(
+            f"\nReal ADS-B tracks (held out; trained on the generated flights), h = {h} s:\n"
+        )
+        text.append(markdown_table(pd.DataFrame(rows), floatfmt=".3f"))
+    ho = results[results["kind"] == "handover"]
+    if not ho.empty:
+        mode = ho["mode"].iloc[0]
+        ho = ho[ho["mode"] == mode]
+        rows = []
+        for pol, g in ho.groupby("policy", sort=False):
+            row = {"policy": pol}
+            for name, m in (
+                ("delivered (GB)", "delivered_gb"),
+                ("outage (s)", "outage_s"),
+                ("interruption (s)", "interruption_s"),
+                ("handovers", "handovers"),
+            ):
+                mean, half = t_interval(g.loc[g["metric"] == m, "value"].to_numpy())
+                row[name] = f"{mean:.1f} ± {half:.1f}"
+            rows.append(row)  # fmt: skip
+        n = ho["flight"].nunique()
+        text.append(f"\nHandover policies on {n} fresh test flights ({mode.replace('_', ' ')}, "
+                    "all providers; mean ± 95 % CI per flight):\n")  # fmt: skip
+        text.append(markdown_table(pd.DataFrame(rows)))
+    return "\n".join(text)
+
+
+_METRIC_NAMES = (
+    ("macro-F1", "macro_f1"),
+    ("F1 outage", "f1_outage"),
+    ("F1 degraded", "f1_degraded"),
+    ("F1 good", "f1_good"),
+)
+
+
+def _plot_noise(results: pd.DataFrame, out: Path) -> None:
+    ab = results[(results["kind"] == "ablation") & (results["metric"] == "macro_f1")]
+    if ab.empty:
+        return
+    fig = new_figure(6.0, 3.6)
+    ax = fig.subplots()
+    for f, style in (("all", "o-"), ("without_autopilot", "s-")):
+        g = ab[ab["features"] == f].groupby("plan_noise")["value"].mean()
+        ax.plot(g.index, g.to_numpy(), style, label=f.replace("_", " "))
+    for f, ls in (("without_plan", "--"), ("persistence", ":")):
+        v = ab.loc[ab["features"] == f, "value"].mean()
+        ax.axhline(v, ls=ls, color="k" if f == "persistence" else "grey",
+                   label=f.replace("_", " "))  # fmt: skip
+    ax.set_xlabel("flight-plan noise level (0 = exact plan)")
+    ax.set_ylabel(f"macro-F1 at h = {int(ab['horizon_s'].iloc[0])} s")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    save_figure(fig, out / "f1_vs_plan_noise.png")
+
+
 def plot(results: pd.DataFrame, cfg: HandoverStudyConfig, out: Path) -> None:
-    """Write ``f1_vs_horizon.png``, ``handover_policies.png`` and ``timeline.png``."""
+    """Write ``f1_vs_horizon.png``, ``f1_vs_plan_noise.png``, ``handover_policies.png``,
+    ``timeline.png`` and ``tables.md`` (:func:`tables`)."""
     _plot_f1(results, out)
+    _plot_noise(results, out)
+    text = tables(results)
+    if text:
+        (out / "tables.md").write_text(text + "\n")
     _plot_policies(results, out)
     _plot_timeline(results, out, cfg.edges_db)
 

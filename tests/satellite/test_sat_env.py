@@ -28,7 +28,8 @@ WORLD = {
     ],
     "hours": 6.0,
 }
-KW = {"world": WORLD, "min_km": 150.0, "max_km": 320.0, "decision_interval_s": 60}
+# a pool of 3 flights: the resets of check_env reuse cached flights (the fast default suite)
+KW = {"world": WORLD, "min_km": 150.0, "max_km": 320.0, "decision_interval_s": 60, "flight_pool": 3}
 
 
 def make(**extra):
@@ -133,3 +134,51 @@ def test_render_modes():
     text.reset(seed=1)
     text.step(0)
     assert "delivered_gb=" in text.render()
+
+
+def test_issue17_preset_keeps_the_old_penalty_and_default_return_is_delivered_volume():
+    old = make(preset="issue17")
+    assert old.unwrapped.config.interruption_penalty == 0.05
+    env = make(decision_interval_s=120)
+    env.reset(seed=3)
+    total, done = 0.0, False
+    while not done:
+        _, r, term, trunc, info = env.step(0)
+        total += r
+        done = term or trunc
+    assert total == pytest.approx(info["delivered_gb"] * 8.0, rel=1e-9)
+
+
+def _leo_world(starlink_max: int | None):
+    from envs.satellite import _leo_world
+
+    w = _leo_world().model_dump()
+    w["providers"][0]["max_satellites"] = starlink_max
+    return w | {"hours": 6.0}
+
+
+@pytest.mark.parametrize(
+    "starlink_max",
+    [400, pytest.param(None, marks=pytest.mark.slow)],  # fast: 400 of the shell's satellites
+)
+def test_leo_env_offers_many_leo_candidates_and_runs_its_baselines(starlink_max):
+    """netsim/SatelliteHandover-LEO-v0: only LEO providers (Starlink 53° shell, OneWeb),
+    12 slots; every registered baseline runs an episode to touchdown."""
+    from netsim.baselines import baselines_for
+
+    kw = {"min_km": 150.0, "max_km": 320.0, "flight_pool": 1, "decision_interval_s": 60}
+    env = gym.make("netsim/SatelliteHandover-LEO-v0", world=_leo_world(starlink_max), **kw)
+    u = env.unwrapped
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (12 * 9,) and env.observation_space.contains(obs)
+    assert np.all(u.ls.kind == 1) and len(np.unique(u.ls.sat)) > 20  # KIND_LEO
+    usable = (u.ls.visible & ~u.ls.blocked).sum(axis=1)
+    assert usable.max() >= 8  # many candidates in view at once
+    for name, b in baselines_for("netsim/SatelliteHandover-LEO-v0", u).items():
+        act = b.policy(u)
+        obs, _ = env.reset(seed=0)
+        done = False
+        while not done:
+            obs, r, term, trunc, info = env.step(act(obs))
+            done = term or trunc
+        assert term and info["delivered_gb"] >= 0.0, name

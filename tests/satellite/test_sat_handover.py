@@ -189,3 +189,24 @@ def test_clairvoyant_schedule_matches_brute_force():
         _schedule_value(sess, p, step, 0.05) for p in itertools.product(range(3), repeat=n_e)
     )
     assert _schedule_value(sess, plan, step, 0.05) == pytest.approx(best, abs=1e-12)
+
+
+def test_rate_now_is_the_acm_rate_shared_with_the_beam_and_max_throughput_follows_it():
+    """``LinkView.rate_bps`` = η(Es/N0 - margin)·Rs/(1 + load) by the DVB-S2 table; the
+    load-aware greedy takes the emptier beam although its Es/N0 is lower."""
+    from satellite.dvbs2 import throughput_bps
+    from satellite.handover import LinkSession
+
+    n = 40
+    ls = toy(np.tile([9.0, 6.0], (n, 1)), np.ones((n, 2)), [0, 0], [0, 1], [KIND_LEO, KIND_LEO])
+    ls.load = np.tile([9.0, 1.0], (n, 1))  # 10 users share beam 0, 2 share beam 1
+    sess = LinkSession(ls, acm_margin_db=0.5)
+    v = sess.view(0)
+    expect = throughput_bps(np.array([8.5, 5.5]), 100e6) / np.array([10.0, 2.0])
+    assert np.allclose(v.rate_bps, expect)
+    assert POLICIES["max_throughput"]()(v) == 1
+    res = simulate_handover(ls, POLICIES["max_throughput"](), Interruptions())
+    ref = simulate_handover(ls, POLICIES["reactive"](), Interruptions())
+    assert res.totals()["delivered_gb"] > ref.totals()["delivered_gb"]
+    ls.visible[:, 1] = False  # not usable: rate 0, never chosen
+    assert LinkSession(ls).view(0).rate_bps[1] == 0.0

@@ -42,16 +42,20 @@ def test_study_runs_end_to_end(tmp_path):
         resolve("satellite_handover", TINY), tmp_path / "out", progress=False
     )
     kinds = set(results["kind"])
-    assert {"prediction", "handover", "sample", "dataset"} <= kinds
+    assert {"prediction", "handover", "sample", "dataset", "ablation", "real"} <= kinds
     for f in (
         "f1_vs_horizon.png",
         "handover_policies.png",
         "timeline.png",
         "f1_table.csv",
         "forecaster.pkl",
+        "f1_vs_plan_noise.png",
+        "tables.md",
     ):
         assert (tmp_path / "out" / f).is_file()
-    assert set(summary["part"]) >= {"prediction", "handover"}
+    assert set(summary["part"]) >= {"prediction", "handover", "ablation", "real"}
+    text = (tmp_path / "out" / "tables.md").read_text()
+    assert "Real ADS-B tracks" in text and "persistence" in text and "max_elevation" not in text
 
 
 def test_quick_preset_and_noise_levels():
