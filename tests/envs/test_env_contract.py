@@ -17,7 +17,10 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from envs import ENVS
 
-IDS = sorted(ENVS)
+#: big-world ids (the 1,024-GPU fabric, the 42-BS city, the full LEO shells): 10-40 s each
+#: here, so the default run checks their small siblings and ``-m slow`` checks these too
+HEAVY = ("-1024-v0", "-City-v0", "SatelliteHandover-LEO-v0")
+IDS = [pytest.param(i, marks=pytest.mark.slow) if i.endswith(HEAVY) else i for i in sorted(ENVS)]
 STEPS = 40
 
 

@@ -182,3 +182,13 @@ def test_leo_env_offers_many_leo_candidates_and_runs_its_baselines(starlink_max)
             obs, r, term, trunc, info = env.step(act(obs))
             done = term or trunc
         assert term and info["delivered_gb"] >= 0.0, name
+
+
+def test_leo_env_passes_both_checkers_on_400_satellites():
+    """The contract test checks the full LEO shells under ``-m slow``; this is its fast twin."""
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    env = gym.make("netsim/SatelliteHandover-LEO-v0", world=_leo_world(400))
+    check_env(env.unwrapped, skip_render_check=True)
+    sb3_check_env(env.unwrapped, warn=False)
