@@ -225,7 +225,7 @@ def kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     for g, kg in zip(present.tolist(), shares.tolist(), strict=True):
         idx = np.flatnonzero(coarse == g)
         sub, cent = _lloyd(x[idx], kg, seed + 1 + g) if kg > 1 else (
-            np.zeros(idx.size, dtype=np.int64), x[idx].mean(axis=0, keepdims=True))  # fmt: skip
+            np.zeros(idx.size, dtype=np.int64), x[idx].mean(axis=0, keepdims=True))
         labels[idx] = sub + base
         cents.append(cent)
         base += kg

@@ -221,7 +221,7 @@ def lazy_greedy(
         flat_w, flat_res, req_state, resid, mresid, use_mem, held, float(delta), M,
         mode == "exclusive", mode == "unconstrained", limit, heaps, seg, size, glob, out_i,
         out_j, out_g,
-    )  # fmt: skip
+    )
     return out_i[:n], out_j[:n], out_g[:n]
 
 
@@ -235,7 +235,7 @@ def _entries(key: np.ndarray, tie: np.ndarray, val: np.ndarray) -> np.ndarray:
 def _lazy_loop(
     w, res, req_state, resid, mresid, use_mem, held, delta, M, exclusive, unconstrained,
     limit, heaps, seg, size, glob, out_i, out_j, out_g,
-):  # fmt: skip
+):
     """The lazy greedy loop (compiled: it is sequential, each pick depends on the previous
     ones' capacities and fairness terms). Arrays are updated in place; returns the number of
     accepted pairs written to ``out_*``."""

@@ -312,7 +312,7 @@ class OnlineAuction:
         i, j, g = lazy_greedy(
             blocks, q.size, len(self.residual), Q.demand[q], Q.requester[q], self.residual,
             self._delta, "shared", None, self.held,
-        )  # fmt: skip
+        )
         i = q[i]
         return i, j, g, payment(prices[j], Q.demand[i], g, Q.budget[i])
 

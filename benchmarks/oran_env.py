@@ -79,7 +79,7 @@ def measure_contested(steps: int) -> dict:
 def measure_vector(num_envs: int, calls: int) -> dict:
     """Random actions on the batched ``OranSlicing-v0`` (aggregate env-steps)."""
     venv = gym.make_vec("netsim/OranSlicing-v0", num_envs=num_envs,
-                        vectorization_mode="vector_entry_point")  # fmt: skip
+                        vectorization_mode="vector_entry_point")
     venv.reset(seed=0)
     acts = np.random.default_rng(0).integers(0, venv.single_action_space.n, (calls, num_envs))
     for a in acts[:5]:
@@ -96,7 +96,7 @@ def measure_vector(num_envs: int, calls: int) -> dict:
 
 def measure_oran(steps: int, policy: str, traffic: str, users=(3, 3, 4)) -> dict:
     env = gym.make("netsim/OranSlicing-TRACTOR-v0", users=list(users), traffic=traffic,
-                   horizon=30.0)  # fmt: skip
+                   horizon=30.0)
     act = env.unwrapped.baseline_policies()[policy]
     obs, _ = env.reset(seed=0)
     for _ in range(20):  # warm-up (caches, first traffic chunk)
@@ -127,7 +127,7 @@ def measure_mobile_env(steps: int) -> dict | None:
     if python is None:
         return None
     out = subprocess.run([python, "-c", _MOBILE_SNIPPET, str(steps)], capture_output=True,
-                         text=True, timeout=1800)  # fmt: skip
+                         text=True, timeout=1800)
     if out.returncode != 0:
         print(f"mobile-env failed: {out.stderr.strip().splitlines()[-1:]}")
         return None
@@ -147,40 +147,40 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"machine: {os.cpu_count()} CPUs, load average {load:.2f} (timings are noisy under load)")
     one = [max(x) for x in zip(*(_rates(measure_contested(args.steps)) for _ in range(args.repeat)),
-                               strict=True)]  # fmt: skip
+                               strict=True)]
     many = [max(x) for x in zip(*(_rates(measure_vector(args.num_envs, 200))
-                                  for _ in range(args.repeat)), strict=True)]  # fmt: skip
+                                  for _ in range(args.repeat)), strict=True)]
     print(f"OranSlicing-v0 (contested, 10 UEs) one env: {one[0]:9,.0f} steps/s wall, "
-          f"{one[1]:9,.0f} CPU (target >= 1,000)")  # fmt: skip
+          f"{one[1]:9,.0f} CPU (target >= 1,000)")
     print(f"OranSlicing-v0 batched N={args.num_envs}: {many[0]:9,.0f} steps/s wall, "
           f"{many[1]:9,.0f} CPU (target >= 50,000); {many[0] / one[0]:.1f}x one env wall, "
-          f"{many[1] / one[1]:.1f}x CPU")  # fmt: skip
+          f"{many[1] / one[1]:.1f}x CPU")
     for traffic in ("trace", "commag"):
         for policy in ("random", "expert"):
             wall, cpu = _rates(measure_oran(args.steps, policy, traffic))
             print(f"OranSlicing-TRACTOR-v0  10 UEs  traffic={traffic:6s} policy={policy:6s}: "
-                  f"{wall:7.0f} steps/s wall, {cpu:7.0f} steps/s CPU")  # fmt: skip
+                  f"{wall:7.0f} steps/s wall, {cpu:7.0f} steps/s CPU")
     # the comparison: both envs in turn, best of --repeat runs each (load on a shared machine
     # only ever slows a run down)
     ours, theirs, version = [0.0, 0.0], [0.0, 0.0], None
     for _ in range(args.repeat):
         ours = [max(a, b) for a, b in zip(ours, _rates(measure_oran(args.steps, "random", "trace")),
-                                          strict=True)]  # fmt: skip
+                                          strict=True)]
         mob = measure_mobile_env(max(args.steps // 3, 300))
         if mob is None:
             print("mobile-env: not installed (pip install mobile-env in a separate venv, e.g. "
-                  "/work/venvs/mobileenv); no baseline ratio")  # fmt: skip
+                  "/work/venvs/mobileenv); no baseline ratio")
             return
         theirs = [max(a, b) for a, b in zip(theirs, _rates(mob), strict=True)]
         version = mob["version"]
     print(f"best of {args.repeat}: OranSlicing-TRACTOR-v0 10 UEs trace random: "
-          f"{ours[0]:7.0f} steps/s wall, {ours[1]:7.0f} steps/s CPU")  # fmt: skip
+          f"{ours[0]:7.0f} steps/s wall, {ours[1]:7.0f} steps/s CPU")
     print(f"best of {args.repeat}: mobile-env {version} mobile-small-central-v0 random actions: "
-          f"{theirs[0]:7.0f} steps/s wall, {theirs[1]:7.0f} steps/s CPU")  # fmt: skip
+          f"{theirs[0]:7.0f} steps/s wall, {theirs[1]:7.0f} steps/s CPU")
     verdict = "met" if ours[0] >= 2000 else "NOT met"
     print(f"target >= 2000 steps/s: {verdict} ({ours[0]:.0f} wall, {ours[1]:.0f} CPU)")
     print(f"ratio OranSlicing-TRACTOR-v0 / mobile-env small: {ours[0] / theirs[0]:.2f}x wall, "
-          f"{ours[1] / theirs[1]:.2f}x CPU (target >= 10x)")  # fmt: skip
+          f"{ours[1] / theirs[1]:.2f}x CPU (target >= 10x)")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def run_network(nodes: int, requests: int, sim_s: float, seed: int = 1) -> dict:
     res, wall, cpu = timed(lambda: simulate_network(g, routes, cfg, seed, sim_s))
     return {"events": counter.count, "wall_s": wall, "cpu_s": cpu,
             "delivered": int(res.delivered.sum()), "served": int((res.delivered > 0).sum()),
-            "hops": float(np.mean([len(r) - 1 for r in routes]))}  # fmt: skip
+            "hops": float(np.mean([len(r) - 1 for r in routes]))}
 
 
 def run_chain(sim_s: float) -> dict:
@@ -76,11 +76,11 @@ def main(argv=None) -> int:
           f"average), {args.sim_s:g} s simulated: {net['events']} events, {net['cpu_s']:.2f} s "
           f"CPU ({net['wall_s']:.2f} s wall) -> {eps:,.0f} events/s CPU "
           f"(target >= 50,000); {net['delivered']} end-to-end pairs, "
-          f"{net['served']}/{args.requests} requests served")  # fmt: skip
+          f"{net['served']}/{args.requests} requests served")
     ch = run_chain(0.05)
     ceps = ch["events"] / ch["cpu_s"]
     print(f"reference, 1,000-node repeater chain: {ch['events']} events, {ch['cpu_s']:.2f} s "
-          f"CPU -> {ceps:,.0f} events/s CPU")  # fmt: skip
+          f"CPU -> {ceps:,.0f} events/s CPU")
     print(f"ratio network/chain events/s: {eps / ceps:.2f}")
     return 0
 

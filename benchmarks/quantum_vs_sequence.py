@@ -56,7 +56,7 @@ SCENARIO = {
     "routers": 5, "link_km": 10.0, "f0": 0.9, "eta_emit": 0.9, "eta_det": 0.9,
     "coherence_s": 1.0, "att_db_per_km": 0.2, "memories": 1, "f_min": 0.6, "sim_s": 5.0,
     "seed": 1,
-}  # fmt: skip
+}
 
 SEQUENCE_PYTHON = os.environ.get("SEQUENCE_PYTHON", "/work/venvs/sequence/bin/python")
 
@@ -165,7 +165,7 @@ def netsim_config(p: dict, n_links: int | None = None) -> ChainConfig:
         storage_qubits=0, max_link_pairs=p["memories"], decoherence="depolarising",
         coherence_time_s=0.75 * p["coherence_s"], cutoff_s=p["coherence_s"],
         swap_order="nested", swap_handshake=True, f_min=p["f_min"],
-    )  # fmt: skip
+    )
 
 
 def run_netsim(p: dict, reps: int) -> dict:
@@ -185,7 +185,7 @@ def run_netsim(p: dict, reps: int) -> dict:
     return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
             "wall_s": float(np.median(walls)), "cpu_s": float(np.median(cpus)),
             "events": counter.count, "attempt_s": link_physics(cfg).attempt_s,
-            "p": link_physics(cfg).p}  # fmt: skip
+            "p": link_physics(cfg).p}
 
 
 def run_sequence(p: dict) -> dict | None:
@@ -202,7 +202,7 @@ def run_sequence(p: dict) -> dict | None:
         script.write_text(SEQUENCE_DRIVER)
         w0 = time.perf_counter()
         out = subprocess.run([SEQUENCE_PYTHON, str(script), json.dumps(p)], cwd=tmp,
-                             capture_output=True, text=True, check=False)  # fmt: skip
+                             capture_output=True, text=True, check=False)
         total = time.perf_counter() - w0
     if out.returncode != 0:
         if "No module named 'sequence'" in out.stderr:
@@ -224,7 +224,7 @@ def run_sequence(p: dict) -> dict | None:
             "cpu_s": float(np.median([r["cpu_s"] for r in runs])),
             "events": int(np.median([r["events"] for r in runs])),
             "rejected": int(sum(r["rejected"] for r in runs)), "process_s": total,
-            "version": d["version"], "python": d["python"], "reps": len(runs)}  # fmt: skip
+            "version": d["version"], "python": d["python"], "reps": len(runs)}
 
 
 def events_per_second(p: dict, nodes: int = 1000, sim_s: float = 0.5) -> dict:
@@ -266,11 +266,11 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--skip-sequence", action="store_true")
     ap.add_argument("--skip-scale", action="store_true", help="skip the 1,000-node chain")
-    args = ap.parse_args(argv)  # fmt: skip
+    args = ap.parse_args(argv)
     if args.routers < 2 or args.reps < 2 or args.seq_reps < 2:
         ap.error("--routers, --reps and --seq-reps must be >= 2")
     p = dict(SCENARIO, routers=args.routers, link_km=args.link_km,
-             coherence_s=args.coherence_s, sim_s=args.sim_s, seq_reps=args.seq_reps)  # fmt: skip
+             coherence_s=args.coherence_s, sim_s=args.sim_s, seq_reps=args.seq_reps)
     print(f"scenario: {json.dumps(p)}")
     ns = run_netsim(p, args.reps)
     print(

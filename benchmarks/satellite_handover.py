@@ -74,7 +74,7 @@ def table(env_id: str, eps: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     hi = float(board.loc[board["kind"] == "oracle", "mean"].max())
     order = list(board["policy"]) + ["perfect_forecast"]
     head = "| policy | kind | return (Gbit) | delivered (GB) | outage (s) | interruption (s) " \
-           "| handovers | normalised |"  # fmt: skip
+           "| handovers | normalised |"
     lines = [head, "|" + "---|" * 8]
     for p in order:
         g = eps[eps["policy"] == p]

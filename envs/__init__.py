@@ -60,7 +60,7 @@ def register_all() -> None:
     for env_id, entry_point in ENVS.items():
         if env_id not in registry:
             register(id=env_id, entry_point=entry_point,
-                     vector_entry_point=VECTOR_ENVS.get(env_id))  # fmt: skip
+                     vector_entry_point=VECTOR_ENVS.get(env_id))
     for env_id, source in BASELINES.items():
         register_baselines(env_id, source)
 

@@ -147,7 +147,7 @@ class AuctionPricingEnv(SimEnv):
             at[rows], tr["cpu"][rows], tr["priority"][rows], tr["requester"][rows],
             tr["run_s"][rows], tr["machine_cpus"][mi], np.zeros(mi.size, np.int64),
             sim.rng("auction.attributes"), spec,
-        )  # fmt: skip
+        )
         inst = type(inst)(inst.resources, replace(inst.requests, arrival_s=at[rows]))
         params = OnlineParams(
             round_interval_s=c.round_interval_s,
@@ -233,7 +233,7 @@ class AuctionPricingEnv(SimEnv):
         return online_bound(
             m.inst, mp.weights, mp.utility, c.max_multiplier, eff, rev,
             rounds * c.round_interval_s, c.patience_s,
-        )  # fmt: skip
+        )
 
 
 @functools.cache
@@ -293,7 +293,7 @@ def baselines() -> list[Baseline]:
         Baseline("oracle", "oracle", episode=_oracle,
                  description="LP upper bound in hindsight (auction.hindsight)"),
         Baseline("ppo", "learned", algo="PPO", timesteps=50_000),
-    ]  # fmt: skip
+    ]
 
 
 __all__ = ["AuctionPricingConfig", "AuctionPricingEnv", "baselines"]

@@ -133,7 +133,7 @@ class CollectiveRoutingEnv(SimEnv):
         cap = net.capacity_bps.copy()
         nominal = net.capacity_bps[np.r_[net.uplinks().ravel(), net.downlinks().ravel()]]
         bad = np.r_[net.uplinks()[:, : c.degraded_spines].ravel(),
-                    net.downlinks()[: c.degraded_spines].ravel()]  # fmt: skip
+                    net.downlinks()[: c.degraded_spines].ravel()]
         cap[bad] *= c.degraded_capacity
         self.net = replace(net, capacity_bps=cap)
         fab = np.r_[self.net.uplinks().ravel(), self.net.downlinks().ravel()]
@@ -272,4 +272,4 @@ def baselines() -> list[Baseline]:
         Baseline("lp_bound", "oracle", episode=_lp_bound,
                  description="per-step min-congestion LP (fractional split): return -1"),
         Baseline("ppo", "learned", algo="PPO", timesteps=100_000),
-    ]  # fmt: skip
+    ]

@@ -236,7 +236,7 @@ def oracle_hook(env: CompMarketEnv, levels: int = 11, sweeps: int = 2):
             inst.cluster, inst.value, inst.spare, inst.budget,
             np.asarray(reserve_price * inst.spare, dtype=float), inst.money_value,
             inst.cap, inst.weight,
-        )  # fmt: skip
+        )
         res = run_market(trial, eps=c.market_eps, max_rounds=c.market_max_rounds)
         if c.objective == "revenue":
             return float(trial.per_bs(res.bids)[env.controlled].sum())
@@ -291,4 +291,4 @@ def baselines() -> list[Baseline]:
         Baseline("oracle", "oracle", policy=_oracle,
                  description="per-epoch best reserves on the epoch's actual bidders"),
         Baseline("ppo", "learned", algo="PPO", timesteps=100_000),
-    ]  # fmt: skip
+    ]

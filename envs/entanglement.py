@@ -230,4 +230,4 @@ def baselines() -> list[Baseline]:
         Baseline("herald_bound", "oracle", episode=_herald_bound,
                  description="pathwise bound: min over links of heralds possible by the horizon"),
         Baseline("ppo", "learned", algo="PPO", timesteps=100_000),
-    ]  # fmt: skip
+    ]

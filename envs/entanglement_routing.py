@@ -66,7 +66,7 @@ F = 5
 
 def _default_network() -> NetworkConfig:
     return NetworkConfig(memories=2, channels=1, coherence_time_s=0.01, cutoff_s=None,
-                         link_fidelity=0.97, f_min=0.8)  # fmt: skip
+                         link_fidelity=0.97, f_min=0.8)
 
 
 class EntanglementRoutingConfig(Config):
@@ -112,7 +112,7 @@ class EntanglementRoutingEnv(SimEnv):
             key: [min(self.rate[(a, b)] for a, b in zip(p[:-1], p[1:], strict=True)) / top
                   for p in ps]
             for key, ps in self.candidates.items()
-        }  # fmt: skip
+        }
         self.max_hops = max(len(p) - 1 for ps in self.candidates.values() for p in ps)
         self.action_space = gym.spaces.Discrete(c.k)
         self.observation_space = gym.spaces.Box(0.0, 1.0, (F * c.k + 1,), np.float32)
@@ -127,7 +127,7 @@ class EntanglementRoutingEnv(SimEnv):
         n = self.graph.number_of_nodes()
         self._gaps = rng.exponential(1.0 / c.arrival_rate_hz, c.arrivals)
         self._ends = [tuple(sorted(int(x) for x in rng.choice(n, 2, replace=False)))
-                      for _ in range(c.arrivals)]  # fmt: skip
+                      for _ in range(c.arrivals)]
         self.current = self._ends[0]
         self.n_active = 0
         sim.process(self._arrivals(sim))
@@ -165,7 +165,7 @@ class EntanglementRoutingEnv(SimEnv):
                                                                              strict=True)]
             busy_ch = sum(net.edge_free[e] == 0 for e in edges) / len(edges)
             obs[j] = (1.0, (len(path) - 1) / self.max_hops, self._bottleneck[self.current][j],
-                      busy_mem, busy_ch)  # fmt: skip
+                      busy_mem, busy_ch)
         extra = min(self.n_active / c.arrivals, 1.0)
         return np.concatenate([obs.reshape(-1), np.float32([extra])])
 
@@ -175,7 +175,7 @@ class EntanglementRoutingEnv(SimEnv):
     def _info(self) -> dict:
         net = self.net
         return {"delivered": int(sum(net.delivered)), "good": int(sum(net.good)),
-                "active": self.n_active, "requests": len(net.routes)}  # fmt: skip
+                "active": self.n_active, "requests": len(net.routes)}
 
     def action_masks(self) -> np.ndarray:
         mask = np.zeros(self.config.k, dtype=bool)
@@ -205,7 +205,7 @@ class EntanglementRoutingEnv(SimEnv):
         total = int(np.prod(counts))
         if total > max_sequences:
             raise ValueError(f"{total} action sequences > max_sequences={max_sequences}; "
-                             "use fewer arrivals or a smaller k")  # fmt: skip
+                             "use fewer arrivals or a smaller k")
         best = -np.inf
         for seq in product(*(range(n) for n in counts)):
             self.reset(seed=seed)
@@ -240,4 +240,4 @@ def baselines() -> list[Baseline]:
         Baseline("offline_optimum", "oracle", episode=_optimum,
                  description="best route sequence in hindsight, replayed on the same seed"),
         Baseline("maskable_ppo", "learned", algo="MaskablePPO", timesteps=50_000),
-    ]  # fmt: skip
+    ]

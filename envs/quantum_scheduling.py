@@ -279,4 +279,4 @@ def baselines() -> list[Baseline]:
         Baseline("knapsack_bound", "oracle", episode=_knapsack_bound,
                  description="pathwise bound: best job counts fitting the horizon, same draws"),
         Baseline("maskable_ppo", "learned", algo="MaskablePPO", timesteps=100_000),
-    ]  # fmt: skip
+    ]

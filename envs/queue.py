@@ -91,7 +91,7 @@ class QueueAdmissionEnv(SimEnv):
         self.model = AdmissionQueue(
             sim, c.arrival_rate, c.service_rate, c.servers, c.capacity,
             c.revenue, c.holding_cost, decisions=self.decisions,
-        )  # fmt: skip
+        )
 
     def _apply(self, action) -> None:
         self.decisions.respond(bool(action))
@@ -151,4 +151,4 @@ def baselines() -> list[Baseline]:
         Baseline("threshold", "oracle", policy=_bound("threshold"),
                  description="socially optimal threshold, M/M/1/T closed form (Naor 1969)"),
         Baseline("dqn", "learned", algo="DQN", timesteps=50_000),
-    ]  # fmt: skip
+    ]

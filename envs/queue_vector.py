@@ -46,7 +46,7 @@ class QueueAdmissionVectorEnv(VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}
 
     def __init__(self, num_envs: int = 1, config: Any = None, preset: str | None = None,
-                 render_mode: str | None = None, **kwargs: Any):  # fmt: skip
+                 render_mode: str | None = None, **kwargs: Any):
         if isinstance(num_envs, bool) or not isinstance(num_envs, int) or num_envs < 1:
             raise ConfigError(f"num_envs: must be an integer >= 1 (got {num_envs!r})")
         if render_mode is not None:
@@ -68,7 +68,7 @@ class QueueAdmissionVectorEnv(VectorEnv):
         self.batch = AdmissionBatch(
             num_envs, c.arrival_rate, c.service_rate, c.servers, c.capacity, c.revenue,
             c.holding_cost, c.horizon,
-        )  # fmt: skip
+        )
         self._rngs: list[np.random.Generator | None] = [None] * num_envs
         self._mark = np.zeros(num_envs)
         self._empty = np.zeros(num_envs, dtype=bool)
@@ -90,7 +90,7 @@ class QueueAdmissionVectorEnv(VectorEnv):
         self._autoreset[envs] = False
 
     def reset(self, *, seed: int | list[int | None] | None = None,
-              options: dict[str, Any] | None = None):  # fmt: skip
+              options: dict[str, Any] | None = None):
         if seed is None:
             seeds: list[int | None] = [None] * self.num_envs
         elif isinstance(seed, int | np.integer):

@@ -184,7 +184,7 @@ class SatelliteHandoverEnv(SimEnv):
     def _pool_key(self) -> str:
         c = self.config
         keep = {"world", "world_seed", "providers", "min_km", "max_km", "forecast",
-                "forecaster_path", "forecast_horizon_s", "flight_pool"}  # fmt: skip
+                "forecaster_path", "forecast_horizon_s", "flight_pool"}
         return c.model_dump_json(include=keep)
 
     def _flight(self, seed: int, index: int | None):

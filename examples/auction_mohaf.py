@@ -17,7 +17,7 @@ servers = Resources(
     unit_cost=[1.0, 1.0, 0.8, 0.8, 0.6, 0.6], location=rng.uniform(0, 50, (6, 2)),
     reliability=[0.999, 0.99, 0.99, 0.98, 0.95, 0.95], availability=np.full(6, 0.99),
     energy_efficiency=[0.9, 0.9, 0.7, 0.7, 0.5, 0.5],
-)  # fmt: skip
+)
 demand = rng.choice([0.1, 0.25, 0.5], n)
 jobs = Requests(
     type=np.zeros(n, int), demand=demand, budget=demand * rng.lognormal(0.5, 0.5, n),
@@ -25,10 +25,10 @@ jobs = Requests(
     requester=rng.integers(0, 20, n), min_reliability=np.zeros(n),
     max_latency_ms=np.full(n, np.inf), arrival_s=np.sort(rng.uniform(0, 120, n)),
     duration_s=rng.exponential(30.0, n),
-)  # fmt: skip
+)
 inst = Instance(servers, jobs)
 params = OnlineParams(round_interval_s=5.0, patience_s=20.0,
-                      mohaf=MohafParams(n_clusters=2, resources_per_cluster=None))  # fmt: skip
+                      mohaf=MohafParams(n_clusters=2, resources_per_cluster=None))
 
 for name in ("MOHAF rule", "clearing price"):
     sim = Simulation(seed=1)
@@ -37,4 +37,4 @@ for name in ("MOHAF rule", "clearing price"):
         model.policy = lambda _state, m=model: clearing_multipliers(m, floor=1.0)
     sim.run(until=150.0)
     print(f"{name:15s} served {int(model.served.value):4d}/{n}  "
-          f"utility {model.utility.value:7.2f}  revenue {model.revenue.value:7.2f}")  # fmt: skip
+          f"utility {model.utility.value:7.2f}  revenue {model.revenue.value:7.2f}")

@@ -16,7 +16,7 @@ from scenarios.quantum_routing import surfnet_core
 
 # your requests: (site, site) pairs of SURFnet routers
 PAIRS = [("Asd001b", "Ehv001b"), ("Dt001b", "Gn001a"), ("Ledn001a1", "Mt001a"),
-         ("Hn001a", "Ut001a"), ("Asd002a", "Dt001b")]  # fmt: skip
+         ("Hn001a", "Ut001a"), ("Asd002a", "Dt001b")]
 
 horizon = 0.02 if os.environ.get("NETSIM_EXAMPLE_QUICK") == "1" else 0.5
 g = surfnet_core()

@@ -23,7 +23,7 @@ cfg = validate(QueueConfig, {
     "stations": [{"servers": 1, "service_rate": 1.0}],
     "horizon": 5_000.0 if quick else 200_000.0,
     "warmup": 500.0 if quick else 10_000.0,
-})  # fmt: skip
+})
 
 sim = Simulation(seed=1)
 net = build(cfg, sim)  # Poisson arrivals -> one FIFO station, as processes on the engine
@@ -37,4 +37,4 @@ theory = mm1(cfg.arrival_rate, cfg.stations[0].service_rate)
 print(f"customers served      {sojourns.size}")
 print(f"mean sojourn W (s)    {mean:.3f} ± {half:.3f}   closed form {theory.sojourn:.3f}")
 print(f"mean number in system {net.in_system[0].time_average():.3f}"
-      f"           closed form {theory.number_in_system:.3f}")  # fmt: skip
+      f"           closed form {theory.number_in_system:.3f}")

@@ -27,7 +27,7 @@ value = rng.uniform(0.3, 2.5, (n_ues, k))  # Mbit/s per PRB of each cluster BS
 inst = MarketInstance(
     cluster, value, spare=rng.uniform(5, 25, n_bs), budget=np.ones(n_ues),
     reserve=np.full(n_bs, 0.01), money_value=0.0, cap=desired, weight=urgency,
-)  # fmt: skip
+)
 opt = utilities(inst, capped_welfare_optimum(inst).prbs).sum()
 market = run_capped_market(inst, eps=1e-4, max_rounds=2000)
 posted = posted_prices(inst, max_rounds=200)

@@ -29,16 +29,16 @@ ues += [UeSpec("urllc", "medium", traffic=alarms)] * 2 + [UeSpec("mmtc", "close"
 
 sim = Simulation(seed=7)
 gnb = SlicingGnb(sim, ues, rbgs=(2, 5, 10), policies=("rr", "rr", "pf"), traffic="commag",
-                 keep_reports=True)  # fmt: skip
+                 keep_reports=True)
 sim.run(until=seconds)
 per_slice = np.nanmean([slice_means(ue_scores(r, gnb.slice_of), gnb.slice_of)
-                        for r in gnb.reports], axis=0)  # fmt: skip
+                        for r in gnb.reports], axis=0)
 print(f"{len(gnb.reports)} KPM reports; TRACTOR score per slice (mMTC, URLLC, eMBB):",
-      np.round(per_slice, 3))  # fmt: skip
+      np.round(per_slice, 3))
 
 env = gym.make("netsim/OranSlicing-v0", horizon=seconds)
 for name, act in [("fixed (3, 5, 9)", lambda _o: split_index((3, 5, 9))),
-                  ("proportional", proportional_split)]:  # fmt: skip
+                  ("proportional", proportional_split)]:
     obs, _ = env.reset(seed=1)
     total, done = 0.0, False
     while not done:

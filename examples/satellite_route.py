@@ -29,12 +29,12 @@ tles = load_tle(files[0]) if files else bundled_tle("oneweb")
 tles = tles[::4] if quick else tles
 leo = ProviderConfig(name="MY-LEO", kind="leo", tle_set="oneweb", satellites=[], mask_deg=25.0,
                      pattern="bessel", theta3db_deg=4.0, eirp_dbw=36.0, gt_dbk=10.0,
-                     freq_ghz=11.7, symbol_rate_msps=150.0, mean_users=8.0)  # fmt: skip
+                     freq_ghz=11.7, symbol_rate_msps=150.0, mean_users=8.0)
 world = build_world(WorldConfig(providers=[leo], hours=3.0), seed=1)
 prov = world.providers[0]
 prov.constellation = Constellation.from_tles(tles, "leo", "MY-LEO")  # your satellites
 world.loads[0] = simulate_load(stream(1, "example/load"), np.full(len(tles), 5.0), 0.0,
-                               3 * 3600.0, 0.0, mean_users=8.0, step_s=60.0)  # fmt: skip
+                               3 * 3600.0, 0.0, mean_users=8.0, step_s=60.0)
 dest = (50.90, 4.48) if quick else (48.35, 11.79)
 plan = plan_flight("LHR-route", (51.47, -0.46), dest, np.random.default_rng(3), departure_s=600.0)
 traj = fly([plan])[0]

@@ -35,4 +35,4 @@ print(f"{'routing':<14} {'CCT (ms)':>9} {'CCT / bound':>12} {'congestion / bound
 for routing in ("ecmp", "spray", "minimal_split", "adaptive"):
     res = simulate_collective(net, shift, balancing=routing, placement="random", seed=7)
     print(f"{routing:<14} {res.cct_s * 1e3:9.3f} {res.cct_s / res.lower_bound_s:12.3f} "
-          f"{res.congestion_ratio:19.3f}")  # fmt: skip
+          f"{res.congestion_ratio:19.3f}")

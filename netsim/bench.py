@@ -57,7 +57,7 @@ CONTESTED_BAND = (0.10, 0.95)
 LEADERBOARD_COLUMNS = [
     "env", "policy", "kind", "mean", "ci_low", "ci_high", "n_seeds", "normalised",
     "norm_low", "norm_high", "detail",
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def leaderboard(episodes: pd.DataFrame, kinds: Mapping[tuple[str, str], str]) ->
         cand = g["candidate"].dropna()
         detail = f"best: {cand.iloc[0]}" if len(cand) else ""
         rows.append((env, policy, kinds[(env, policy)], mean, mean - half, mean + half,
-                     int(g["seed"].nunique()), detail))  # fmt: skip
+                     int(g["seed"].nunique()), detail))
     cols = ["env", "policy", "kind", "mean", "ci_low", "ci_high", "n_seeds", "detail"]
     lb = pd.DataFrame(rows, columns=cols)
     parts = []
@@ -257,10 +257,10 @@ def contested(episodes: pd.DataFrame, board: pd.DataFrame) -> pd.DataFrame:
         if not len(oracle):
             why.append(f"no oracle: reference is {ref['policy']}")
         rows.append((env, best["policy"], best["normalised"], *up, *down, ok,
-                     "; ".join(why) or "contested"))  # fmt: skip
+                     "; ".join(why) or "contested"))
     cols = ["env", "best_heuristic", "normalised", "gap_random", "gap_random_low",
             "gap_random_high", "gap_reference", "gap_reference_low", "gap_reference_high",
-            "contested", "note"]  # fmt: skip
+            "contested", "note"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -272,7 +272,7 @@ def _plot(board: pd.DataFrame, path: Path) -> None:
     rows = -(-len(envs) // cols)
     fig = new_figure(6.0 * cols, 2.6 * rows + 0.4)
     colors = {"random": "tab:gray", "heuristic": "tab:blue", "hindsight": "tab:cyan",
-              "oracle": "tab:red", "learned": "tab:green"}  # fmt: skip
+              "oracle": "tab:red", "learned": "tab:green"}
     for i, env in enumerate(envs):
         ax = fig.add_subplot(rows, cols, i + 1)
         g = board[board["env"] == env]
@@ -280,7 +280,7 @@ def _plot(board: pd.DataFrame, path: Path) -> None:
         val = g["normalised"].to_numpy(dtype=float)
         err = np.vstack([val - g["norm_low"].to_numpy(float), g["norm_high"].to_numpy(float) - val])
         ax.barh(y, val, xerr=np.nan_to_num(err), color=[colors[k] for k in g["kind"]],
-                capsize=2)  # fmt: skip
+                capsize=2)
         ax.set_yticks(y, g["policy"], fontsize=7)
         ax.axvline(0, color="k", lw=0.5)
         ax.axvline(1, color="k", lw=0.5, ls="--")
@@ -292,7 +292,7 @@ def _plot(board: pd.DataFrame, path: Path) -> None:
 
 def _markdown(board: pd.DataFrame, check: pd.DataFrame) -> str:
     shown = board.assign(ci=[f"[{a:.4g}, {b:.4g}]" for a, b in zip(
-        board["ci_low"], board["ci_high"], strict=True)])  # fmt: skip
+        board["ci_low"], board["ci_high"], strict=True)])
     shown = shown[["env", "policy", "kind", "mean", "ci", "n_seeds", "normalised", "detail"]]
     text = "# Leaderboard\n\n" + markdown_table(shown, floatfmt=".4g")
     text += "\n## Contested check\n\n" + markdown_table(
@@ -367,7 +367,7 @@ def bench(
             "kind": "bench", "env_ids": ids, "seeds": seeds, "seed": seed,
             "episode_seeds": ep_seeds, "skip_learned": skip_learned, "timesteps": timesteps,
             "env_config": dict(env_config or {}), "wall_time_s": time.perf_counter() - t0,
-        })  # fmt: skip
+        })
     if failures:
         raise BenchFailures(failures, board, check)
     return board, check
@@ -378,7 +378,7 @@ class BenchFailures(RuntimeError):
 
     def __init__(self, failures: list[dict[str, str]], board, check):
         super().__init__(f"{len(failures)} bench task(s) failed: " + ", ".join(
-            f["task"] for f in failures[:5]))  # fmt: skip
+            f["task"] for f in failures[:5]))
         self.failures, self.board, self.check = failures, board, check
 
 

@@ -127,7 +127,7 @@ def sweep(
     report = run_sweep(
         plan, out, workers=workers, scheduler=scheduler, resume=resume, progress=not quiet,
         force=force,
-    )  # fmt: skip
+    )
     typer.echo(
         f"{report.done} done, {report.failed} failed, {report.skipped} already present "
         f"of {report.total}; results in {report.out}"
@@ -159,7 +159,7 @@ def train(
     ev = do_train(
         env_id, algo, timesteps, n_envs, seed, out, apply_overrides({}, set_ or []),
         eval_episodes, subproc, progress=not quiet, force=force,
-    )  # fmt: skip
+    )
     if not quiet:
         _echo_table(ev.groupby("policy", sort=False)["return"].agg(["mean", "std"]).reset_index())
     typer.echo(f"model and evaluation written to {out}")
@@ -196,7 +196,7 @@ def bench_(
             env_ids or None, seeds, out, skip_learned=skip_learned, timesteps=timesteps,
             env_config=apply_overrides({}, set_ or []), seed=seed, workers=workers,
             scheduler=scheduler, force=force, progress=not quiet,
-        )  # fmt: skip
+        )
     except BenchFailures as exc:
         typer.echo(f"error: {exc}; details in {out / 'failures.json'}", err=True)
         raise typer.Exit(1) from None

@@ -49,7 +49,7 @@ KINDS = ("run", "sweep", "train", "bench")
 _KEY_PACKAGES = (
     "netsim", "numpy", "scipy", "simpy", "networkx", "gymnasium", "stable-baselines3",
     "torch", "pandas", "pyarrow", "scikit-learn", "pydantic", "dask", "distributed",
-)  # fmt: skip
+)
 _NON_KEYS = {"rep", "seed", "value", "time"}
 _SERIES_KINDS = {"sample", "level"}
 
@@ -72,11 +72,11 @@ def git_revision(path: str | Path | None = None) -> str | None:
         rev = subprocess.run(
             ["git", "-C", str(where), "rev-parse", "HEAD"],
             capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
+        ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()  # fmt: skip
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return rev + ("-dirty" if dirty else "") if rev else None
@@ -120,7 +120,7 @@ def write_manifest(fields: dict[str, Any], folder: Path, stamp: str = "finished_
     """``folder/manifest.json``: ``fields`` plus provenance (package versions, git revision,
     the shell-quoted command line and a UTC time stamp under ``stamp``)."""
     provenance = {"versions": package_versions(), "git_revision": git_revision(),
-                  "command": command_line(), stamp: now_utc()}  # fmt: skip
+                  "command": command_line(), stamp: now_utc()}
     write_json(fields | provenance, folder / MANIFEST)
 
 

@@ -49,7 +49,7 @@ def run_scenario(
                         rep,
                         workdir=tmp,
                         progress=lambda f, rep=rep: bar.update(completed=rep + min(max(f, 0), 1)),
-                    )  # fmt: skip
+                    )
                 )
                 bar.update(completed=rep + 1)
         results = pd.concat(frames, ignore_index=True)

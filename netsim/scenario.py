@@ -178,11 +178,11 @@ def _load_preset(scenario: Scenario, preset: str | None) -> tuple[dict, dict]:
     if preset not in known:
         listed = ", ".join(known) or "none"
         raise ConfigError(f"--preset: scenario '{scenario.name}' has no preset '{preset}' "
-                          f"(presets: {listed})")  # fmt: skip
+                          f"(presets: {listed})")
     data = load_yaml(known[preset])
     if data.get("scenario", scenario.name) != scenario.name:
         raise ConfigError(f"{known[preset]}: names scenario '{data['scenario']}', "
-                          f"not '{scenario.name}'")  # fmt: skip
+                          f"not '{scenario.name}'")
     pre_settings, pre_cfg = _split_file(data, str(known[preset]))
     return {**settings, **pre_settings}, deep_merge(cfg, pre_cfg)
 
@@ -250,15 +250,15 @@ def resolve_manifest(
         k in data for k in ("scenario", "config", "seed", "reps")
     ):
         raise ConfigError(f"--from {p}: not the manifest of a 'netsim run' (needs kind run, "
-                          "scenario, config, seed and reps)")  # fmt: skip
+                          "scenario, config, seed and reps)")
     scenario = load_scenario(data["scenario"])
     settings = {"seed": data["seed"] if seed is None else seed,
-                "reps": data["reps"] if reps is None else reps}  # fmt: skip
+                "reps": data["reps"] if reps is None else reps}
     _check_settings(settings)
     cfg = apply_overrides(data["config"] or {}, sets)
     config = validate(scenario.schema, cfg)
     return Resolved(scenario, config, settings["seed"], settings["reps"], str(p),
-                    data.get("preset"))  # fmt: skip
+                    data.get("preset"))
 
 
 def run_replication(

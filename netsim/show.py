@@ -92,7 +92,7 @@ def unit_of(field: FieldInfo) -> tuple[str | None, str]:
 
 
 _NOT_UNITS = {"default", "never", "e.g.", "eg", "see", "if", "when", "one", "optional", "needs",
-              "i.e.", "ie", "or", "and", "none", "only", "per", "same", "all"}  # fmt: skip
+              "i.e.", "ie", "or", "and", "none", "only", "per", "same", "all"}
 
 
 def _looks_like_unit(text: str) -> bool:
@@ -145,7 +145,7 @@ def _emit(schema: type[BaseModel], data: dict, indent: int, out: list[str], item
         elif (
             sub is not None and isinstance(value, list) and value
             and all(isinstance(v, dict) for v in value)
-        ):  # fmt: skip
+        ):
             out.append(_line(f"{lead}{key}:", comment))
             for v in value:
                 _emit(sub, v, child, out, item=True)
@@ -180,7 +180,7 @@ def _describe_scenario(name: str, preset: str | None) -> str:
     default = sc.preset_path()
     chosen = None if preset is None else (preset, "/".join(presets[preset].parts[-2:]))
     lines = _header("scenario", sc.name, sc.schema, sc.description, presets, chosen,
-                    f"netsim run {sc.name} --preset NAME")  # fmt: skip
+                    f"netsim run {sc.name} --preset NAME")
     if default is not None:
         lines.insert(2, f"# defaults: {default.parent.name}/{default.name}")
     lines.append(_line(f"seed: {r.seed}", "int in [0, 2**63 - 1]; root seed"))
@@ -213,12 +213,12 @@ def _describe_env(env_id: str, preset: str | None) -> str:
     if preset is not None:
         if preset not in presets:
             raise ConfigError(f"--preset: env '{env_id}' has no preset '{preset}' "
-                              f"(presets: {', '.join(presets) or 'none'})")  # fmt: skip
+                              f"(presets: {', '.join(presets) or 'none'})")
         base = presets[preset]
     config = validate(schema, {**base, **dict(spec.kwargs or {})})
     chosen = None if preset is None else (preset, f"gym.make({env_id!r}, preset={preset!r})")
     lines = _header("env", env_id, schema, f"{cls.__module__}.{cls.__qualname__}", presets,
-                    chosen, "gym.make(id, preset=NAME)")  # fmt: skip
+                    chosen, "gym.make(id, preset=NAME)")
     vec = getattr(spec, "vector_entry_point", None)
     if vec:
         lines.insert(2, f"# vector_entry_point: {vec if isinstance(vec, str) else vec.__name__}")

@@ -253,7 +253,7 @@ def plan_sweep(
         base.scenario.name, base_cfg,
         {k: (v if isinstance(v, list) else vars(v)) for k, v in grid.items()},
         random, base.seed, base.reps, points,
-    )  # fmt: skip
+    )
     for p in points:
         cfg = json.loads(json.dumps(base_cfg))
         for k, v in p.items():
@@ -312,7 +312,7 @@ def make_executor(workers: int | None, scheduler: str | None) -> Iterator[tuple[
     with cf.ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=exit_with_parent,
         initargs=(os.getpid(),),
-    ) as ex:  # fmt: skip
+    ) as ex:
         yield ex, 2 * workers
 
 
@@ -341,7 +341,7 @@ def _record(out: Path, o: Outcome) -> None:
         body = {
             "point": o.spec.point, "rep": o.spec.rep, "seed": o.spec.seed,
             "params": dict(o.spec.params), "error": o.error, "traceback": o.traceback,
-        }  # fmt: skip
+        }
         _atomic_write(fail, lambda p: write_json(body, p))
 
 
@@ -406,7 +406,7 @@ def _prepare_out(out: Path, plan: SweepPlan, resume: bool, force: bool = False) 
         },
         out,
         stamp="started_utc",
-    )  # fmt: skip
+    )
 
 
 def run_sweep(

@@ -157,7 +157,7 @@ def train(
             partial(make_registered, env_id), n_envs=n_envs, seed=seed,
             env_kwargs={"config": env_config}, monitor_dir=str(tmp / "monitor"),
             vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv,
-        )  # fmt: skip
+        )
         model = algo_cls(
             "MlpPolicy", vec, seed=seed, device="cpu", verbose=0, **(algo_kwargs or {})
         )
@@ -185,5 +185,5 @@ def train(
                 "eval_episodes": eval_episodes, "wall_time_s": round(time.perf_counter() - t0, 3),
             },
             tmp,
-        )  # fmt: skip
+        )
     return ev

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["binary_entropy", "werner_qber", "secret_fraction", "key_rate_bps",
-           "teleportation_fidelity"]  # fmt: skip
+           "teleportation_fidelity"]
 
 
 def binary_entropy(p):

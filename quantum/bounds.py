@@ -64,7 +64,7 @@ def equal_chain_capacity(total_length_km, n_repeaters: int, attenuation_db_per_k
     if n_repeaters < 0:
         raise ValueError(f"n_repeaters must be >= 0, got {n_repeaters}")
     eta = fiber_transmissivity(np.asarray(total_length_km, float) / (n_repeaters + 1),
-                               attenuation_db_per_km)  # fmt: skip
+                               attenuation_db_per_km)
     return plob_capacity(eta)
 
 

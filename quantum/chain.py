@@ -27,7 +27,7 @@ from .physics import (
 from .protocols import RepeaterChain
 
 __all__ = ["ChainConfig", "LinkPhysics", "link_physics", "build_chain", "simulate_chain",
-           "ChainResult"]  # fmt: skip
+           "ChainResult"]
 
 
 class ChainConfig(Config):
@@ -132,7 +132,7 @@ def link_physics(cfg: ChainConfig) -> LinkPhysics:
         p = float(link_success_probability(
             cfg.link_length_km, cfg.scheme, cfg.detector_efficiency, cfg.emission_efficiency,
             cfg.bright_state, cfg.attenuation_db_per_km,
-        ))  # fmt: skip
+        ))
     f0 = link_initial_fidelity(cfg.scheme, cfg.link_fidelity, cfg.bright_state)
     eta = float(fiber_transmissivity(cfg.link_length_km, cfg.attenuation_db_per_km))
     return LinkPhysics(float(p), t_att, f0, eta, cfg.emission_efficiency * cfg.detector_efficiency)

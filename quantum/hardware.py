@@ -67,7 +67,7 @@ class Pair:
     __slots__ = (
         "a", "b", "sx", "sy", "sz", "t_ref", "t_born", "ka", "kb", "alive", "busy",
         "rounds", "store_a", "store_b", "link", "delivering", "held",
-    )  # fmt: skip
+    )
 
     def __init__(self, a, b, sx, sy, sz, t, ka, kb, store_a, store_b, link, rounds):
         self.a = a
@@ -98,7 +98,7 @@ class Node:
     (``left``: pairs ending here from the left; ``right``: pairs starting here), oldest first."""
 
     __slots__ = ("index", "pos_km", "comm_free", "store_free", "left", "right", "links",
-                 "lcap", "rcap")  # fmt: skip
+                 "lcap", "rcap")
 
     def __init__(
         self, index: int, pos_km: float, comm: int, storage: int, sides: int, per_side: int
@@ -143,7 +143,7 @@ class Link:
         "index", "a", "b", "p", "attempt_s", "flight_s", "max_pairs", "active", "pending",
         "attempts",
         "successes", "_log1mp", "_uniform", "s0",
-    )  # fmt: skip
+    )
 
     def __init__(self, index, a, b, p, attempt_s, flight_s, s0, max_pairs, rng):
         self.index = index

@@ -52,7 +52,7 @@ from .physics import (
 )
 
 __all__ = ["NetworkConfig", "EdgeLink", "edge_links", "EntanglementNetwork", "NetworkResult",
-           "simulate_network"]  # fmt: skip
+           "simulate_network"]
 
 
 class NetworkConfig(Config):
@@ -105,7 +105,7 @@ def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
         else:
             p = float(link_success_probability(
                 L, "midpoint", cfg.detector_efficiency, cfg.emission_efficiency, 0.1,
-                cfg.attenuation_db_per_km))  # fmt: skip
+                cfg.attenuation_db_per_km))
         flight = L * 1e3 / C_FIBER_M_S
         tau = cfg.coherence_time_s
         decay = 1.0 if tau is None else math.exp(-2 * flight / tau)
@@ -137,14 +137,14 @@ class EntanglementNetwork:
     """
 
     def __init__(self, sim: Simulation, g: nx.Graph, routes: Sequence[Sequence],
-                 cfg: NetworkConfig, record: bool = False):  # fmt: skip
+                 cfg: NetworkConfig, record: bool = False):
         self.sim, self.env, self.cfg = sim, sim.env, cfg
         self.links = edge_links(g, cfg)
         nodes = list(g.nodes)
         self.node_index = {n: i for i, n in enumerate(nodes)}
         self.free = [cfg.memories] * len(nodes)
         edges = sorted({tuple(sorted((self.node_index[u], self.node_index[v]), key=int))
-                        for u, v in g.edges})  # fmt: skip
+                        for u, v in g.edges})
         self.edge_index = {e: i for i, e in enumerate(edges)}
         self.edge_free = [cfg.channels] * len(edges)
         self._edge_phys = [None] * len(edges)
@@ -302,7 +302,7 @@ class EntanglementNetwork:
         self._refresh(right, now)
         left.alive = right.alive = False
         new = _Pair(left.i, right.j, left.w * right.w * self.cfg.swap_werner, now,
-                    min(left.t_born, right.t_born))  # fmt: skip
+                    min(left.t_born, right.t_born))
         self.lpair[r][m] = self.rpair[r][m] = None
         self.rpair[r][new.i] = new
         self.lpair[r][new.j] = new
@@ -376,7 +376,7 @@ class NetworkResult:
 def simulate_network(
     g: nx.Graph, routes: Sequence[Sequence], cfg: NetworkConfig, seed: int, horizon_s: float,
     trace=None,
-) -> NetworkResult:  # fmt: skip
+) -> NetworkResult:
     """Run the requests of ``routes`` on ``g`` for ``horizon_s`` and return their KPIs."""
     if horizon_s <= 0:
         raise ValueError(f"horizon_s must be > 0, got {horizon_s}")

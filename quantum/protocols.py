@@ -179,9 +179,9 @@ class RepeaterChain:
             w = float(fidelity_to_werner(f0[i]))
             # both halves wait for the photons' flight and the herald's return (L/c)
             s0 = (w * math.exp(-self._rx * flight), w * math.exp(-self._ry * flight),
-                  w * math.exp(-self._rz * flight))  # fmt: skip
+                  w * math.exp(-self._rz * flight))
             link = Link(i, i, i + 1, float(link_p[i]), float(attempt_s[i]), flight, s0,
-                        max_link_pairs, sim.rng(f"quantum.link.{i}"))  # fmt: skip
+                        max_link_pairs, sim.rng(f"quantum.link.{i}"))
             self.links.append(link)
             self.nodes[i].links.append(link)
             self.nodes[i + 1].links.append(link)
@@ -252,7 +252,7 @@ class RepeaterChain:
             while (
                 link.active < link.max_pairs and a.comm_free > 0 and b.comm_free > 0
                 and len(a.right) + link.pending < a.rcap and len(b.left) + link.pending < b.lcap
-            ):  # fmt: skip
+            ):
                 a.comm_free -= 1
                 b.comm_free -= 1
                 link.active += 1
@@ -382,7 +382,7 @@ class RepeaterChain:
         """Restart after delivery: the swapped pair keeps the quotas of its constituents, so
         their links stay idle until it is delivered or discarded."""
         new.held = (*left.held, *right.held,
-                    *(p.link for p in (left, right) if p.link is not None))  # fmt: skip
+                    *(p.link for p in (left, right) if p.link is not None))
         left.link = right.link = None
         left.held = right.held = ()
 
@@ -410,7 +410,7 @@ class RepeaterChain:
                         left.sz * right.sz * qz, now,
                         max(left.ka, now + message_delay_s(node.pos_km - far_a.pos_km)),
                         max(right.kb, now + message_delay_s(far_b.pos_km - node.pos_km)),
-                        left.store_a, right.store_b, None, self.distill_rounds)  # fmt: skip
+                        left.store_a, right.store_b, None, self.distill_rounds)
             pair.t_born = min(left.t_born, right.t_born)
             if self.restart_after_delivery:
                 self._hand_over_quota(pair, left, right)

@@ -100,7 +100,7 @@ class AdmissionBatch:
             self._arrivals.reseed(i, s)
             self._service.reseed(i, s)
         for a in (self.now, self.area, self.t_last, self.level, self.accepted, self.rejected,
-                  self.blocked):  # fmt: skip
+                  self.blocked):
             a[envs] = 0.0
         self.in_system[envs] = 0
         self.busy[envs] = 0

@@ -29,7 +29,7 @@ class QueueConfig(Config):
     stations: list[StationConfig] = Field(
         default_factory=lambda: [StationConfig()], min_length=1, max_length=16,
         description="FIFO stations in series",
-    )  # fmt: skip
+    )
     service: Literal["exponential", "deterministic"] = Field(
         "exponential", description="service-time distribution"
     )

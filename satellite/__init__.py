@@ -30,4 +30,4 @@ P.618, P.676, P.838, P.839, S.672; 3GPP TR 38.811.
 __all__ = [
     "beams", "dataset", "dvbs2", "frames", "handover", "linkbudget", "links", "load", "model",
     "orbits", "platforms", "predict", "scenario", "tle", "visibility", "weather",
-]  # fmt: skip
+]

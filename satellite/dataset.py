@@ -559,7 +559,7 @@ def adsb_flights(world: WorldConfig, names=("elal747", "switzerland"), min_s: in
             inside = (
                 (tr.lat_deg >= la0) & (tr.lat_deg <= la1)
                 & (tr.lon_deg >= lo0) & (tr.lon_deg <= lo1) & (t <= span)
-            )  # fmt: skip
+            )
             edges = np.flatnonzero(np.diff(np.r_[0, inside.astype(np.int8), 0]))
             for j, (a, b) in enumerate(zip(edges[::2], edges[1::2], strict=True)):
                 if b - a < min_s:

@@ -575,11 +575,11 @@ def train_test_scores(
     for g, m in groups:
         share = np.bincount(y[m], minlength=len(edges) + 1) / max(int(m.sum()), 1)
         base = {"group": g, "horizon_s": h, "rows": int(m.sum()),
-                "flights": int(test.loc[m, "flight"].nunique())}  # fmt: skip
+                "flights": int(test.loc[m, "flight"].nunique())}
         base |= {f"share_{CLASSES[i] if len(edges) == 2 else i}": v for i, v in enumerate(share)}
         out.append({**base, "model": "gradient_boosting", **scores(y[m], pred[m], p_out[m])})
         out.append({**base, "model": "persistence",
-                    **scores(y[m], now[m], (now[m] == 0).astype(float))})  # fmt: skip
+                    **scores(y[m], now[m], (now[m] == 0).astype(float))})
     return pd.DataFrame(out)
 
 

@@ -168,12 +168,12 @@ def plot(results: pd.DataFrame, cfg: ChakraReplayConfig, out: Path) -> None:
         g = g.sort_values("size_scale")
         ax.errorbar(g["size_scale"], g["mean"], yerr=[g["mean"] - g["ci_low"].fillna(g["mean"]),
                     g["ci_high"].fillna(g["mean"]) - g["mean"]], marker="o", label=policy,
-                    capsize=3)  # fmt: skip
+                    capsize=3)
     ax.set_xscale("log", base=2)
     ax.set_xlabel("gradient bytes × (size scale)")
     ax.set_ylabel("iteration time (ms)")
     ax.set_title(f"Chakra replay, {cfg.leaves}x{cfg.spines}x{cfg.hosts_per_leaf} leaf-spine",
-                 fontsize=9)  # fmt: skip
+                 fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     save_figure(fig, out / "iteration.png")

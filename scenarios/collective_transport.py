@@ -205,7 +205,7 @@ def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, tot
 
 #: RoCE counters reported by the ``roce`` section (CollectiveResult.extra keys)
 ROCE_METRICS = ("drops", "retransmitted", "timeouts", "ecn_marked", "cnps", "pauses",
-                "pause_time_s", "max_ingress_bytes", "max_queue_bytes")  # fmt: skip
+                "pause_time_s", "max_ingress_bytes", "max_queue_bytes")
 
 
 def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
@@ -343,7 +343,7 @@ def _roce_table(results, out):
     s = default_summary(results[(results["section"] == "roce") & (results["kind"] == "value")])
     cols = {"cct_over_lb": "CCT/LB", "pause_time_s": "PFC pause (µs)", "drops": "drops",
             "retransmitted": "retransmitted", "max_ingress_bytes": "max ingress (kB)",
-            "max_queue_bytes": "max queue (kB)"}  # fmt: skip
+            "max_queue_bytes": "max queue (kB)"}
     scale = {"pause_time_s": 1e6, "max_ingress_bytes": 1e-3, "max_queue_bytes": 1e-3}
     s = s[s["metric"].isin(cols)].copy()
     f = s["metric"].map(scale).fillna(1.0)
@@ -355,11 +355,11 @@ def _roce_table(results, out):
         cell(m, lo, hi, n)
         for m, lo, hi, n in zip(
             s["mean"] * f, s["ci_low"] * f, s["ci_high"] * f, s["n"], strict=True
-        )  # fmt: skip
+        )
     ]
     s["metric"] = s["metric"].map(cols)
     table = s.pivot_table(index=["collective", "queue", "policy"], columns="metric",
-                          values="cell", aggfunc="first")  # fmt: skip
+                          values="cell", aggfunc="first")
     table = table[[c for c in cols.values() if c in table.columns]]
     table.index = table.index.set_names(["collective", "mode", "policy"])
     table.to_csv(out / "table_roce.csv")

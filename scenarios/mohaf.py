@@ -117,11 +117,11 @@ def _mechanisms(cfg, inst, seed, ref) -> tuple[list[dict], object]:
         lb, _ = lagrangian_bound(
             inst, feasible_pairs(inst, ref, w, u, floor), delta, score(inst, dg, w, u, ref),
             cfg.bound_iterations, cfg.bound_time_s, cfg.bound_step,
-        )  # fmt: skip
+        )
         rows += _rows(
             "mechanisms", "lagrangian_bound",
             {"efficiency": lb / n, "runtime_s": time.perf_counter() - t0},
-        )  # fmt: skip
+        )
     rows += _rows(
         "mechanisms", "upper_bound", {"efficiency": upper_bound(inst, ref, w, u, floor) / n}
     )
@@ -277,7 +277,7 @@ def tables(results: pd.DataFrame) -> dict[str, str]:
     metrics = [
         "efficiency", "gap_to_bound", "satisfaction", "jain", "cost", "revenue",
         "below_reserve", "energy", "runtime_s",
-    ]  # fmt: skip
+    ]
     wide = t.pivot(index="mechanism", columns="metric", values="cell").reindex(columns=metrics)
     out["mechanisms"] = markdown_table(wide.fillna(""), index=True)
     a = results[results["section"] == "ablation"]

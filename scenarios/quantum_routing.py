@@ -95,7 +95,7 @@ def run(cfg: RoutingStudy, ctx: RunContext) -> pd.DataFrame:
             "jain": jain_index(r) if r.sum() > 0 else 0.0,
             "served_fraction": float(np.mean(res.delivered > 0)),
             "key_rate_bps": float(np.sum(key_rate_bps(
-                r, np.nan_to_num(res.mean_fidelity, nan=0.25)))),  # fmt: skip
+                r, np.nan_to_num(res.mean_fidelity, nan=0.25)))),
             "mean_hops": float(np.mean([len(p) - 1 for p in routes])),
             "discarded_per_s": res.discarded / res.duration_s,
         }

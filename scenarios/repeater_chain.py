@@ -34,7 +34,7 @@ def _default_chain() -> ChainConfig:
         detector_efficiency=0.9, emission_efficiency=0.8, link_fidelity=0.99,
         coherence_time_s=1.0, local_time_s=1e-5, comm_qubits=2, storage_qubits=0,
         max_link_pairs=1, f_min=0.5,
-    )  # fmt: skip
+    )
 
 
 class RepeaterChainStudy(Config):
@@ -62,7 +62,7 @@ def run(cfg: RepeaterChainStudy, ctx: RunContext) -> pd.DataFrame:
     for k, (dist, n) in enumerate(points):
         chain = cfg.chain.model_copy(update={"n_links": n + 1, "link_length_km": dist / (n + 1)})
         res = simulate_chain(chain, derive_seed(ctx.seed, "point", dist, n), cfg.max_sim_s,
-                             max_deliveries=cfg.deliveries)  # fmt: skip
+                             max_deliveries=cfg.deliveries)
         t_att = link_physics(chain).attempt_s
         pairs_hz = res.delivered / res.duration_s
         ebits = float(werner_hashing_yield(res.fidelities).sum()) / res.duration_s
@@ -102,9 +102,9 @@ def plot(results: pd.DataFrame, cfg: RepeaterChainStudy, out: Path) -> None:
     fig = new_figure(11.0, 4.4)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, metric, title in zip(axes, ("pairs_per_use", "ebits_per_use"),
-                                 ("delivered pairs", "hashing ebits"), strict=True):  # fmt: skip
+                                 ("delivered pairs", "hashing ebits"), strict=True):
         ax.plot(d_fine, plob_capacity(fiber_transmissivity(d_fine)), "k-", lw=2,
-                label="PLOB (no repeater)")  # fmt: skip
+                label="PLOB (no repeater)")
         ax.axhline(ceiling, color="k", ls=":", label=f"lossy-station limit (η_s={eta_s:.2f})")
         for n in sorted(cfg.repeaters):
             m = _means(results, metric)
@@ -116,7 +116,7 @@ def plot(results: pd.DataFrame, cfg: RepeaterChainStudy, out: Path) -> None:
         ax.set_xlabel("total distance (km)")
         ax.set_yscale("log")
         ax.set_title(f"{title} per channel use (dashed: chain bound with lossy stations)",
-                     fontsize=8)  # fmt: skip
+                     fontsize=8)
     axes[0].set_ylabel("per channel use")
     axes[1].legend(fontsize=7, loc="lower left")
     save_figure(fig, out / "rate_vs_distance.png")

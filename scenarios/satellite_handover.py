@@ -106,15 +106,15 @@ def _ablation(cfg: HandoverStudyConfig, exact, main, seed: int) -> pd.DataFrame:
         gb = full[full["model"] == "gradient_boosting"]
         parts.append(gb.assign(features="all", plan_noise=level))
         parts.append(cv(d, no_ap).query("model == 'gradient_boosting'").assign(
-            features="without_autopilot", plan_noise=level))  # fmt: skip
+            features="without_autopilot", plan_noise=level))
     parts.append(cv(exact, no_plan).query("model == 'gradient_boosting'").assign(
-        features="without_plan", plan_noise=np.nan))  # fmt: skip
+        features="without_plan", plan_noise=np.nan))
     parts.append(main[main["model"] == "persistence"].assign(features="persistence",
-                                                             plan_noise=np.nan))  # fmt: skip
+                                                             plan_noise=np.nan))
     table = pd.concat(parts, ignore_index=True)
     metrics = [c for c in table.columns if c.startswith(("macro_f1", "f1_", "auc_"))]
     long = table.melt(id_vars=["features", "plan_noise", "horizon_s"], value_vars=metrics,
-                      var_name="metric")  # fmt: skip
+                      var_name="metric")
     long["kind"] = "ablation"
     return long
 
@@ -454,10 +454,10 @@ def tables(results: pd.DataFrame) -> str:
                 {"features": f.replace("_", " "),
                  "plan noise": "-" if np.isnan(lvl) else f"{lvl:g}",
                  **{name: _mean(ab, metric=m, **sel) for name, m in _METRIC_NAMES}}
-            )  # fmt: skip
+            )
         h = int(ab["horizon_s"].iloc[0])
         text.append(f"Macro-F1 and per-class F1 at h = {h} s on held-out generated flights "
-                    "(GroupKFold by flight):\n")  # fmt: skip
+                    "(GroupKFold by flight):\n")
         text.append(markdown_table(pd.DataFrame(rows), floatfmt=".3f"))
     real = results[results["kind"] == "real"]
     if not real.empty:
@@ -472,7 +472,7 @@ def tables(results: pd.DataFrame) -> str:
                  "model": "gradient boosting (no plan)" if model == "gradient_boosting"
                  else "persistence",
                  **{name: _mean(g, metric=m) for name, m in _METRIC_NAMES}}
-            )  # fmt: skip
+            )
         h = int(real["horizon_s"].iloc[0])
         text.append(
             f"\nReal ADS-B tracks (held out; trained on the generated flights), h = {h} s:\n"
@@ -493,10 +493,10 @@ def tables(results: pd.DataFrame) -> str:
             ):
                 mean, half = t_interval(g.loc[g["metric"] == m, "value"].to_numpy())
                 row[name] = f"{mean:.1f} ± {half:.1f}"
-            rows.append(row)  # fmt: skip
+            rows.append(row)
         n = ho["flight"].nunique()
         text.append(f"\nHandover policies on {n} fresh test flights ({mode.replace('_', ' ')}, "
-                    "all providers; mean ± 95 % CI per flight):\n")  # fmt: skip
+                    "all providers; mean ± 95 % CI per flight):\n")
         text.append(markdown_table(pd.DataFrame(rows)))
     return "\n".join(text)
 
@@ -521,7 +521,7 @@ def _plot_noise(results: pd.DataFrame, out: Path) -> None:
     for f, ls in (("without_plan", "--"), ("persistence", ":")):
         v = ab.loc[ab["features"] == f, "value"].mean()
         ax.axhline(v, ls=ls, color="k" if f == "persistence" else "grey",
-                   label=f.replace("_", " "))  # fmt: skip
+                   label=f.replace("_", " "))
     ax.set_xlabel("flight-plan noise level (0 = exact plan)")
     ax.set_ylabel(f"macro-F1 at h = {int(ab['horizon_s'].iloc[0])} s")
     ax.grid(alpha=0.3)

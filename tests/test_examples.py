@@ -22,9 +22,9 @@ PLUGIN = EXAMPLES / "third_party_plugin"
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.name for p in SCRIPTS])
 def test_example_runs_quick(script, tmp_path):
     env = {**os.environ, "NETSIM_EXAMPLE_QUICK": "1", "NETSIM_EXAMPLE_OUT": str(tmp_path),
-           "MPLBACKEND": "Agg", "NETSIM_PROGRESS": "0"}  # fmt: skip
+           "MPLBACKEND": "Agg", "NETSIM_PROGRESS": "0"}
     proc = subprocess.run([sys.executable, str(script), "--quick"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.strip(), "an example should print its result"
 
@@ -59,7 +59,7 @@ def test_plugin_scenario_through_the_entry_point_loader(plugin, monkeypatch, tmp
     assert r.scenario is plugin.SCENARIO and r.config.horizon == 50
     with pytest.raises(SystemExit) as info:
         main(["run", "booth", "--set", "horizon=300", "--reps", "2", "--quiet",
-              "--out", str(tmp_path / "b")])  # fmt: skip
+              "--out", str(tmp_path / "b")])
     assert info.value.code == 0
     df = pd.read_parquet(tmp_path / "b" / "results.parquet")
     means = df.groupby("speed")["value"].mean()

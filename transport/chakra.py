@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["ChakraNode", "ReplayResult", "load_workload_graph", "replay", "collective_bytes",
-           "COLLECTIVE_OF_KERNEL"]  # fmt: skip
+           "COLLECTIVE_OF_KERNEL"]
 
 COMP_NODE, COMM_COLL_NODE = 4, 7  # Chakra et_def.proto NodeType
 #: NCCL kernel name → :data:`transport.collectives.COLLECTIVES` key
@@ -161,7 +161,7 @@ def replay(nodes: list[ChakraNode], comm_time_s: Callable[[ChakraNode], float]) 
     compute = sum(n.runtime_s for n in nodes if n.lane == "gpu")
     exposed = _uncovered(busy.get("comm", []), busy.get("gpu", []))
     return ReplayResult(max(finish.values(), default=0.0), compute, comm_s, exposed, start,
-                        finish)  # fmt: skip
+                        finish)
 
 
 def _uncovered(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:

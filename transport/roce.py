@@ -90,7 +90,7 @@ class RoceOptions:
     def check(self) -> None:
         """Raise ``ValueError`` naming the first bad field."""
         positive = ("buffer_bytes", "timer_s", "alpha_timer_s", "rai_bps", "min_rate_bps",
-                    "cnp_interval_s", "rto_s")  # fmt: skip
+                    "cnp_interval_s", "rto_s")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name}: must be > 0 (got {getattr(self, name)})")
@@ -131,7 +131,7 @@ def red_mark_probability(queue_bytes, kmin_bytes: float, kmax_bytes: float, pmax
 class _RFlow(_Flow):
     __slots__ = ("rate", "rt", "alpha", "inc", "epoch", "t_cnp", "t_next", "waking",
                  "cnp_sent", "una", "nak_for", "progress", "line", "sent_max", "cwnd", "t_dec",
-                 "qdelays")  # fmt: skip
+                 "qdelays")
 
 
 class RoceTransport(PacketTransport):

@@ -224,7 +224,7 @@ class RoutingModel:
         return _incidence_kernel(
             ls, ld, net.host_up[src], net.host_down[dst], net.uplinks(), net.downlinks(),
             act, self.split,
-        )  # fmt: skip
+        )
 
     @property
     def done(self) -> bool:

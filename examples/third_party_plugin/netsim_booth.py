@@ -72,7 +72,7 @@ def run(cfg: BoothConfig, ctx: RunContext) -> pd.DataFrame:
 
 
 SCENARIO = Scenario(name="booth", schema=BoothConfig, run=run,
-                    description="example plugin: a ticket booth at two clerk speeds")  # fmt: skip
+                    description="example plugin: a ticket booth at two clerk speeds")
 
 
 class BoothEnv(SimEnv):

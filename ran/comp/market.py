@@ -400,7 +400,7 @@ def run_market(
                 rounds, converged, bids = newton_rounds(
                     inst.cluster, w, budget, mu, inst.reserve, inst.n_bs, bids.copy(), eps,
                     int(max_rounds), scale[:, 0],
-                )  # fmt: skip
+                )
             else:
                 rounds, converged, bids = _newton(inst, bids, eps, int(max_rounds), scale)
             if not converged:  # bids at an equilibrium whose totals have not settled: the

@@ -193,7 +193,7 @@ def _with_full_need(inst: MarketInstance) -> MarketInstance:
     return MarketInstance.trusted(
         inst.cluster, inst.value, inst.spare, inst.budget, inst.reserve, inst.money_value,
         inst.weights.sum(axis=1) * (1 + 1e-9), np.ones(inst.n_ues),
-    )  # fmt: skip
+    )
 
 
 class CompNetwork:
@@ -403,7 +403,7 @@ class CompNetwork:
                 ev_p = cho_step(
                     st, t, self.rsrp_l3, sinr_db, self.hp, self.hp.cho_prep_margin_db,
                     self.hp.cho_prep_s,
-                )  # fmt: skip
+                )
             else:
                 ev_p = daps_step(st, t, self.rsrp_l3, sinr_db, self.hp)
             self.alt_has_primary[p] = st.has_primary(t)
@@ -645,7 +645,7 @@ class CompNetwork:
                 return PolicyOutcome(
                     r.prbs, float(r.payments.sum()), r.time_s, r.rounds, r.messages,
                     r.converged, prices=r.prices,
-                )  # fmt: skip
+                )
 
             return bilateral
         if name == "optimum":

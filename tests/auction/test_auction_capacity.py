@@ -38,12 +38,12 @@ def _one_machine(demand, budget, capacity=1.0):
     res = Resources(
         type=[0], capacity=[capacity], unit_cost=[0.1], location=np.zeros((1, 2)),
         reliability=[0.99], availability=[0.99], energy_efficiency=[0.5],
-    )  # fmt: skip
+    )
     req = Requests(
         type=[0] * n, demand=demand, budget=budget, priority=[0] * n,
         location=np.zeros((n, 2)), requester=list(range(n)), min_reliability=np.zeros(n),
         max_latency_ms=np.full(n, np.inf),
-    )  # fmt: skip
+    )
     return Instance(res, req)
 
 

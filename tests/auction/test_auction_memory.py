@@ -40,12 +40,12 @@ def _one_machine_two_jobs() -> Instance:
     res = Resources(
         type=[0], capacity=[1.0], unit_cost=[0.1], location=np.zeros((1, 2)),
         reliability=[0.99], availability=[0.99], energy_efficiency=[0.5], mem_capacity=[1.0],
-    )  # fmt: skip
+    )
     req = Requests(
         type=[0, 0], demand=[0.3, 0.3], budget=[0.2, 5.0], priority=[0, 0],
         location=np.zeros((2, 2)), requester=[0, 1], min_reliability=np.zeros(2),
         max_latency_ms=np.full(2, np.inf), mem_demand=[0.6, 0.6],
-    )  # fmt: skip
+    )
     return Instance(res, req)
 
 
@@ -122,7 +122,7 @@ def test_every_mechanism_is_feasible_and_below_the_brute_force_optimum(seed):
     assert violations(inst, milp, ref) == []
     assert score(inst, milp, W, U, ref) == pytest.approx(opt, abs=1e-9)
     found = {n: fn(inst, ref, W, U, "shared", np.random.default_rng(seed)) for n, fn in
-             BASELINES.items()}  # fmt: skip
+             BASELINES.items()}
     found["mohaf_at_reserve"] = run_mohaf(
         inst, MohafParams(n_clusters=1, resources_per_cluster=None, cost_floor=True)
     ).allocation
@@ -154,11 +154,11 @@ def test_slack_memory_changes_nothing(seed):
         "density": lambda i: density_greedy(i, feasible_pairs(i, ref, W, U), DELTA),
         **{n: (lambda i, f=fn: f(i, ref, W, U, "shared", np.random.default_rng(1)))
            for n, fn in BASELINES.items()},
-    }  # fmt: skip
+    }
     for name, f in runs.items():
         a, b = f(base), f(slack)
         for x, y in zip((a.request, a.resource, a.payment), (b.request, b.resource, b.payment),
-                        strict=True):  # fmt: skip
+                        strict=True):
             np.testing.assert_array_equal(x, y, err_msg=name)
     pairs = feasible_pairs(base, ref, W, U)
     assert lagrangian_bound(base, pairs, DELTA, iterations=30)[0] == pytest.approx(

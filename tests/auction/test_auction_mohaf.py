@@ -121,11 +121,11 @@ def _lone_bidder():
     res = Resources(
         type=[0], capacity=[1.0], unit_cost=[1.0], location=np.zeros((1, 2)),
         reliability=[0.99], availability=[0.99], energy_efficiency=[0.5],
-    )  # fmt: skip
+    )
     req = Requests(
         type=[0], demand=[0.5], budget=[2.0], priority=[0], location=np.zeros((1, 2)),
         requester=[0], min_reliability=[0.0], max_latency_ms=[np.inf],
-    )  # fmt: skip
+    )
     return Instance(res, req)
 
 

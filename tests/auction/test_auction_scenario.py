@@ -120,7 +120,7 @@ def test_study_with_memory():
         dict(n_requests=200, n_resources=50, max_rounds=5, small_instances=1, small_requests=5,
              small_resources=2, scaling_sizes=[100], ablation=False, memory=True,
              bound_step=0.25),
-    )  # fmt: skip
+    )
     res = run(cfg, RunContext(seed=0, rep=0))
     mech = res[res["section"] == "mechanisms"]
     mem = mech[mech["metric"] == "mem_utilisation"].set_index("mechanism")["value"]

@@ -28,7 +28,7 @@ def _pair(n, **kw):
         ({"arrival_rate": 0.02, "horizon": 40.0}, 60),  # episodes without a decision
         ({"horizon": 700.0, "arrival_rate": 1.0}, 700),  # more draws than one buffer block
     ],
-)  # fmt: skip
+)
 def test_bit_identical_to_independent_envs(kw, steps):
     vec, ref = _pair(5, **kw)
     assert isinstance(vec, QueueAdmissionVectorEnv)
@@ -67,7 +67,7 @@ def test_int_seed_and_reset_mask_follow_sync_vector_env():
 
 def test_spaces_presets_and_bad_input():
     vec = gym.make_vec(ENV_ID, num_envs=4, vectorization_mode="vector_entry_point",
-                       preset="rho1")  # fmt: skip
+                       preset="rho1")
     assert vec.config.arrival_rate == 1.0
     assert vec.single_observation_space == gym.spaces.Discrete(20)
     assert vec.action_space.shape == (4,)

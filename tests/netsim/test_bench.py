@@ -116,7 +116,7 @@ def test_outputs_are_written(tmp_path):
     B.bench([TOY], seeds=3, out=tmp_path / "b", progress=False)
     files = {p.name for p in (tmp_path / "b").iterdir()}
     assert {"leaderboard.parquet", "leaderboard.md", "leaderboard.png", "manifest.json",
-            "episodes.parquet", "contested.csv"} <= files  # fmt: skip
+            "episodes.parquet", "contested.csv"} <= files
     lb = pd.read_parquet(tmp_path / "b" / "leaderboard.parquet")
     assert list(lb.columns) == B.LEADERBOARD_COLUMNS
 
@@ -125,7 +125,7 @@ def test_learned_agent_is_trained_and_scored():
     board, _ = B.bench(
         ["netsim/QueueAdmission-v0"], seeds=2, timesteps=64, progress=False,
         env_config={"horizon": 10.0},
-    )  # fmt: skip
+    )
     learned = board[board["kind"] == "learned"]
     assert len(learned) == 1 and learned["n_seeds"].iloc[0] == 2
 
@@ -148,7 +148,7 @@ def test_a_failing_policy_loses_no_other_result(tmp_path):
     assert (tmp_path / "b" / "failures.json").exists()
     assert set(pd.read_parquet(tmp_path / "b" / "leaderboard.parquet")["policy"]) == {
         "random", "one", "fixed", "clairvoyant", "bound"
-    }  # fmt: skip
+    }
 
 
 def test_baseline_shapes_are_checked():

@@ -49,7 +49,7 @@ def test_train_with_a_horizon_before_any_decision_exits_cleanly(tmp_path, capsys
     code, out, err = run_cli([
         "train", ENV_ID, "--algo", "a2c", "--timesteps", "40", "--n-envs", "1",
         "--eval-episodes", "1", "--set", "horizon=0.001", "--quiet", "--out", str(tmp_path / "t"),
-    ], capsys)  # fmt: skip
+    ], capsys)
     assert code == 0, err
     assert "Traceback" not in err and (tmp_path / "t" / "model.zip").is_file()
 
@@ -63,7 +63,7 @@ def test_env_factory_registers_the_ids_in_a_fresh_interpreter():
     )
     factory = pickle.dumps(partial(make_registered, ENV_ID))
     proc = subprocess.run([sys.executable, "-c", code], input=factory, capture_output=True,
-                          timeout=300)  # fmt: skip
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
     assert proc.stdout.decode().strip() == "True"
 
@@ -73,7 +73,7 @@ def test_train_subproc_workers_find_the_env_ids(tmp_path, capsys):
     code, _, err = run_cli([
         "train", ENV_ID, "--algo", "dqn", "--timesteps", "100", "--n-envs", "2", "--subproc",
         "--eval-episodes", "1", "--set", "horizon=20", "--quiet", "--out", str(tmp_path / "t"),
-    ], capsys)  # fmt: skip
+    ], capsys)
     assert code == 0, err
     assert "NamespaceNotFound" not in err
 
@@ -100,7 +100,7 @@ def test_bad_seeds_exit_2_one_line(tmp_path, capsys, args, message):
 
 def test_large_run_seed_is_accepted(tmp_path, capsys):
     code, _, err = run_cli(["run", "mm1", *FAST, "--seed", "99999999999",
-                            "--out", str(tmp_path / "r")], capsys)  # fmt: skip
+                            "--out", str(tmp_path / "r")], capsys)
     assert code == 0, err
 
 
@@ -118,7 +118,7 @@ def _write_manifest(folder, **body):
         ("bench", ["run", "mm1", *FAST]),
         ("run", ["sweep", "mm1", "--grid", "arrival_rate=0.5", *FAST, "--workers", "1"]),
     ],
-)  # fmt: skip
+)
 def test_refuses_output_of_another_kind_unless_forced(tmp_path, capsys, kind, command):
     out = tmp_path / "out"
     _write_manifest(out, kind=kind)
@@ -145,7 +145,7 @@ def test_same_kind_is_replaced_and_legacy_manifests_are_recognised(tmp_path, cap
     assert run_cli(["run", "mm1", *FAST, "--seed", "3", "--out", str(out)], capsys)[0] == 0
     assert json.loads((out / "manifest.json").read_text())["seed"] == 3
     for keys, kind in (({"fingerprint": "x"}, "sweep"), ({"algo": "ppo"}, "train"),
-                       ({"rep_seeds": [1]}, "run")):  # fmt: skip
+                       ({"rep_seeds": [1]}, "run")):
         folder = tmp_path / kind
         _write_manifest(folder, **keys)
         assert manifest_kind(folder) == kind
@@ -188,7 +188,7 @@ def _armed(pid):
 def test_sweep_workers_exit_when_the_parent_is_killed(tmp_path):
     cmd = [sys.executable, "-m", "netsim.cli", "sweep", "mm1", "--grid",
            "arrival_rate=0.5,0.6", "--set", "horizon=1e9", "--reps", "1", "--workers", "2",
-           "--quiet", "--out", str(tmp_path / "s")]  # fmt: skip
+           "--quiet", "--out", str(tmp_path / "s")]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     children = []
     try:

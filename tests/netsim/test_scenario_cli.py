@@ -29,7 +29,7 @@ def test_run_writes_results_folder(tmp_path, capsys):
     assert code == 0 and "results written" in stdout
     assert {p.name for p in out.iterdir()} >= {
         "results.parquet", "summary.csv", "manifest.json", "theory_vs_sim.png",
-    }  # fmt: skip
+    }
     df = pd.read_parquet(out / "results.parquet")
     assert set(df["rep"]) == {0, 1} and {"metric", "value", "seed"} <= set(df.columns)
     man = json.loads((out / "manifest.json").read_text())
@@ -112,7 +112,7 @@ def test_cli_subprocess_no_traceback(tmp_path):
         [sys.executable, "-m", "netsim.cli", "run", "mm1", "--set", "stations=[{servers: 0}]",
          "--out", str(tmp_path / "x")],
         capture_output=True, text=True,
-    )  # fmt: skip
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip() == (

@@ -79,13 +79,13 @@ def test_every_study_has_a_quick_preset_that_shrinks_it(name):
 def test_run_from_manifest_reproduces_bit_for_bit(tmp_path, capsys):
     a, b = tmp_path / "a", tmp_path / "b"
     code, _, err = run_cli(["run", "mm1", "--preset", "quick", *FAST, "--seed", "7",
-                            "--set", "arrival_rate=0.7", "--out", str(a)], capsys)  # fmt: skip
+                            "--set", "arrival_rate=0.7", "--out", str(a)], capsys)
     assert code == 0, err
     code, _, err = run_cli(["run", "--from", str(a / "manifest.json"), "--quiet",
-                            "--out", str(b)], capsys)  # fmt: skip
+                            "--out", str(b)], capsys)
     assert code == 0, err
     pd.testing.assert_frame_equal(pd.read_parquet(a / "results.parquet"),
-                                  pd.read_parquet(b / "results.parquet"))  # fmt: skip
+                                  pd.read_parquet(b / "results.parquet"))
     assert (a / "summary.csv").read_bytes() == (b / "summary.csv").read_bytes()
     ma, mb = (json.loads((p / "manifest.json").read_text()) for p in (a, b))
     for key in ("scenario", "config", "seed", "reps", "rep_seeds", "preset"):

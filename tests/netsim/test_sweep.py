@@ -22,7 +22,7 @@ def plan(**kw):
     return plan_sweep(
         "mm1", ["arrival_rate=0.5,0.8", "stations=[[{servers: 1}], [{servers: 2}]]"],
         reps=2, seed=3, sets=FAST, **kw,
-    )  # fmt: skip
+    )
 
 
 def frame(out):

@@ -15,11 +15,11 @@ def test_train_small_a2c(tmp_path):
             "train", "netsim/QueueAdmission-v0", "--algo", "a2c", "--timesteps", "600",
             "--n-envs", "2", "--eval-episodes", "2", "--set", "horizon=40", "--quiet",
             "--out", str(out),
-        ])  # fmt: skip
+        ])
     assert info.value.code == 0
     assert {p.name for p in out.iterdir()} >= {
         "model.zip", "evaluation.csv", "summary.csv", "learning_curve.png", "manifest.json",
-    }  # fmt: skip
+    }
     ev = pd.read_csv(out / "evaluation.csv")
     assert set(ev["policy"]) == {"learned", "threshold", "selfish", "accept_all", "random"}
     # common random numbers: every policy saw the same episode seeds

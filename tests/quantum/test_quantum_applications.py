@@ -49,7 +49,7 @@ def _teleport(psi, rho_ab):
     over the four Bell outcomes with their Pauli corrections."""
     rho = np.kron(np.outer(psi, psi.conj()), rho_ab)
     bells = [PHI, np.array([1, 0, 0, -1]) / np.sqrt(2), np.array([0, 1, 1, 0]) / np.sqrt(2),
-             np.array([0, 1, -1, 0]) / np.sqrt(2)]  # fmt: skip
+             np.array([0, 1, -1, 0]) / np.sqrt(2)]
     fixes = [np.eye(2), Z, X, Z @ X]
     fid = 0.0
     for b, c in zip(bells, fixes, strict=True):

@@ -45,7 +45,7 @@ def test_netsim_side_uses_independent_runs(vs_seq):
 def test_missing_sequence_is_a_clear_message_not_a_crash(vs_seq, monkeypatch, capsys):
     monkeypatch.setattr(vs_seq, "SEQUENCE_PYTHON", "/nonexistent/python3.12")
     args = ["--routers", "3", "--link-km", "5", "--coherence-s", "0.5", "--sim-s", "0.05",
-            "--reps", "2", "--seq-reps", "2", "--skip-scale"]  # fmt: skip
+            "--reps", "2", "--seq-reps", "2", "--skip-scale"]
     assert vs_seq.main(args) == 0
     out = capsys.readouterr().out
     assert '"routers": 3' in out and '"link_km": 5.0' in out and '"coherence_s": 0.5' in out

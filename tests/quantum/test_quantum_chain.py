@@ -314,7 +314,7 @@ def test_swap_outcome_messages_set_the_delivery_time():
     # with the handshake each swap first waits a round trip to its farther partner:
     # 10 km (100 µs) at level 1, 20 km (200 µs) at level 2
     res = simulate_chain(cfg.model_copy(update={"swap_handshake": True}), seed=0,
-                         horizon_s=1e-3, max_deliveries=1)  # fmt: skip
+                         horizon_s=1e-3, max_deliveries=1)
     t = lc + 1e-4 + 2 * lc + lc + 4 * lc + 2 * lc
     assert res.delivery_times[0] == pytest.approx(t, rel=1e-12)
     cfg = _cfg(n_links=2, link_length_km=10, success_probability=1.0, decoherence="none")

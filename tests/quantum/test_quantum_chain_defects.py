@@ -27,7 +27,7 @@ def test_cutoff_applies_to_pairs_that_were_distilling_when_it_expired():
     instants no idle pair is older than the cutoff."""
     cfg = _cfg(n_links=2, link_length_km=1, local_time_s=1e-4, success_probability=0.05,
                decoherence="none", comm_qubits=4, max_link_pairs=2, cutoff_s=1e-3,
-               distillation="bbpssw", distill_rounds=1, distill_time_s=2e-3, f_min=0)  # fmt: skip
+               distillation="bbpssw", distill_rounds=1, distill_time_s=2e-3, f_min=0)
     sim = Simulation(1)
     chain = build_chain(sim, cfg)
     worst = 0.0
@@ -48,7 +48,7 @@ def test_cutoff_after_distillation_keeps_fresh_pairs():
     oldest constituent is younger than the cutoff plus the swap and message latency."""
     cfg = _cfg(n_links=2, link_length_km=1, local_time_s=1e-4, success_probability=0.05,
                decoherence="none", comm_qubits=4, max_link_pairs=2, cutoff_s=5e-3,
-               distillation="bbpssw", distill_rounds=1, distill_time_s=2e-4, f_min=0)  # fmt: skip
+               distillation="bbpssw", distill_rounds=1, distill_time_s=2e-4, f_min=0)
     res = simulate_chain(cfg, seed=2, horizon_s=0.5)
     assert res.delivered > 10
     assert res.discarded > 0
@@ -91,7 +91,7 @@ def test_engine_delivery_interval_matches_the_oracles(restart, n):
     E[max] under restart after delivery (batch-means 99 % CI)."""
     p = 0.1
     cfg = _cfg(n_links=n, link_length_km=0, local_time_s=1.0, success_probability=p,
-               decoherence="none", f_min=0, restart=restart)  # fmt: skip
+               decoherence="none", f_min=0, restart=restart)
     res = simulate_chain(cfg, seed=5, horizon_s=60_000)
     gaps = np.diff(res.delivery_times)
     mean, half = batch_means(gaps, batches=20, confidence=0.99)
@@ -103,7 +103,7 @@ def test_engine_delivery_interval_matches_the_oracles(restart, n):
 
 def test_first_delivery_is_the_same_under_both_restart_options():
     base = dict(n_links=5, link_length_km=0, local_time_s=1.0, success_probability=0.2,
-                decoherence="none", f_min=0)  # fmt: skip
+                decoherence="none", f_min=0)
     first = [
         simulate_chain(
             _cfg(**base, restart=r), seed=9, horizon_s=1e4, max_deliveries=1
@@ -116,7 +116,7 @@ def test_first_delivery_is_the_same_under_both_restart_options():
 def test_restart_after_delivery_holds_link_quotas_until_delivery():
     """While a swapped pair waits for a slow outer link, none of its inner links attempts."""
     cfg = _cfg(n_links=4, link_length_km=0, local_time_s=1.0, success_probability=0.3,
-               decoherence="none", f_min=0, restart="after_delivery")  # fmt: skip
+               decoherence="none", f_min=0, restart="after_delivery")
     sim = Simulation(4)
     chain = build_chain(sim, cfg)
     for t in range(1, 400):
@@ -141,7 +141,7 @@ def test_swap_measurement_errors_give_the_closed_form_fidelity():
     correlations (1 − 2ε, (1 − 2ε)², 1 − 2ε), so F = (1 + 2(1 − 2ε) + (1 − 2ε)²)/4."""
     eps = 0.05
     cfg = _cfg(n_links=2, link_length_km=0, local_time_s=1.0, success_probability=0.5,
-               decoherence="none", link_fidelity=1.0, swap_meas_error=eps, f_min=0)  # fmt: skip
+               decoherence="none", link_fidelity=1.0, swap_meas_error=eps, f_min=0)
     res = simulate_chain(cfg, seed=1, horizon_s=200)
     e = 1 - 2 * eps
     assert res.delivered > 20
@@ -155,7 +155,7 @@ def test_each_end_frees_its_half_when_it_learns_the_last_swap():
     pair is recorded when the later end knows. 4 links in nested order swap last at the
     centre: both ends learn together."""
     cfg = _cfg(n_links=3, link_length_km=5, decoherence="none", swap_order="nested",
-               swap_handshake=True, f_min=0)  # fmt: skip
+               swap_handshake=True, f_min=0)
     sim = Simulation(3)
     chain = build_chain(sim, cfg)
     seen = []

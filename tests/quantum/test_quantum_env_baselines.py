@@ -54,7 +54,7 @@ def test_herald_bound_replays_the_links_draws():
 
 def test_herald_bound_with_parallel_attempts_is_pathwise():
     env = gym.make("netsim/EntanglementChain-v0", horizon=0.02, max_link_pairs=8,
-                   comm_qubits=16).unwrapped  # fmt: skip
+                   comm_qubits=16).unwrapped
     env.reset(seed=3)
     bound_pairs = env.herald_bound() * env.decision_interval * 1e3
     while True:

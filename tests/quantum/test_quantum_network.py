@@ -19,7 +19,7 @@ from quantum.waiting import expected_max_geometric, swap_asap_interval
 def _zero_latency(g, **kw):
     nx.set_edge_attributes(g, 0.0, "length_km")
     base = dict(local_time_s=1.0, success_probability=0.1, coherence_time_s=None,
-                cutoff_s=None, f_min=0.0)  # fmt: skip
+                cutoff_s=None, f_min=0.0)
     return validate(NetworkConfig, {**base, **kw})
 
 
@@ -61,7 +61,7 @@ def test_two_hop_fidelity_with_depolarising_memories():
     p, tau = 0.5, 2.0
     g = nx.path_graph(3)
     cfg = _zero_latency(g, memories=2, success_probability=p, coherence_time_s=tau,
-                        link_fidelity=0.95)  # fmt: skip
+                        link_fidelity=0.95)
     sim = Simulation(4)
     net = EntanglementNetwork(sim, g, [[0, 1, 2]], cfg, record=True)
     sim.run(until=20_000)
@@ -86,7 +86,7 @@ def test_cutoff_and_contention_on_a_grid_are_deterministic():
     assert not np.array_equal(a.delivered, c.delivered)
     assert a.discarded > 0 and a.delivered.sum() > 0
     assert np.all((a.mean_fidelity[a.delivered > 0] >= 0.25)
-                  & (a.mean_fidelity[a.delivered > 0] <= 1))  # fmt: skip
+                  & (a.mean_fidelity[a.delivered > 0] <= 1))
 
 
 def test_widest_route_matches_brute_force():
@@ -95,7 +95,7 @@ def test_widest_route_matches_brute_force():
     g = nx.random_geometric_graph(12, 0.45, seed=3)
     for u, v in g.edges:
         g.edges[u, v]["length_km"] = 10 + 50 * float(np.hypot(*np.subtract(
-            g.nodes[u]["pos"], g.nodes[v]["pos"])))  # fmt: skip
+            g.nodes[u]["pos"], g.nodes[v]["pos"])))
     links = edge_links(g, validate(NetworkConfig, {}))
     rate = {e: links[e].rate_hz for e in links}
     src, dst = 0, max(nx.node_connected_component(g, 0))

@@ -12,7 +12,7 @@ from scenarios.repeater_chain import SCENARIO, RepeaterChainStudy, plot, run, su
 
 def test_small_study_respects_bounds_and_plots(tmp_path):
     cfg = validate(RepeaterChainStudy, {"distances_km": [20.0, 80.0], "repeaters": [0, 1, 3],
-                                        "deliveries": 40})  # fmt: skip
+                                        "deliveries": 40})
     df = run(cfg, RunContext(seed=3))
     assert {"repeaters", "distance_km", "metric", "value"} <= set(df.columns)
     wide = df.pivot_table(index=["repeaters", "distance_km"], columns="metric", values="value")

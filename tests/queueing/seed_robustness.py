@@ -24,7 +24,7 @@ CASES = {
     "tandem": dict(arrival_rate=0.8, stations=[{"servers": 1, "service_rate": 1.0},
                                                {"servers": 2, "service_rate": 0.6}],
                    horizon=7_000, warmup=1_000),
-}  # fmt: skip
+}
 
 
 def main() -> None:
@@ -39,7 +39,7 @@ def main() -> None:
             s = t.simulate(name, **cfg)
             worst = float(s["t"].abs().max())
             print(f"{base},{name},{worst:.3f},{t.T_CRIT:.3f},{s['band'].max():.4f},"
-                  f"{worst <= t.T_CRIT}", flush=True)  # fmt: skip
+                  f"{worst <= t.T_CRIT}", flush=True)
 
 
 if __name__ == "__main__":

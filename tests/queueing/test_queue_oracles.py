@@ -46,7 +46,7 @@ def simulate(test: str, **cfg) -> pd.DataFrame:
     df = df[df["kind"] == "mean"]
     g = df.groupby(["station", "metric"], sort=True)
     out = g.agg(n=("value", "size"), mean=("value", "mean"), s=("value", "std"),
-                theory=("theory", "first")).reset_index()  # fmt: skip
+                theory=("theory", "first")).reset_index()
     se = out["s"] / np.sqrt(out["n"])
     out["t"] = (out["mean"] - out["theory"]) / se
     out["band"] = T_CRIT * se / out["theory"].abs()  # relative acceptance half-width
@@ -61,7 +61,7 @@ def assert_matches_theory(s: pd.DataFrame, band: float) -> None:
 
 
 @pytest.mark.parametrize(("rho", "horizon", "band"), [(0.5, 6_000, 0.20), (0.8, 8_000, 0.28),
-                                                      (0.9, 14_000, 0.35)])  # fmt: skip
+                                                      (0.9, 14_000, 0.35)])
 def test_mm1_matches_closed_form(rho, horizon, band):
     s = simulate(f"mm1-{rho}", arrival_rate=rho, horizon=horizon, warmup=2_000)
     assert set(s["metric"]) == set(METRICS)
@@ -70,7 +70,7 @@ def test_mm1_matches_closed_form(rho, horizon, band):
 
 def test_mmc_erlang_c_at_rho_09():
     s = simulate("mmc", arrival_rate=2.7, stations=[{"servers": 3, "service_rate": 1.0}],
-                 horizon=7_000, warmup=1_000)  # fmt: skip
+                 horizon=7_000, warmup=1_000)
     assert_matches_theory(s, 0.32)
 
 
@@ -84,7 +84,7 @@ def test_tandem_jackson():
         "tandem", arrival_rate=0.8,
         stations=[{"servers": 1, "service_rate": 1.0}, {"servers": 2, "service_rate": 0.6}],
         horizon=7_000, warmup=1_000,
-    )  # fmt: skip
+    )
     assert len(s) == 2 * len(METRICS) + 1
     assert_matches_theory(s, 0.20)
 

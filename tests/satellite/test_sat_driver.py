@@ -27,7 +27,7 @@ def _engine(ls, policy, cost, interval, pred, pg, agent: bool):
     fs = FlightSession(
         sim, ls, policy=None if agent else policy, decisions=dp, forecast=(pred, pg),
         cost=cost, decision_interval_s=interval,
-    )  # fmt: skip
+    )
     if not agent:
         sim.run()
         return fs

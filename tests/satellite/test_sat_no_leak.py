@@ -28,7 +28,7 @@ def _frame(seed=0, horizon=30):
         "radar_level_mmh": rng.exponential(1, T), "radar_column_mmh": rng.exponential(1, T),
         "radar_top_above_m": rng.normal(-3000, 500, T),
         f"plan_el_h{horizon}_deg": el + 0.3, f"plan_az_h{horizon}_deg": np.full(T, 171.0),
-    }  # fmt: skip
+    }
     return pd.DataFrame(d)
 
 
@@ -73,19 +73,19 @@ def test_candidate_features_do_not_read_the_future():
     rng = np.random.default_rng(3)
     n_c = 4
     ls = toy(rng.normal(6, 2, (T, n_c)), rng.random((T, n_c)) < 0.9, [0, 0, 1, 1],
-             [0, 1, 0, 1], [0, 0, 1, 1])  # fmt: skip
+             [0, 1, 0, 1], [0, 0, 1, 1])
     ls.el_deg = 20 + rng.uniform(0, 40, (T, n_c))
     ls.az_deg = rng.uniform(0, 360, (T, n_c))
     look = (ls.el_deg + 1.0, ls.az_deg + 1.0)
     df = _frame()
     traj = type("Traj", (), {k: df[k].to_numpy() for k in df.columns if k != "flight"})
     radar = {k: df[k].to_numpy() for k in ("radar_level_mmh", "radar_column_mmh",
-                                            "radar_top_above_m")}  # fmt: skip
+                                            "radar_top_above_m")}
     mask = np.ones((T, n_c), dtype=bool)
     X, ti, _, _ = candidate_rows(ls, traj, radar, mask, 30, look_h=look)
     t0 = 90
     for name in ("esn0_db", "esn0_meas_db", "el_deg", "az_deg", "boresight_deg",
-                 "off_axis_deg", "load"):  # fmt: skip
+                 "off_axis_deg", "load"):
         a = getattr(ls, name).copy()
         a[t0 + 1 :] = rng.normal(0, 50, a[t0 + 1 :].shape)
         setattr(ls, name, a)

@@ -78,7 +78,7 @@ def test_uniform_cell_liquid_and_ice_layers_exact(steps):
     a = f.path_attenuation_db(
         np.array([45.0]), np.array([5.0]), np.array([500.0]), np.array([el]),
         np.array([0.0]), 0.0, 19.7e9, steps=steps,
-    )  # fmt: skip
+    )
     gamma = rain_specific_attenuation_db_km(20.0, 19.7e9)
     expect = gamma * ((3.36 - 0.5) + 0.15 * (6.0 - 3.36)) / np.sin(np.radians(el))
     assert a[0] == pytest.approx(expect, rel=1e-9)

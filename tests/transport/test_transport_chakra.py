@@ -52,7 +52,7 @@ def test_replay_detects_a_cycle():
 def test_loader_bad_input(tmp_path):
     p = tmp_path / "t.json"
     p.write_text(json.dumps({"workload_graph": [{"Id": 1, "NodeType": 4, "data_deps": [7],
-                                                 "Name": "x", "runtime": 1}]}))  # fmt: skip
+                                                 "Name": "x", "runtime": 1}]}))
     with pytest.raises(ValueError, match="data_deps"):
         load_workload_graph(p)
     p.write_text(json.dumps({"nodes": []}))
@@ -86,7 +86,7 @@ def _synthetic(path: Path) -> Path:
         {"Id": 5, "Name": "ncclKernel_AllReduce_RING", "NodeType": 7, "runtime": 400,
          "data_deps": [4]},
         {"Id": 6, "Name": "optim", "NodeType": 4, "runtime": 300, "data_deps": [3, 5]},
-    ]  # fmt: skip
+    ]
     for n in g:
         n["is_cpu_op"] = False
     path.write_text(json.dumps({"workload_graph": g}))
@@ -98,9 +98,9 @@ def test_study_end_to_end(tmp_path):
         ChakraReplayConfig,
         {"trace": str(_synthetic(tmp_path / "g.json")), "leaves": 2, "spines": 2,
          "hosts_per_leaf": 2, "policies": ["ecmp", "minimal_split"], "size_scales": [1.0, 32.0]},
-    )  # fmt: skip
+    )
     res, summary = run_scenario(Resolved(SCENARIO, cfg, 3, 2, "test"), tmp_path / "o",
-                                progress=False)  # fmt: skip
+                                progress=False)
     for name in ("table_iteration.md", "table_iteration_over_lb.csv", "iteration.png"):
         assert (tmp_path / "o" / name).is_file()
     ratio = res[res["metric"] == "iteration_over_lb"]
@@ -118,7 +118,7 @@ def test_study_end_to_end(tmp_path):
     ("override", "match"),
     [({"size_scales": [0.0]}, "size_scales"), ({"policies": ["flowlet"]}, "policies"),
      ({"reference_algbw_GBps": -1}, "reference_algbw_GBps"), ({"trace": "/nope.json"}, "trace")],
-)  # fmt: skip
+)
 def test_bad_config(override, match):
     with pytest.raises(ConfigError, match=match):
         validate(ChakraReplayConfig, override)

@@ -82,7 +82,7 @@ def test_ring_allreduce_alpha_beta_on_non_blocking_fabric(placement):
     n, S, alpha = 16, 64e6, 5e-6
     policy = "ecmp" if placement == "packed" else "spray"
     res = simulate_collective(net, ring_allreduce(n, S), balancing=policy, placement=placement,
-                              alpha_s=alpha, seed=4)  # fmt: skip
+                              alpha_s=alpha, seed=4)
     expect = 2 * (n - 1) * alpha + 2 * (n - 1) / n * S * 8 / B
     assert res.cct_s == pytest.approx(expect, rel=0.01)
     assert alpha_beta_time(ring_allreduce(n, S), alpha, B) == pytest.approx(expect)
@@ -96,7 +96,7 @@ def test_rabenseifner_alpha_beta_on_non_blocking_fabric(n):
     S, alpha = 32e6, 3e-6
     for policy in ("spray", "minimal_split"):
         res = simulate_collective(net, rabenseifner_allreduce(n, S), balancing=policy,
-                                  placement="random", alpha_s=alpha, seed=n)  # fmt: skip
+                                  placement="random", alpha_s=alpha, seed=n)
         expect = 2 * np.log2(n) * alpha + 2 * (n - 1) / n * S * 8 / B
         assert res.cct_s == pytest.approx(expect, rel=0.01)
 

@@ -67,7 +67,7 @@ def test_capacity_respected_bytes_conserved(leaves, spines, hosts, over, coll, p
         return
     c = build_collective(coll, n, 3e6)
     res = simulate_collective(net, c, balancing=policy, placement="random", seed=seed,
-                              alpha_s=1e-6)  # fmt: skip
+                              alpha_s=1e-6)
     assert res.max_utilisation <= 1.0 + 1e-9
     assert res.delivered_bytes == pytest.approx(res.requested_bytes, rel=1e-12)
     assert np.allclose(res.link_bytes, res.placed_link_bytes, rtol=1e-6, atol=1e-3)
@@ -108,7 +108,7 @@ def test_background_traffic_slows_the_collective_and_finishes_flows():
     c = ring_allreduce(16, 8e6)
     quiet = simulate_collective(net, c, balancing="spray", seed=1)
     busy = simulate_collective(net, c, balancing="spray", seed=1,
-                               background=Background(0.4, 1e6, "exponential"))  # fmt: skip
+                               background=Background(0.4, 1e6, "exponential"))
     assert busy.cct_s > quiet.cct_s
     assert busy.extra["bg_finished"] > 0 and busy.extra["bg_mean_slowdown"] >= 1.0
     assert busy.max_utilisation <= 1.0 + 1e-9
@@ -139,7 +139,7 @@ def test_lower_bound_holds_for_small_messages_and_is_reached(coll):
     for policy in ("ecmp", "spray", "minimal_split", "adaptive"):
         for placement in ("packed", "random"):
             res = simulate_collective(net, c, balancing=policy, placement=placement, seed=1,
-                                      alpha_s=2e-6)  # fmt: skip
+                                      alpha_s=2e-6)
             assert res.cct_s >= res.lower_bound_s * (1 - 1e-12)
             if policy == "minimal_split":
                 assert res.cct_s <= res.lower_bound_s * 1.02

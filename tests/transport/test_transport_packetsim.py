@@ -82,7 +82,7 @@ def test_fifo_queues_share_by_arrival_rate_not_max_min():
     late; per-flow fair queueing restores the fluid times. This is the queueing effect that
     makes ECMP collisions cost more at packet level than in the fluid model."""
     net = leaf_spine_network(4, 1, 3, host_rate_bps=100e9, uplink_rate_bps=200e9,
-                             link_delay_s=1e-6)  # fmt: skip
+                             link_delay_s=1e-6)
     src, dst = [0, 1, 2, 9, 10], [3, 4, 6, 7, 8]
     _, fifo = _run(net, src, dst, [0] * 5, [1e6] * 5)
     _, fair = _run(net, src, dst, [0] * 5, [1e6] * 5, queue="fair")
@@ -95,7 +95,7 @@ def test_bad_input():
     net = leaf_spine_network(2, 2, 2)
     sim = Simulation(0)
     for kw, match in (({"mtu_bytes": 10}, "mtu"), ({"window_pkts": 0}, "window"),
-                      ({"spray": "hash"}, "spray"), ({"queue": "red"}, "queue")):  # fmt: skip
+                      ({"spray": "hash"}, "spray"), ({"queue": "red"}, "queue")):
         with pytest.raises(ValueError, match=match):
             PacketTransport(sim, net, **kw)
     with pytest.raises(ValueError, match="nbytes"):

@@ -23,7 +23,7 @@ def _run(net, src, dst, nbytes, window=10**6, **opts):
     tr = RoceTransport(sim, net, window_pkts=window, options=RoceOptions(**opts))
     out = {}
     tr.add(src, dst, [0] * len(src), nbytes, np.arange(len(src)),
-           lambda o, _d: out.update(dict.fromkeys(o.tolist(), sim.now)))  # fmt: skip
+           lambda o, _d: out.update(dict.fromkeys(o.tolist(), sim.now)))
     sim.run()
     return tr, out
 

@@ -86,7 +86,7 @@ def test_tiny_study_end_to_end(tmp_path):
     for name in ("results.parquet", "summary.csv", "manifest.json", "cct_vs_size.png",
                  "congestion_vs_leaves.png", "cct_vs_oversubscription.png", "placement.png",
                  "utilisation_cdf.png", "packet_vs_fluid.png", "background.png",
-                 "table_cct_over_lb.md", "table_congestion_ratio.csv"):  # fmt: skip
+                 "table_cct_over_lb.md", "table_congestion_ratio.csv"):
         assert (out / name).is_file(), name
     fab = results[(results["section"] == "fabric") & (results["kind"] == "value")]
     cong = fab[fab["metric"] == "congestion_ratio"].set_index(

@@ -24,7 +24,7 @@ def _batch(rng):
     net = leaf_spine_network(
         int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
         100e9, float(rng.choice([1.0, 2.0])),
-    )  # fmt: skip
+    )
     m = int(rng.integers(1, 12))
     src = rng.integers(0, net.n_hosts, m)
     dst = (src + rng.integers(1, max(net.n_hosts, 2), m)) % net.n_hosts

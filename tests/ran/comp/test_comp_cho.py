@@ -78,7 +78,7 @@ def test_ping_pong_hand_case():
 P = HandoverParams(
     a3_offset_db=3.0, hysteresis_db=1.0, ttt_s=0.16, execution_s=0.2, interruption_s=0.03,
     t310_s=1.0,
-)  # fmt: skip
+)
 DT = 0.01
 CAMP_ON_0 = np.array([[-80.0, -100.0]])  # the UE starts on cell 0
 
@@ -173,7 +173,7 @@ def _net(policies, **kw):
     cfg = CompConfig.model_validate(
         {"blocks_x": 2, "blocks_y": 2, "n_ues": 30, "horizon": 1.5, "policies": policies,
          "vehicle_fraction": 0.9, **kw}
-    )  # fmt: skip
+    )
     sim = Simulation(5)
     net = build(sim, cfg)
     sim.run(until=cfg.horizon)

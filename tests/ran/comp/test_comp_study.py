@@ -73,7 +73,7 @@ def test_headline_figures_are_pinned(study):
     ]
     # the industry's rivals: CHO and DAPS beat no CoMP, but CoMP sharing beats them
     out = {p: sc[("heterogeneous", p, "trouble_frac_below_floor")] for p in
-           ("no_comp", "daps", "cho", "market", "equal_share")}  # fmt: skip
+           ("no_comp", "daps", "cho", "market", "equal_share")}
     assert out["no_comp"] > out["daps"] > out["cho"] > out["market"] > out["equal_share"]
     diff = sc[("heterogeneous", "market-equal_share", "epoch_efficiency")]
     assert diff == pytest.approx(het["market"] - het["equal_share"])
