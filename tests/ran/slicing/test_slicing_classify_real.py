@@ -104,3 +104,17 @@ def test_leave_one_capture_out_never_trains_on_the_held_out_capture(units):
     assert table.loc["all", "majority"] == pytest.approx((folds["majority"] * w).sum() / w.sum())
     with pytest.raises(ValueError, match="by"):
         grouped_cv(units, "cell")
+
+
+def test_cli_prints_both_splits_and_rejects_bad_stride(monkeypatch, capsys, tmp_path):
+    import ran.slicing.classify_real as cr
+
+    monkeypatch.setattr(cr, "real_units", lambda stride: _toy_units())
+    monkeypatch.setattr(cr, "default_model", lambda seed: _Recorder())
+    assert cr.main(["--out", str(tmp_path / "folds.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "| capture |" in out and "| ue |" in out
+    assert len((tmp_path / "folds.csv").read_text().splitlines()) == 1 + 2 * 6
+    with pytest.raises(SystemExit) as exc:
+        cr.main(["--stride", "0"])
+    assert exc.value.code == 2
