@@ -54,6 +54,14 @@ problem turns on. ``gym.make_vec(id, num_envs=N, vectorization_mode="vector_entr
 returns :class:`envs.oran_vector.OranSlicingVectorEnv`, N copies in one compiled call,
 bit-identical to N of these envs.
 
+``netsim bench netsim/OranSlicing-v0 --seeds 10`` (return per 200-step episode, 95 % CI;
+normalised 0 = random, 1 = oracle): random 151.0 [145.6, 156.3]; mmtc1 168.7 (0.45); expert
+175.5 (0.62); best fixed in hindsight (2, 3, 12) 181.4 (0.78); proportional 185.0
+[178.6, 191.4] (0.87, the best heuristic); oracle 190.2 [184.4, 196.0]; maskable_ppo (200k
+steps, one training seed) 179.7 [169.7, 189.6] (0.73). **The learned policy does not beat
+the best heuristic**: paired, it trails proportional by 5.4 (95 % CI [0.4, 10.3]) and ties
+with the best fixed split (-1.7, [-4.3, 0.9]).
+
 ## Version History
 v0: the contested cell (was the TRACTOR setting, now ``netsim/OranSlicing-TRACTOR-v0``).
 """

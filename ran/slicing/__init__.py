@@ -4,13 +4,17 @@ Reproduces the setting of Groen et al., "From Classification to Optimization: Sl
 Resource Management with TRACTOR" on a simulated 10 MHz LTE gNB (Colosseum/SCOPE style):
 
 * :mod:`.phy` - 3GPP TS 36.213 CQI, MCS and TBS tables, RBGs, ns-3 style link adaptation;
+* :mod:`.nr` - NR numerology, PRBs per carrier and 38.214 RBG sizes (not used by the envs yet);
+* :mod:`.olla` - outer-loop link adaptation to a BLER target (not used by the envs yet);
 * :mod:`.channel` - distance, mobility, shadowing and fading per UE;
 * :mod:`.traffic` - COMMAG parametric traffic and replay of the TRACTOR phone captures;
 * :mod:`.schedulers` - RR / WF / PF intra-slice schedulers, exact and vectorised over TTIs;
 * :mod:`.gnb` - the sliced gNB on the engine, a KPM report every 250 ms;
 * :mod:`.kpm` - the Colosseum per-UE metrics format (loader, writer, aggregation);
 * :mod:`.scores` - TRACTOR's per-UE performance scores and trial statistics;
+* :mod:`.fluid` - the contested cell of ``netsim/OranSlicing-v0``, batched;
 * :mod:`.classify`, :mod:`.classify_torch` - traffic classification (forest, Transformer);
+* :mod:`.classify_real` - a classifier trained and judged on the real logs (grouped CV);
 * :mod:`.policies` - the 7 RBG moves, expert, random and tabular Q-learning;
 * :mod:`.scenario` - the model's config schema and factory.
 
