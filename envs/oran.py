@@ -111,7 +111,7 @@ def observe(cell: FluidCell, out: np.ndarray) -> np.ndarray:
     st = cell.stats
     scale = 1.0 / (DECISION_S * 1e6)
     cols = np.concatenate([cell.splits, st[:, 0] * scale, st[:, 1] * scale, st[:, 3] * 1e-3,
-                           st[:, 5], st[:, 6]], axis=1)  # fmt: skip
+                           st[:, 5], st[:, 6]], axis=1)
     np.clip(cols, OBS_LOW, OBS_HIGH, out=cols)
     out[:] = cols
     return out
@@ -206,4 +206,4 @@ def baselines() -> list[Baseline]:
                  description="one-step clairvoyant on the same random numbers (120 splits)"),
         Baseline("maskable_ppo", "learned", algo="MaskablePPO", timesteps=200_000,
                  description="sb3-contrib MaskablePPO"),
-    ]  # fmt: skip
+    ]

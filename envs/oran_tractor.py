@@ -159,7 +159,7 @@ class OranSlicingTractorEnv(SimEnv):
         agg = np.zeros((3, len(_KPM_OBS)))
         if g.report is not None:
             cols = np.minimum(np.stack([g.report[k] for k in _KPM_OBS], axis=1) * _KPM_SCALE,
-                              _KPM_HIGH)  # fmt: skip
+                              _KPM_HIGH)
             for s in range(3):
                 members = g.slice_of == s
                 if members.any():
@@ -226,4 +226,4 @@ def baselines() -> list[Baseline]:
                  description="best target split in hindsight (all 120)"),
         Baseline("maskable_ppo", "learned", algo="MaskablePPO", timesteps=100_000,
                  description="sb3-contrib MaskablePPO"),
-    ]  # fmt: skip
+    ]

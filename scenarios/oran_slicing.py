@@ -77,7 +77,7 @@ ENV_ID = "netsim/OranSlicing-TRACTOR-v0"
 CONTESTED_ID = "netsim/OranSlicing-v0"
 Policy = Literal["random", "expert", "mmtc1", "tabular", "learned"]
 ContestedPolicy = Literal["random", "expert", "mmtc1", "proportional", "best_fixed", "oracle",
-                          "maskable_ppo"]  # fmt: skip
+                          "maskable_ppo"]
 Combo = tuple[UserCount, UserCount, UserCount]
 SLICE_NAMES = ("mmtc", "urllc", "embb")
 
@@ -91,7 +91,7 @@ class OranSlicingStudy(Config):
         default_factory=lambda: ["random", "expert", "mmtc1", "proportional", "best_fixed",
                                  "oracle"], min_length=1,
         description="registered baselines of netsim/OranSlicing-v0 to score",
-    )  # fmt: skip
+    )
     contested_trials: int = Field(10, ge=2, le=1000, description="episodes per policy")
     contested_horizon_s: float = Field(20.0, gt=0, le=3600, description="seconds per episode")
     contested_learned_timesteps: int = Field(
@@ -101,7 +101,7 @@ class OranSlicingStudy(Config):
     combos: list[Combo] = Field(
         default_factory=lambda: [(1, 2, 3), (3, 2, 3), (2, 2, 2), (1, 1, 5)], min_length=1,
         description="user combinations (mMTC, URLLC, eMBB)",
-    )  # fmt: skip
+    )
     policies: list[Policy] = Field(
         default_factory=lambda: ["random", "expert", "tabular", "learned"], min_length=1
     )
@@ -137,7 +137,7 @@ class OranSlicingStudy(Config):
     def env_config(self, **extra) -> OranSlicingTractorConfig:
         """The TRACTOR env's config: the nested ``ran`` plus the study's episode settings."""
         base = {**self.ran.model_dump(), "kpm_obs": self.kpm_obs, "horizon": self.trial_s,
-                "rbgs": None}  # fmt: skip
+                "rbgs": None}
         return OranSlicingTractorConfig(**{**base, **extra})
 
     def contested_config(self) -> OranSlicingConfig:
@@ -148,9 +148,9 @@ class OranSlicingStudy(Config):
 # -- classification ----------------------------------------------------------------------------
 def _classification(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path | None) -> None:
     train_runs = simulate_runs(derive_seed(ctx.seed, "cls", "train"), cfg.classify_train_runs,
-                               cfg.classify_duration_s)  # fmt: skip
+                               cfg.classify_duration_s)
     test_runs = simulate_runs(derive_seed(ctx.seed, "cls", "test"), cfg.classify_test_runs,
-                              cfg.classify_duration_s)  # fmt: skip
+                              cfg.classify_duration_s)
     ctx.progress(0.1)
     x_tr, y_tr = dataset(train_runs, cfg.classify_stride)
     models = {"forest": StatsClassifier(seed=ctx.seed % (2**31)).fit(x_tr, y_tr)}
@@ -170,50 +170,50 @@ def _classification(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Pat
             x, y = dataset(runs, 1)
             pred = model.predict(x)
             rows.append(dict(part="classify", model=name, data=f"offline_{mode}",
-                             metric="accuracy", value=accuracy(y, pred), n=len(y)))  # fmt: skip
+                             metric="accuracy", value=accuracy(y, pred), n=len(y)))
             if mode == "all":
                 cm = confusion(y, pred)
                 for i, j in np.ndindex(cm.shape):
                     rows.append(dict(part="classify", model=name, data="offline_all",
                                      metric="confusion", true=CLASS_NAMES[i],
-                                     predicted=CLASS_NAMES[j], value=float(cm[i, j])))  # fmt: skip
+                                     predicted=CLASS_NAMES[j], value=float(cm[i, j])))
         for k, traffic in enumerate(("trace", "commag")):
             res = online_evaluation(model.predict, derive_seed(ctx.seed, "online", k),
-                                    cfg.online_duration_s, traffic=traffic)  # fmt: skip
+                                    cfg.online_duration_s, traffic=traffic)
             rows.append(dict(part="classify", model=name, data=f"online_{traffic}",
                              metric="accuracy", value=res["online_accuracy"],
-                             n=res["decisions"]))  # fmt: skip
+                             n=res["decisions"]))
             rows.append(dict(part="classify", model=name, data=f"online_{traffic}",
-                             metric="in_correct_slice", value=res["in_correct_slice"]))  # fmt: skip
+                             metric="in_correct_slice", value=res["in_correct_slice"]))
         by_source: dict[str, list] = {}
         for source, fname, frame, label in real:
             w, y = report_windows(frame, label)
             pred = model.predict(w)
             by_source.setdefault(source, []).append((y, pred))
             rows.append(dict(part="classify", model=name, data=f"real_{source}", file=fname,
-                             metric="accuracy", value=accuracy(y, pred), n=len(y)))  # fmt: skip
+                             metric="accuracy", value=accuracy(y, pred), n=len(y)))
         for source, pairs in by_source.items():
             y = np.concatenate([p[0] for p in pairs])
             pred = np.concatenate([p[1] for p in pairs])
             rows.append(dict(part="classify", model=name, data=f"real_{source}", file="all",
-                             metric="accuracy", value=accuracy(y, pred), n=len(y)))  # fmt: skip
+                             metric="accuracy", value=accuracy(y, pred), n=len(y)))
             cm = confusion(y, pred)
             for i, j in np.ndindex(cm.shape):
                 rows.append(dict(part="classify", model=name, data=f"real_{source}",
                                  metric="confusion", true=CLASS_NAMES[i],
-                                 predicted=CLASS_NAMES[j], value=float(cm[i, j])))  # fmt: skip
+                                 predicted=CLASS_NAMES[j], value=float(cm[i, j])))
     if cfg.classify_holdout_cells:
         folds = capture_holdout(lambda: StatsClassifier(seed=ctx.seed % (2**31)),
                                 derive_seed(ctx.seed, "cls", "holdout"),
                                 cfg.classify_holdout_cells, cfg.classify_test_runs,
-                                cfg.classify_duration_s, cfg.classify_stride)  # fmt: skip
+                                cfg.classify_duration_s, cfg.classify_stride)
         for f in folds:
             rows.append(dict(part="classify", model="forest", data="unseen_capture",
                              file=f["held_out"], metric="accuracy", value=f["accuracy"],
-                             n=f["n"]))  # fmt: skip
+                             n=f["n"]))
         rows.append(dict(part="classify", model="forest", data="unseen_capture", file="all",
                          metric="accuracy", value=float(np.mean([f["accuracy"] for f in folds])),
-                         n=sum(f["n"] for f in folds)))  # fmt: skip
+                         n=sum(f["n"] for f in folds)))
     ctx.progress(0.4)
 
 
@@ -229,7 +229,7 @@ def _trial(env: gym.Env, act, seed: int) -> tuple[float, dict]:
             slices[k].append(info.get(f"score_{k}", np.nan))
         done = term or trunc
     return float(np.mean(rewards)), {k: float(np.nanmean(v)) if np.isfinite(v).any() else np.nan
-                                     for k, v in slices.items()}  # fmt: skip
+                                     for k, v in slices.items()}
 
 
 def _policies(cfg: OranSlicingStudy, ctx: RunContext, out: Path) -> dict:
@@ -240,11 +240,11 @@ def _policies(cfg: OranSlicingStudy, ctx: RunContext, out: Path) -> dict:
         "expert": lambda env: env.unwrapped.baseline_policies()["expert"],
         "mmtc1": lambda env: (lambda obs: expert_action(np.asarray(obs[3:6]).astype(int),
                                                         (1, 8, 8))),
-    }  # fmt: skip
+    }
     if "tabular" in cfg.policies:
         agent = TabularQ()
         agent.train(lambda: gym.make(ENV_ID, config=train_cfg), cfg.tabular_episodes,
-                    seed=derive_seed(ctx.seed, "tabular") % (2**31))  # fmt: skip
+                    seed=derive_seed(ctx.seed, "tabular") % (2**31))
         np.savez_compressed(out / "tabular_q.npz", q=agent.q.astype(np.float32))
         factories["tabular"] = lambda env: (
             lambda obs: agent.greedy(obs, env.unwrapped.action_masks())
@@ -252,12 +252,12 @@ def _policies(cfg: OranSlicingStudy, ctx: RunContext, out: Path) -> dict:
     ctx.progress(0.55)
     if "learned" in cfg.policies:
         kwargs = ({"n_steps": 512, "batch_size": 128, "gamma": 0.95, "ent_coef": 0.01}
-                  if cfg.learned_algo == "maskable_ppo" else {"gamma": 0.95})  # fmt: skip
+                  if cfg.learned_algo == "maskable_ppo" else {"gamma": 0.95})
         seed = derive_seed(ctx.seed, "learned") % (2**31)
         train(ENV_ID, cfg.learned_algo, cfg.learned_timesteps, cfg.learned_envs, seed=seed,
               out=out / "learned", env_config=train_cfg.model_dump(), eval_episodes=2,
               progress=False,
-              algo_kwargs=kwargs)  # fmt: skip
+              algo_kwargs=kwargs)
         model = load_algo(cfg.learned_algo).load(out / "learned" / "model.zip", device="cpu")
         maskable = cfg.learned_algo == "maskable_ppo"
 
@@ -284,17 +284,17 @@ def _allocation(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) -
             for i, s in enumerate(seeds):
                 score, slices = _trial(env, act, s)
                 rows.append(dict(part="rl", policy=policy, combo=name, trial=i,
-                                 metric="trial_score", value=score))  # fmt: skip
+                                 metric="trial_score", value=score))
                 for k, v in slices.items():
                     rows.append(dict(part="rl", policy=policy, combo=name, trial=i,
-                                     metric=f"trial_score_{k}", value=v))  # fmt: skip
+                                     metric=f"trial_score_{k}", value=v))
             env.close()
         ctx.progress(0.8 + 0.2 * (ci + 1) / len(cfg.combos))
 
 
 # -- contested allocation ---------------------------------------------------------------------
 _EPISODE_KEYS = [f"score_{k}" for k in SLICE_NAMES] + ["delay_ms_mmtc", "delay_ms_embb",
-                                                       "lost_kbit_urllc"]  # fmt: skip
+                                                       "lost_kbit_urllc"]
 
 
 def _contested_episode(env: gym.Env, act, seed: int) -> dict:
@@ -333,7 +333,7 @@ def _fixed_splits(cfg: OranSlicingStudy, seeds: list[int]) -> dict[int, list[dic
     return {a: [{"reward": float(total[a * n_seed + i]),
                  **{f"score_{k}": float(scores[a * n_seed + i, j])
                     for j, k in enumerate(SLICE_NAMES)}} for i in range(n_seed)]
-            for a in range(n_split)}  # fmt: skip
+            for a in range(n_split)}
 
 
 def _contested(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) -> None:
@@ -357,9 +357,9 @@ def _contested(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) ->
             seed = derive_seed(ctx.seed, "contested_learned") % (2**31)
             train(CONTESTED_ID, "maskable_ppo", cfg.contested_learned_timesteps, 4, seed=seed,
                   out=out / "contested_learned", env_config=cfg.contested_config().model_dump(),
-                  eval_episodes=2, progress=False)  # fmt: skip
+                  eval_episodes=2, progress=False)
             model = load_algo("maskable_ppo").load(out / "contested_learned" / "model.zip",
-                                                   device="cpu")  # fmt: skip
+                                                   device="cpu")
             act = _masked_predict(model, env.unwrapped.action_masks)
             episodes = [_contested_episode(env, act, s) for s in seeds]
         else:
@@ -368,7 +368,7 @@ def _contested(cfg: OranSlicingStudy, ctx: RunContext, rows: list, out: Path) ->
         for i, ep in enumerate(episodes):
             for metric, value in ep.items():
                 rows.append(dict(part="contested", policy=name, combo=b.kind, trial=i,
-                                 file=detail, metric=metric, value=value))  # fmt: skip
+                                 file=detail, metric=metric, value=value))
         ctx.progress(0.1 * (k + 1) / len(names))
     env.close()
 
@@ -380,12 +380,12 @@ def contested_table(results: pd.DataFrame) -> pd.DataFrame:
     if con.empty:
         return pd.DataFrame()
     wide = con.pivot_table(index=["policy", "combo", "file", "rep", "trial"], columns="metric",
-                           values="value", sort=False).reset_index()  # fmt: skip
+                           values="value", sort=False).reset_index()
     out = []
     for (policy, kind, detail), grp in wide.groupby(["policy", "combo", "file"], sort=False):
         mean, half = t_interval(grp["reward"].to_numpy())
         row = {"policy": policy, "kind": kind, "mean": mean, "ci_low": mean - half,
-               "ci_high": mean + half, "n": len(grp)}  # fmt: skip
+               "ci_high": mean + half, "n": len(grp)}
         for k in SLICE_NAMES:
             row[f"score_{k}"] = grp[f"score_{k}"].mean()
         for k in ("delay_ms_embb", "delay_ms_mmtc", "lost_kbit_urllc"):
@@ -447,7 +447,7 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     cls = results[(results["part"] == "classify") & (results["metric"] != "confusion")]
     if not cls.empty:
         acc = (cls.groupby(["model", "data", "file", "metric"], sort=False)["value"]
-               .agg(["mean", "count"]).reset_index().rename(columns={"count": "n"}))  # fmt: skip
+               .agg(["mean", "count"]).reset_index().rename(columns={"count": "n"}))
         parts.append(acc.assign(part="classify"))
     return pd.concat([p for p in parts if not p.empty], ignore_index=True)
 
@@ -461,7 +461,7 @@ def _plot_contested(table: pd.DataFrame, out: Path) -> None:
     ax, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     x = np.arange(len(table))
     ax.bar(x, table["mean"], yerr=[table["mean"] - table["ci_low"],
-                                   table["ci_high"] - table["mean"]], capsize=3)  # fmt: skip
+                                   table["ci_high"] - table["mean"]], capsize=3)
     ax.set_xticks(x, table["policy"], rotation=30, fontsize=7)
     ax.set_ylabel("mean reward per 100 ms")
     lo = float(np.nanmin(table["ci_low"]))
@@ -493,7 +493,7 @@ def plot(results: pd.DataFrame, cfg: OranSlicingStudy, out: Path) -> None:
     policies = [p for p in _ORDER if p in set(table["policy"])]
     width = 0.8 / max(len(policies), 1)
     for fname, col, label in (("rl_scores.png", "mean", "mean trial score"),
-                              ("rl_cv.png", "cv", "CV of trial scores")):  # fmt: skip
+                              ("rl_cv.png", "cv", "CV of trial scores")):
         fig = new_figure(8.0, 4.0)
         ax = fig.add_subplot()
         for k, pol in enumerate(policies):
@@ -504,7 +504,7 @@ def plot(results: pd.DataFrame, cfg: OranSlicingStudy, out: Path) -> None:
                 err = np.vstack([sub["mean"] - sub["ci90_low"], sub["ci90_high"] - sub["mean"]])
             ax.bar(x, sub[col], width, yerr=err, capsize=3, label=pol)
         ax.set_xticks(np.arange(len(combos)), [f"({c.replace('-', ',')})" if c != "all" else "all"
-                                               for c in combos])  # fmt: skip
+                                               for c in combos])
         ax.set_xlabel("users (mMTC, URLLC, eMBB)")
         ax.set_ylabel(label)
         if col == "mean":
@@ -529,7 +529,7 @@ def _plot_classification(results: pd.DataFrame, out: Path) -> None:
         for c, data in enumerate(datasets):
             sub = cm[(cm["model"] == model) & (cm["data"] == data)]
             m = (sub.pivot_table(index="true", columns="predicted", values="value", aggfunc="sum")
-                 .reindex(index=CLASS_NAMES, columns=CLASS_NAMES).fillna(0).to_numpy())  # fmt: skip
+                 .reindex(index=CLASS_NAMES, columns=CLASS_NAMES).fillna(0).to_numpy())
             pd.DataFrame(m, index=CLASS_NAMES, columns=CLASS_NAMES).to_csv(
                 out / f"confusion_{model}_{data}.csv"
             )
@@ -538,7 +538,7 @@ def _plot_classification(results: pd.DataFrame, out: Path) -> None:
             ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
             for i, j in np.ndindex(share.shape):
                 ax.text(j, i, f"{share[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if share[i, j] > 0.6 else "black")  # fmt: skip
+                        color="white" if share[i, j] > 0.6 else "black")
             ax.set_xticks(range(4), CLASS_NAMES, fontsize=7, rotation=30)
             ax.set_yticks(range(4), CLASS_NAMES, fontsize=7)
             acc = np.trace(m) / max(m.sum(), 1)

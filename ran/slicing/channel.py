@@ -65,7 +65,7 @@ def ar1_coefficient(speed_mps, dt_s: float = FADING_BLOCK_TTI * 1e-3) -> np.ndar
     """Correlation of the fading gain over ``dt_s``, ``J0(2π f_D dt)`` with
     ``f_D = v f_c / c`` (1 Hz for static UEs)."""
     fd = np.where(np.asarray(speed_mps) > 0, np.asarray(speed_mps) * CARRIER_HZ / LIGHT_MPS,
-                  STATIC_DOPPLER_HZ)  # fmt: skip
+                  STATIC_DOPPLER_HZ)
     return np.clip(j0(2.0 * np.pi * fd * dt_s), 0.0, 0.999999)
 
 

@@ -115,7 +115,7 @@ def window_stats(w: np.ndarray) -> np.ndarray:
     return np.concatenate(
         [w.mean(1), w.std(1), w.min(1), w.max(1), w[:, -1], (w != 0).mean(1), silent,
          zeros.min(axis=1, keepdims=True), zeros.mean(axis=1, keepdims=True)], axis=1,
-    )  # fmt: skip
+    )
 
 
 class StatsClassifier:
@@ -186,7 +186,7 @@ def simulate_runs(
             sim, _random_ues(rng, n_per_class, traces), rbgs=random_rbgs(rng),
             policies=tuple(rng.choice(["rr", "wf", "pf"], 3)), traffic=mode,
             embb_rate_mbps=float(rng.uniform(0.5, 4.0)), keep_reports=True,
-        )  # fmt: skip
+        )
         sim.run(until=duration_s)
         df = to_frame(gnb.reports)
         n = gnb.n
@@ -234,7 +234,7 @@ def capture_holdout(
         xt, yt = dataset(te, 1)
         held = "+".join(v[0] for v in test.values())
         rows.append(dict(fold=k, held_out=held, accuracy=accuracy(yt, model.predict(xt)),
-                         n=len(yt)))  # fmt: skip
+                         n=len(yt)))
     return rows
 
 
@@ -257,7 +257,7 @@ def real_samples() -> list[tuple[str, str, pd.DataFrame, int]]:
     for row in pd.read_csv(multi / "ue_trace_map.csv").itertuples():
         path = multi / f"{row.imsi}_metrics.csv.gz"
         out.append(("tractor_multi_ue", path.name, load_colosseum_csv(path),
-                    names[row.traffic_class]))  # fmt: skip
+                    names[row.traffic_class]))
     for imsi, label in _COMMAG_CLASS.items():
         path = Path(str(_DATA / "colosseum_commag")) / f"{imsi}_metrics.csv"
         out.append(("colosseum_commag", path.name, load_colosseum_csv(path), label))

@@ -90,7 +90,7 @@ def default_model(seed: int = 0):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(max_iter=150, random_state=seed,
-                                          class_weight="balanced")  # fmt: skip
+                                          class_weight="balanced")
 
 
 def grouped_cv(
@@ -115,7 +115,7 @@ def grouped_cv(
             pred = model.predict(u.features) if len(u.labels) else np.zeros(0, dtype=int)
             rows.append(dict(split=by, source=u.source, ue=u.ue, capture=u.capture,
                              n=len(u.labels), accuracy=float((pred == u.labels).mean()),
-                             majority=float((u.labels == majority).mean())))  # fmt: skip
+                             majority=float((u.labels == majority).mean())))
     return pd.DataFrame(rows)
 
 
@@ -126,7 +126,7 @@ def summarise_cv(folds: pd.DataFrame) -> pd.DataFrame:
         w = grp["n"].to_numpy(float)
         out.append(dict(split=grp["split"].iloc[0], source=source, n=int(w.sum()),
                         accuracy=float((grp["accuracy"] * w).sum() / w.sum()),
-                        majority=float((grp["majority"] * w).sum() / w.sum())))  # fmt: skip
+                        majority=float((grp["majority"] * w).sum() / w.sum())))
     return pd.DataFrame(out)
 
 
@@ -140,7 +140,7 @@ def cv_table(summaries: Sequence[pd.DataFrame]) -> pd.DataFrame:
         by = summ.set_index("source")
         split = str(summ["split"].iloc[0])
         rows[split] = {src: f"{by.loc[src, 'accuracy']:.3f} ({by.loc[src, 'majority']:.3f})"
-                       for src in SOURCES if src in by.index}  # fmt: skip
+                       for src in SOURCES if src in by.index}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("split")
 
 

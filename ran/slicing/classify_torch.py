@@ -20,12 +20,12 @@ __all__ = ["TransformerNet", "TransformerClassifier"]
 
 class TransformerNet(nn.Module):
     def __init__(self, n_features: int = len(FEATURES), n_classes: int = 4, d: int = 32,
-                 heads: int = 4, layers: int = 2, window: int = WINDOW):  # fmt: skip
+                 heads: int = 4, layers: int = 2, window: int = WINDOW):
         super().__init__()
         self.embed = nn.Linear(n_features, d)
         self.position = nn.Parameter(torch.zeros(1, window, d))
         layer = nn.TransformerEncoderLayer(d, heads, dim_feedforward=2 * d, dropout=0.1,
-                                           batch_first=True)  # fmt: skip
+                                           batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.head = nn.Linear(d, n_classes)
 
@@ -38,7 +38,7 @@ class TransformerClassifier:
     """Fit/predict wrapper: min-max scaling, then :class:`TransformerNet`."""
 
     def __init__(self, seed: int = 0, epochs: int = 12, batch: int = 256, lr: float = 2e-3,
-                 threads: int = 1):  # fmt: skip
+                 threads: int = 1):
         self.seed, self.epochs, self.batch, self.lr, self.threads = seed, epochs, batch, lr, threads
         self.scale = MinMax()
         self.net: TransformerNet | None = None
@@ -78,4 +78,4 @@ class TransformerClassifier:
 
     def save(self, path) -> None:
         torch.save({"state": self.net.state_dict(), "low": self.scale.low,
-                    "span": self.scale.span}, path)  # fmt: skip
+                    "span": self.scale.span}, path)

@@ -94,7 +94,7 @@ BUFFER_CAP_BITS = 1e6
 
 #: per-slice statistics of a decision period, in this order (each a (3,) row)
 STAT_NAMES = ("arrived_bits", "served_bits", "pending_bits", "backlog_bits", "lost_bits",
-              "score", "bits_per_prb_tti")  # fmt: skip
+              "score", "bits_per_prb_tti")
 N_STATS = len(STAT_NAMES)
 _ARR, _SRV, _PEND, _BACK, _LOST, _SCORE, _BPP = range(N_STATS)
 
@@ -142,7 +142,7 @@ class CellParams:
             self.mmtc_rate_pps[0] * SUB_S, self.mmtc_rate_pps[1] * SUB_S,
             p(self.mmtc_storm_s), p(self.mmtc_calm_s), 8.0 * MMTC_PACKET_BYTES,
             BUFFER_CAP_BITS, *(w / w.sum()),
-        ])  # fmt: skip
+        ])
         return np.append(v, np.exp(-v[[4, 5, 9, 10]]))  # e^-λ of the four Poisson rates
 
 
@@ -150,7 +150,7 @@ class CellParams:
 def _tables():
     itbs_of_cqi = np.append(-1, MCS_ITBS[mcs_from_cqi(np.arange(1, 16))]).astype(np.int64)
     return (np.ascontiguousarray(tbs_table()), itbs_of_cqi,
-            np.ascontiguousarray(NS3_CQI_EFFICIENCY[1:]))  # fmt: skip
+            np.ascontiguousarray(NS3_CQI_EFFICIENCY[1:]))
 
 
 @njit(cache=True, inline="always")
@@ -169,7 +169,7 @@ def _poisson(lam, exp_minus_lam, u):
 
 @njit(cache=True)
 def _step(split, slice_of, mean_db, h_re, h_im, buf, on, rate, burst, storm, u, par, rho,
-          los, scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, stats):  # fmt: skip
+          los, scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, stats):
     """One decision period of one copy (state arrays updated in place); returns the reward.
 
     ``u`` holds the period's uniforms: per UE ``[f1, f2, switch, rate, a_0 .. a_{N_SUB-1}]``,
@@ -316,19 +316,19 @@ def _share_time(s, slice_of, demand, cap, served, order):
 @njit(cache=True)
 def _step_batch(idx, splits, slice_of, mean_db, h_re, h_im, buf, on, rate, burst, storm, chunk,
                 pos, par, rho, los, scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, rewards,
-                stats):  # fmt: skip
+                stats):
     """:func:`_step` for the copies ``idx``, each with its split and its chunk's next row."""
     for k in range(idx.size):
         e = idx[k]
         rewards[e] = _step(splits[e], slice_of, mean_db[e], h_re[e], h_im[e], buf[e], on[e],
                            rate[e], burst[e], storm[e], chunk[e, pos[e]], par, rho[e], los,
-                           scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, stats[e])  # fmt: skip
+                           scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, stats[e])
         pos[e] += 1
 
 
 @njit(cache=True)
 def _peek(e, slice_of, mean_db, h_re, h_im, buf, on, rate, burst, storm, row, par, rho, los,
-          scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, splits, out):  # fmt: skip
+          scatter, tbs, itbs_of_cqi, cqi_eff, gap_lin, splits, out):
     """Reward of copy ``e``'s next period under every split in ``splits``, each from a copy of
     its state and on the same uniforms ``row``."""
     st = np.empty((N_STATS, 3))
@@ -336,7 +336,7 @@ def _peek(e, slice_of, mean_db, h_re, h_im, buf, on, rate, burst, storm, row, pa
         out[k] = _step(splits[k], slice_of, mean_db[e].copy(), h_re[e].copy(), h_im[e].copy(),
                        buf[e].copy(), on[e].copy(), rate[e].copy(), burst[e].copy(),
                        storm[e].copy(), row, par, rho, los, scatter, tbs, itbs_of_cqi,
-                       cqi_eff, gap_lin, st)  # fmt: skip
+                       cqi_eff, gap_lin, st)
 
 
 class FluidCell:
@@ -413,7 +413,7 @@ class FluidCell:
         _step_batch(idx, self.splits, self.slice_of, self.mean_db, self.h_re, self.h_im,
                     self.buf, self.on, self.rate, self.burst, self.storm, self.chunk, self.pos,
                     self.par, self.rho, self._los, self._scatter, self._tbs, self._itbs_of_cqi,
-                    self._cqi_eff, self._gap_lin, self.rewards, self.stats)  # fmt: skip
+                    self._cqi_eff, self._gap_lin, self.rewards, self.stats)
         return self.rewards
 
     def peek(self, e: int, splits=SPLITS) -> np.ndarray:
@@ -425,5 +425,5 @@ class FluidCell:
               self.rate, self.burst, self.storm, self.chunk[e, self.pos[e]], self.par,
               float(self.rho[e]), self._los, self._scatter, self._tbs, self._itbs_of_cqi,
               self._cqi_eff, self._gap_lin, np.ascontiguousarray(splits, dtype=np.int64),
-              out)  # fmt: skip
+              out)
         return out

@@ -99,7 +99,7 @@ class UeSpec:
         if isinstance(self.distance, str):
             if self.distance not in DISTANCE_M:
                 raise ValueError(f"distance: unknown placement {self.distance!r} (allowed: "
-                                 f"{', '.join(DISTANCE_M)} or metres)")  # fmt: skip
+                                 f"{', '.join(DISTANCE_M)} or metres)")
             return DISTANCE_M[self.distance]
         return float(self.distance)
 
@@ -159,12 +159,12 @@ class SlicingGnb:
         self.policies = tuple(policies)
         setup = sim.rng("ran.traffic.setup")
         specs = [u.traffic or make_ue_traffic(u.traffic_class, traffic, setup, embb_rate_mbps)
-                 for u in self.ues]  # fmt: skip
+                 for u in self.ues]
         self.traffic = TrafficMix(specs, sim.rng("ran.traffic"))
         self.true_class = np.array([CLASSES.index(u.traffic_class) for u in self.ues])
         channel = channel if channel is not None else ChannelParams()
         self.channel = Channel([u.distance_m() for u in self.ues], [u.speed_mps for u in self.ues],
-                               sim.rng("ran.channel"), channel)  # fmt: skip
+                               sim.rng("ran.channel"), channel)
         if slice_of is None:
             slice_of = [CLASS_SLICE[u.traffic_class] for u in self.ues]
         self.slice_of = np.array(slice_of, dtype=np.int64)
@@ -237,7 +237,7 @@ class SlicingGnb:
         pk = self.traffic.packets(nb * n_t)
         totals = np.empty((nb, 4, n), dtype=np.int64)
         chunk_arrivals(pk.dl_cell, pk.dl_bytes, pk.ul_cell, pk.ul_bytes, n_t, self._dl_bytes,
-                       self._ul_bytes, totals)  # fmt: skip
+                       self._ul_bytes, totals)
         sinr_b, mean_db = self.channel.sinr_db(nb, n_t, REPORT_S)  # per fading block
         cqi_ext = self._extend("dl", cqi_from_sinr_db(sinr_b))
         ul_sinr_b = sinr_b - self.channel.params.ul_gap_db
@@ -252,7 +252,7 @@ class SlicingGnb:
         terms = np.empty((2, nb * n_t if n == 1 else 0, n))
         share = max(UL_PRBS // n, 1)
         uplink_chunk(n_t, self._ul_bytes, ul_cqi_ext, ul_sinr_b, iters, share, self.ul_buffer,
-                     sums, real_sums, ul_buf, terms)  # fmt: skip
+                     sums, real_sums, ul_buf, terms)
         if n == 1:
             real_sums = np.stack([period_sums(x.reshape(nb, n_t, n)) for x in terms], axis=1)
         p = self.channel.params
@@ -276,7 +276,7 @@ class SlicingGnb:
         report_period(i * n_t, n_t, dl_bytes, cqi_ext, sinr_b, self._members, self._counts,
                       self.rbgs, self.policies_code, self.slice_of, self._slice_prb,
                       self.dl_buffer, self.pf_avg, self.tti, dl_size[i], PF_BETA, REPORT_S,
-                      rep)  # fmt: skip
+                      rep)
         self.tti += n_t
         self.report = report = KpmReport(rep)
         if self.reports is not None:

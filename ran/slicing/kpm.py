@@ -49,7 +49,7 @@ COLOSSEUM_HEADER = (
     "ul_mcs", "ul_n_samples", "ul_buffer [bytes]", "rx_brate uplink [Mbps]", "rx_pkts uplink",
     "rx_errors uplink (%)", "ul_rssi", "ul_sinr", "phr", "", "sum_requested_prbs",
     "sum_granted_prbs", "", "dl_pmi", "dl_ri", "ul_n", "ul_turbo_iters",
-)  # fmt: skip
+)
 KPM_COLUMNS = tuple(c for c in COLOSSEUM_HEADER if c)
 #: the 17 KPIs TRACTOR classifies on, in its order
 FEATURES = (
@@ -57,7 +57,7 @@ FEATURES = (
     "dl_cqi", "ul_mcs", "ul_n_samples", "ul_buffer [bytes]", "rx_brate uplink [Mbps]",
     "rx_pkts uplink", "rx_errors uplink (%)", "ul_sinr", "phr", "sum_requested_prbs",
     "sum_granted_prbs", "ul_turbo_iters",
-)  # fmt: skip
+)
 COL = {name: i for i, name in enumerate(KPM_COLUMNS)}
 SCHEDULING_POLICY = {"rr": 0, "wf": 1, "pf": 2}
 
@@ -129,7 +129,7 @@ def period_sums(x: np.ndarray) -> np.ndarray:
 _UL = tuple(_R[c] for c in (
     "ul_mcs", "ul_n_samples", "ul_buffer [bytes]", "rx_brate uplink [Mbps]", "rx_pkts uplink",
     "rx_errors uplink (%)", "ul_sinr", "phr", "ul_turbo_iters",
-))  # fmt: skip
+))
 
 
 @njit(cache=True)
@@ -164,7 +164,7 @@ def _matrix(report: Mapping) -> np.ndarray:
         return report.data
     n = max(np.size(v) for v in report.values())
     return np.stack([np.broadcast_to(np.asarray(report.get(c, 0.0), dtype=float), (n,))
-                     for c in KPM_COLUMNS])  # fmt: skip
+                     for c in KPM_COLUMNS])
 
 
 def to_frame(reports: Mapping | list[Mapping]) -> pd.DataFrame:

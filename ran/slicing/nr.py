@@ -47,7 +47,7 @@ NR_PRBS: dict[int, dict[int, int]] = {
     0: {5: 25, 10: 52, 15: 79, 20: 106, 25: 133, 30: 160, 40: 216, 50: 270},
     1: {5: 11, 10: 24, 15: 38, 20: 51, 25: 65, 30: 78, 40: 106, 50: 133, 60: 162, 70: 189,
         80: 217, 90: 245, 100: 273},
-}  # fmt: skip
+}
 #: largest bandwidth part (38.214 Table 5.1.2.2.1-1, 38.331 maxNrofPhysicalResourceBlocks)
 MAX_BWP_PRBS = 275
 #: 38.214 Table 5.1.2.2.1-1: (largest BWP size of the row, P config 1, P config 2)

@@ -57,7 +57,7 @@ def _blocks(t):
 
 @njit(cache=True)
 def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
-                    buffer, avg, t_global, beta, sums):  # fmt: skip
+                    buffer, avg, t_global, beta, sums):
     """Schedule TTIs ``first .. first + n_t - 1`` of a chunk (arrivals ``dl_bytes`` per
     (TTI, UE), CQI per block ``cqi_ext``, SINR per block ``sinr_db``) from the buffers
     ``buffer`` (bits, updated in place). ``t_global`` is the global index of TTI ``first``;
@@ -105,7 +105,7 @@ def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbg
                 i_tbs[u] = _ITBS_OF_MCS[mc]
                 decoded[u] = sinr_db[own, u] >= _REQ_SINR[mc]
             schedule_slice(t_global + t - first, s, members, m, k, pol, demand, i_tbs, decoded,
-                           avg, need, want, prio, order, alloc, prbs, served)  # fmt: skip
+                           avg, need, want, prio, order, alloc, prbs, served)
             for j in range(m):
                 u = members[s, j]
                 buffer[u] = demand[u] - served[u]
@@ -122,7 +122,7 @@ def downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbg
 @njit(cache=True)
 def report_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
                   slice_of, slice_prb, buffer, avg, t_global, packet_bytes, pf_beta, period_s,
-                  out):  # fmt: skip
+                  out):
     """One report period: :func:`downlink_period`, then the downlink and slice columns of
     the report matrix ``out`` (:func:`~ran.slicing.kpm.downlink_columns`; ``slice_prb`` per
     slice, timestamp in ms at the period's end); the PF averages ``avg`` are updated every
@@ -130,7 +130,7 @@ def report_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs,
     n = buffer.size
     sums = np.zeros((7, n), dtype=np.int64)
     downlink_period(first, n_t, dl_bytes, cqi_ext, sinr_db, members, counts, rbgs, policy,
-                    buffer, avg, t_global, pf_beta, sums)  # fmt: skip
+                    buffer, avg, t_global, pf_beta, sums)
     downlink_columns(sums, buffer, packet_bytes, n_t, period_s, out)
     stamp = float(round((t_global + n_t) * TTI_S * 1000))
     for u in range(n):
@@ -179,7 +179,7 @@ def packet_sizes(totals, so_far, sizes):
 
 @njit(cache=True)
 def uplink_chunk(n_t, ul_bytes, cqi_ext, sinr_db, iters_db, share, buffer, sums, real_sums,
-                 buffers, terms):  # fmt: skip
+                 buffers, terms):
     """Uplink of a chunk of periods of ``n_t`` TTIs (``ul_bytes`` per (UE, TTI)): each UE
     holds ``share`` PRBs in every TTI it has data; MCS from the UL CQI per block ``cqi_ext``,
     decoded when the block's UL SINR ``sinr_db`` reaches the MCS's threshold. ``buffer``

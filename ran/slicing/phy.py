@@ -68,11 +68,11 @@ CQI_CODE_RATE_X1024 = np.array(
 CQI_EFFICIENCY = np.array(
     [0.0, 0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758, 1.4766, 1.9141, 2.4063,
      2.7305, 3.3223, 3.9023, 4.5234, 5.1152, 5.5547]
-)  # fmt: skip
+)
 #: CQI efficiency as ns-3's LteAmc tabulates it (R1-081483, 2 decimals); used for the AMC
 NS3_CQI_EFFICIENCY = np.array(
     [0.0, 0.15, 0.23, 0.38, 0.6, 0.88, 1.18, 1.48, 1.91, 2.41, 2.73, 3.32, 3.9, 4.52, 5.12, 5.55]
-)  # fmt: skip
+)
 
 # -- 36.213 Table 7.1.7.1-1: I_MCS 0..28 -> Q_m and I_TBS (29..31 are retransmission-only) ---
 MCS_QM = np.array([2] * 10 + [4] * 7 + [6] * 12, dtype=np.int64)
@@ -81,7 +81,7 @@ MCS_ITBS = np.array(list(range(10)) + list(range(9, 16)) + list(range(15, 27)), 
 MCS_EFFICIENCY = np.array(
     [0.15, 0.19, 0.23, 0.31, 0.38, 0.49, 0.6, 0.74, 0.88, 1.03, 1.18, 1.33, 1.48, 1.7, 1.91,
      2.16, 2.41, 2.57, 2.73, 3.03, 3.32, 3.61, 3.9, 4.21, 4.52, 4.82, 5.12, 5.33, 5.55]
-)  # fmt: skip
+)
 
 _BER = 5e-5
 #: SNR gap of the AMC model, Γ = -ln(5·BER)/1.5 (ns-3 LteAmc, PiroEW2010), in dB

@@ -85,7 +85,7 @@ class CellConfig(Config):
     placements: list[Placement] = Field(
         ["close", "medium"], min_length=1,
         description="each UE's distance is drawn among these (20, 50, 100 m) every episode",
-    )  # fmt: skip
+    )
     snr_at_20m_db: float = Field(25.0, ge=-10, le=60, description="mean DL SNR at 20 m (dB)")
     pathloss_exponent: float = Field(3.0, ge=2, le=5)
     shadowing_db: float = Field(4.0, ge=0, le=20, description="log-normal shadowing σ (dB)")
@@ -130,7 +130,7 @@ class CellConfig(Config):
             urllc_burst_s=self.urllc_burst_s, urllc_calm_s=self.urllc_calm_s,
             mmtc_rate_pps=tuple(self.mmtc_rate_pps), mmtc_storm_s=self.mmtc_storm_s,
             mmtc_calm_s=self.mmtc_calm_s, weights=tuple(self.weights),
-        )  # fmt: skip
+        )
 
 
 def random_rbgs(rng: np.random.Generator) -> tuple[int, int, int]:
@@ -151,4 +151,4 @@ def build_gnb(
     return SlicingGnb(
         sim, ues, rbgs=rbgs, policies=cfg.schedulers, traffic=cfg.traffic,
         embb_rate_mbps=cfg.embb_rate_mbps, channel=params, keep_reports=keep_reports,
-    )  # fmt: skip
+    )

@@ -152,7 +152,7 @@ def _share(policy, want, members, s, m, k, start, prio, order, alloc):
 
 @njit(cache=True, inline="always")
 def schedule_slice(t, s, members, m, k, policy, demand, i_tbs, decoded, avg, need, want, prio,
-                   order, alloc, prbs, served):  # fmt: skip
+                   order, alloc, prbs, served):
     """One TTI of slice ``s`` (``k`` RBGs, its ``m`` UEs ``members[s, :m]``): needs,
     allocation, PRBs and bits served. ``demand[u]`` is the UE's backlog plus this TTI's
     arrivals (bits) and ``t`` the global TTI index (RR pointer ``t mod m``). Writes ``need``,
@@ -222,7 +222,7 @@ def allocate(policy: str, want, k: int, start: int = 0, priority=None) -> np.nda
     prio = np.zeros(m) if priority is None else np.asarray(priority, dtype=np.float64)
     alloc = np.zeros(m, dtype=np.int64)
     _share(code, want, np.arange(m)[None], 0, m, int(k), int(start) % m, prio,
-           np.zeros(m, dtype=np.int64), alloc)  # fmt: skip
+           np.zeros(m, dtype=np.int64), alloc)
     return alloc
 
 
@@ -241,7 +241,7 @@ class BlockResult:
 
 @njit(cache=True)
 def _schedule_block(arrivals, i_tbs, decoded, members, counts, rbgs, policy, b0, avg, t0,
-                    beta, alloc, prbs, need, served, buffer):  # fmt: skip
+                    beta, alloc, prbs, need, served, buffer):
     n_t, n = arrivals.shape
     b = b0.copy()
     demand = np.empty(n, dtype=np.int64)
@@ -255,7 +255,7 @@ def _schedule_block(arrivals, i_tbs, decoded, members, counts, rbgs, policy, b0,
             if counts[s]:
                 schedule_slice(t0 + t, s, members, counts[s], rbgs[s], policy[s], demand,
                                i_tbs[t], decoded[t], avg, need[t], want, prio, order, alloc[t],
-                               prbs[t], served[t])  # fmt: skip
+                               prbs[t], served[t])
         for u in range(n):
             b[u] = demand[u] - served[t, u]
             buffer[t, u] = b[u]
@@ -298,5 +298,5 @@ def schedule_block(
                     np.ascontiguousarray(decoded, dtype=np.bool_), members, counts,
                     np.asarray(rbgs, dtype=np.int64), policy_codes(policies),
                     np.asarray(b0, dtype=np.int64), avg, int(t0), float(pf_beta),
-                    *out)  # fmt: skip
+                    *out)
     return BlockResult(*out, avg)

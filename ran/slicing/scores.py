@@ -99,7 +99,7 @@ def _ue_scores(slice_id, tx, buf, req, granted, prb):
 
 _F = np.float64
 _ROWS = tuple(COL[c] for c in ("tx_brate downlink [Mbps]", "dl_buffer [bytes]",
-                               "sum_requested_prbs", "sum_granted_prbs", "slice_prb"))  # fmt: skip
+                               "sum_requested_prbs", "sum_granted_prbs", "slice_prb"))
 
 
 @njit(cache=True)
@@ -142,4 +142,4 @@ def trial_statistics(trial_means: Sequence[float]) -> dict[str, float]:
     half = Z90 * std / np.sqrt(x.size) if x.size > 1 else float("nan")
     cv = coefficient_of_variation(x)  # scores are >= 0, so |mean| = mean
     return {"n": int(x.size), "mean": mean, "std": std, "cv": cv,
-            "ci90_low": mean - half, "ci90_high": mean + half}  # fmt: skip
+            "ci90_low": mean - half, "ci90_high": mean + half}

@@ -56,7 +56,7 @@ TRACES = {
     "urllc": ("urllc_meet_04_10_first200s", "urllc_messenger_05_18_first90s",
               "urllc_maps_ar_04_16_first180s"),
     "mmtc": ("mmtc_idle_04_10", "mmtc_idle_11_18"),
-}  # fmt: skip
+}
 #: replayed part of a trace (s from its first packet); the Meet capture is idle until the
 #: call starts at ≈100 s (TRACTOR raw/README.md), so only the call is replayed
 TRACE_SPAN_S = {"urllc_meet_04_10_first200s": (100.0, 200.0)}
@@ -174,7 +174,7 @@ def make_ue_traffic(
         names = (traces or TRACES)[traffic_class]
         if not names or any(n not in TRACES[traffic_class] for n in names):
             raise ValueError(f"traces: {traffic_class} needs captures from "
-                             f"{', '.join(TRACES[traffic_class])} (got {list(names)})")  # fmt: skip
+                             f"{', '.join(TRACES[traffic_class])} (got {list(names)})")
         name = names[int(rng.integers(len(names)))]
         offset = float(rng.uniform(0.0, load_trace(name).duration_s))
         return UeTraffic(traffic_class, kind="trace", trace=name, offset_s=offset)
@@ -182,7 +182,7 @@ def make_ue_traffic(
         interval = CBR_PACKET_BYTES * 8 / max(embb_rate_mbps * 1e6, 1e-9)
         return UeTraffic("embb", dl="cbr" if embb_rate_mbps > 0 else "none",
                          dl_rate=embb_rate_mbps, dl_packet_bytes=CBR_PACKET_BYTES,
-                         phase_s=float(rng.uniform(0.0, interval)))  # fmt: skip
+                         phase_s=float(rng.uniform(0.0, interval)))
     rate = MTC_RATE_PPS if traffic_class == "mmtc" else URLLC_RATE_PPS
     return UeTraffic(traffic_class, dl="poisson", dl_rate=rate)
 
@@ -292,7 +292,7 @@ class TrafficMix:
         self.n = len(self.ues)
         self.t_us = 0
         self.trace_cols = np.array([i for i, u in enumerate(ues) if u.kind == "trace"],
-                                   dtype=np.int64)  # fmt: skip
+                                   dtype=np.int64)
         traces = [load_trace(ues[i].trace) for i in self.trace_cols]
         self.trace_dur = np.array([t.duration_s for t in traces])
         self.trace_pos = np.array([ues[i].offset_s for i in self.trace_cols], dtype=float)
@@ -349,7 +349,7 @@ class TrafficMix:
         """Arrivals in the next ``n_tti`` TTIs, per (TTI, UE)."""
         p = self.packets(n_tti)
         return StepTraffic(*dense_arrivals(p.dl_cell, p.dl_bytes, n_tti, self.n),
-                           *dense_arrivals(p.ul_cell, p.ul_bytes, n_tti, self.n))  # fmt: skip
+                           *dense_arrivals(p.ul_cell, p.ul_bytes, n_tti, self.n))
 
 
 def _joined(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray]:

@@ -108,7 +108,7 @@ def test_online_evaluation_with_a_silent_classifier():
     """A classifier that always answers "control" moves nobody: its accuracy is the share of
     silent windows and the share of UEs in their slice stays at the starting share."""
     res = online_evaluation(lambda w: np.full(len(w), CTRL), seed=2, duration_s=12.0,
-                            n_per_class=1, traffic="trace")  # fmt: skip
+                            n_per_class=1, traffic="trace")
     assert res["decisions"] == (48 - WINDOW + 1) * 4  # 4 UEs (one per class) from report 32
     assert 0.0 <= res["online_accuracy"] <= 1.0 and 0.0 <= res["in_correct_slice"] <= 1.0
 

@@ -10,12 +10,12 @@ def _toy_units():
     """Six UEs, two of them sharing capture "a" (as the TRACTOR trials share captures); each
     window's single feature is its UE's index, so a model can see which UEs it trained on."""
     spec = [("s1", "a", 0), ("s1", "b", 1), ("s2", "a", 1), ("s2", "c", 2), ("s2", "d", 0),
-            ("s3", "e", 2)]  # fmt: skip
+            ("s3", "e", 2)]
     units = []
     for i, (src, cap, label) in enumerate(spec):
         n = 3 + i
         units.append(RealUnit(src, f"{src}/ue{i}", cap, np.full((n, 1), float(i)),
-                              np.full(n, label)))  # fmt: skip
+                              np.full(n, label)))
     return units
 
 

@@ -62,7 +62,7 @@ def test_episode_length_and_info():
 def test_baselines_are_registered():
     names = baselines_for(ID)
     assert {"random", "expert", "mmtc1", "proportional", "best_fixed", "oracle",
-            "maskable_ppo"} <= set(names)  # fmt: skip
+            "maskable_ppo"} <= set(names)
     assert len(names["best_fixed"].candidates) == 120
     kinds = {b.name: b.kind for b in baselines()}
     assert kinds["oracle"] == "oracle" and kinds["best_fixed"] == "hindsight"

@@ -31,7 +31,7 @@ def test_splits_are_every_valid_split_once():
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 1e5), st.sampled_from([0.0]) | st.floats(16, 1e5)),
-                min_size=1, max_size=8))  # fmt: skip
+                min_size=1, max_size=8))
 def test_fluid_pf_is_the_capped_equal_time_share(ues):
     """KKT conditions of max Σ log(t_u R_u) s.t. Σ t_u <= 1, t_u <= demand_u / R_u (Kelly):
     every UE is either satisfied or gets the largest time share, and the slice is idle only
@@ -99,7 +99,7 @@ def test_bits_are_conserved_and_urllc_never_queues():
         end = np.stack([np.bincount(cell.slice_of, w, 3) for w in cell.buf])
         st = cell.stats
         np.testing.assert_allclose(start + st[:, 0], st[:, 1] + st[:, 4] + end, rtol=1e-9,
-                                   atol=1e-6)  # fmt: skip
+                                   atol=1e-6)
         np.testing.assert_allclose(st[:, 2], start + st[:, 0], rtol=1e-12)
         assert (end[:, 1] == 0).all()
         assert ((st[:, 5] >= 0) & (st[:, 5] <= 1)).all()

@@ -24,7 +24,7 @@ def test_saturated_ue_gets_the_tbs_of_its_slice():
     sim = Simulation(0)
     ue = UeSpec("embb", 20.0, 0.0, UeTraffic("embb", dl="cbr", dl_rate=50.0, dl_packet_bytes=1250))
     gnb = SlicingGnb(sim, [ue], rbgs=(1, 1, 15), channel=ChannelParams(snr_ref_db=60.0),
-                     keep_reports=True)  # fmt: skip
+                     keep_reports=True)
     df = run(gnb, 5.0).iloc[2:]  # after the buffer has filled
     rate = tbs_bits(26, 44) * 1000 / 1e6
     np.testing.assert_allclose(df["tx_brate downlink [Mbps]"], rate)
@@ -36,7 +36,7 @@ def test_unsaturated_cbr_ue_gets_its_offered_rate():
     """Oracle: a CBR source well below capacity is carried at its rate, buffers stay small."""
     sim = Simulation(1)
     gnb = SlicingGnb(sim, make_ues((0, 0, 2)), traffic="commag", embb_rate_mbps=2.0,
-                     keep_reports=True)  # fmt: skip
+                     keep_reports=True)
     df = run(gnb, 20.0)
     per_ue = df.groupby("IMSI")["tx_brate downlink [Mbps]"].mean()
     np.testing.assert_allclose(per_ue, 2.0, rtol=0.02)
@@ -47,7 +47,7 @@ def test_bits_are_conserved():
     """Everything that arrived is served or still queued (HARQ losses stay queued)."""
     sim = Simulation(5)
     gnb = SlicingGnb(sim, make_ues((2, 2, 3), distance="mixed", rng=np.random.default_rng(0)),
-                     rbgs=(1, 2, 14), traffic="trace", keep_reports=True)  # fmt: skip
+                     rbgs=(1, 2, 14), traffic="trace", keep_reports=True)
     arrived = np.zeros(gnb.n)
     orig = gnb.traffic.packets
 
@@ -66,7 +66,7 @@ def test_bits_are_conserved():
 def test_slices_never_exceed_their_prbs():
     sim = Simulation(2)
     gnb = SlicingGnb(sim, make_ues((3, 3, 4)), rbgs=(2, 3, 12), traffic="commag",
-                     embb_rate_mbps=8.0, keep_reports=True)  # fmt: skip
+                     embb_rate_mbps=8.0, keep_reports=True)
     df = run(gnb, 3.0)
     granted = df.groupby(["Timestamp", "slice_id"])["sum_granted_prbs"].sum()
     limit = {0: 6 * 250, 1: 9 * 250, 2: 35 * 250}

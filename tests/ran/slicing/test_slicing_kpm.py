@@ -103,7 +103,7 @@ def test_uplink_aggregation_by_hand():
     real = np.array([[[10.0 + 6.0], [iters.sum()]]])
     out = np.zeros((1, len(KPM_COLUMNS), 1))
     uplink_columns(sums, np.array([[16]]), real, np.array([[31.0]]), np.array([[100.0]]), 0.003,
-                   out)  # fmt: skip
+                   out)
     got = KpmReport(out[0])
     np.testing.assert_allclose(got["ul_n_samples"], [2])
     np.testing.assert_allclose(got["ul_mcs"], [8.0])
@@ -116,7 +116,7 @@ def test_uplink_aggregation_by_hand():
     np.testing.assert_allclose(got["phr"], [31.0])
     idle = np.zeros((1, len(KPM_COLUMNS), 1))
     uplink_columns(np.zeros((1, 4, 1), dtype=np.int64), np.zeros((1, 1)), np.zeros((1, 2, 1)),
-                   np.array([[31.0]]), np.array([[100.0]]), 0.003, idle)  # fmt: skip
+                   np.array([[31.0]]), np.array([[100.0]]), 0.003, idle)
     assert KpmReport(idle[0])["phr"][0] == 0.0  # no grant: srsLTE reports 0
 
 

@@ -41,7 +41,7 @@ def test_carrier_prbs_standard_rows():
     ("bwp", "p1", "p2"),
     [(1, 2, 4), (36, 2, 4), (37, 4, 8), (72, 4, 8), (73, 8, 16), (144, 8, 16),
      (145, 16, 16), (275, 16, 16)],
-)  # fmt: skip
+)
 def test_nominal_rbg_size_table_boundaries(bwp, p1, p2):
     assert nominal_rbg_size(bwp, 1) == p1
     assert nominal_rbg_size(bwp, 2) == p2

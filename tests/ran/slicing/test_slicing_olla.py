@@ -39,7 +39,7 @@ def test_converges_to_the_bler_target_on_a_logistic_curve():
         return 1.0 / (1.0 + np.exp(a * (x - b)))
 
     offsets, nacks = run_olla(p_nack, 4000, np.random.default_rng(7), n_links=64,
-                              offset0_db=-5.0, step_up_db=0.2, bler_target=target)  # fmt: skip
+                              offset0_db=-5.0, step_up_db=0.2, bler_target=target)
     settled = offsets[1000:]
     assert abs(settled.mean() - x_star) < 0.1
     bler = nacks[1000:].mean()

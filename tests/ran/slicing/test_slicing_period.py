@@ -68,12 +68,12 @@ def test_report_period_matches_the_per_tti_scheduler(seed, n, load):
     out = np.zeros((len(KPM_COLUMNS), n))
     buffer, new_avg = b0.copy(), avg.copy()
     report_period(first, N_T, dl_bytes, cqi_ext, sinr, members, counts, rbgs, codes, slice_of,
-                  slice_prb, buffer, new_avg, t0, size, 0.2, 0.05, out)  # fmt: skip
+                  slice_prb, buffer, new_avg, t0, size, 0.2, 0.05, out)
     # reference: per-TTI arrays, the TTI-by-TTI-checked block scheduler, numpy sums
     t = np.arange(first, first + N_T)
     cqi, mcs, itbs, dec = link_adaptation(t, cqi_ext, sinr)
     res = schedule_block(8 * dl_bytes[t], itbs, dec, slice_of, rbgs,
-                         [POLICIES[c] for c in codes], b0, avg, t0, 0.2)  # fmt: skip
+                         [POLICIES[c] for c in codes], b0, avg, t0, 0.2)
     on = res.prbs > 0
     rep = KpmReport(out)
     n_on = on.sum(0)
@@ -130,7 +130,7 @@ def test_uplink_chunk_matches_a_python_loop(seed, n, load):
     terms = np.zeros((2, periods * N_T, n))
     buffer = b0.copy()
     uplink_chunk(N_T, np.ascontiguousarray(ul_bytes.T), cqi_ext, sinr, iters_db, share, buffer,
-                 sums, real, buffers, terms)  # fmt: skip
+                 sums, real, buffers, terms)
     shape = (periods, N_T, n)
     for j, x in enumerate((on, on * mcs, on & dec, served)):
         np.testing.assert_array_equal(sums[:, [0, 2, 1, 3][j]], x.reshape(shape).sum(1))

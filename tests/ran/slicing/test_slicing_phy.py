@@ -134,10 +134,10 @@ def ns3_get_mcs_from_cqi(cqi):
     ``while mcs < 28 and SpectralEfficiencyForMcs[mcs + 1] <= SpectralEfficiencyForCqi[cqi]``
     over ns-3's 2-decimal tables."""
     eff_cqi = [0.0, 0.15, 0.23, 0.38, 0.6, 0.88, 1.18, 1.48, 1.91, 2.41, 2.73, 3.32, 3.9, 4.52,
-               5.12, 5.55]  # fmt: skip
+               5.12, 5.55]
     eff_mcs = [0.15, 0.19, 0.23, 0.31, 0.38, 0.49, 0.6, 0.74, 0.88, 1.03, 1.18, 1.33, 1.48, 1.7,
                1.91, 2.16, 2.41, 2.57, 2.73, 3.03, 3.32, 3.61, 3.9, 4.21, 4.52, 4.82, 5.12, 5.33,
-               5.55]  # fmt: skip
+               5.55]
     mcs = 0
     while mcs < 28 and eff_mcs[mcs + 1] <= eff_cqi[cqi]:
         mcs += 1

@@ -57,7 +57,7 @@ def test_tractor_random_tops_up_then_moves():
         apply_action((1, 8, 8), a) for a in range(7)
     }
     seen = {action_between((5, 6, 6), tractor_random_rbgs((1, 1, 1), (5, 6, 6), rng))
-            for _ in range(200)}  # fmt: skip
+            for _ in range(200)}
     assert seen == set(range(7))  # uniform over the 7 actions at a full split
 
 
@@ -90,6 +90,6 @@ def test_short_tabular_training_beats_random():
         {"tabular": lambda e: (lambda o: agent.greedy(o, e.unwrapped.action_masks())),
          "random": lambda e: e.unwrapped.baseline_policies()["random"]},
         episodes=6, seed=1,
-    )  # fmt: skip
+    )
     means = ev.groupby("policy")["return"].mean()
     assert means["tabular"] > means["random"]

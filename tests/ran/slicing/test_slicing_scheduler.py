@@ -173,7 +173,7 @@ def test_pf_average_is_per_tti_so_backlogged_ues_share_within_a_block():
     slice_of = np.array([2, 2, 2])
     b0 = np.full(n_u, 10**9, dtype=np.int64)  # backlogged throughout
     res = schedule_block(arr, itbs, ok, slice_of, (1, 1, 15), ("rr", "wf", "pf"), b0,
-                         np.ones(n_u))  # fmt: skip
+                         np.ones(n_u))
     share = res.served.sum(0) / res.served.sum()
     assert (res.served.sum(0) > 0).all()
     np.testing.assert_allclose(share, 1 / 3, rtol=0.1)

@@ -92,13 +92,13 @@ def test_mmtc_with_no_slice_prbs_scores_zero_regression():
     assert mmtc_score(0.0, 0.0, 0.0) == 0.0
     assert ue_scores({"tx_brate downlink [Mbps]": [0.0], "dl_buffer [bytes]": [0.0],
                       "sum_requested_prbs": [0.0], "sum_granted_prbs": [0.0],
-                      "slice_prb": [0.0]}, [0])[0] == 0.0  # fmt: skip
+                      "slice_prb": [0.0]}, [0])[0] == 0.0
 
 
 @pytest.mark.parametrize("path", [
     "ran/slicing/data/tractor_multi6/1010123456003_metrics.csv.gz",
     "/work/shared/data/oran/tractor_multi_ue_trial3_multi6/1010123456003_metrics.csv",
-])  # fmt: skip
+])
 def test_real_multi_ue_log_scores_are_finite(path):
     """On the real TRACTOR 6-UE log every row has ``slice_prb = 0`` and 1,526 of 1,833 request
     nothing: scored as mMTC they get 0, never inf, and every score lies in [0, 1]."""

@@ -13,7 +13,7 @@ def test_small_study_without_training(tmp_path):
         "combos": [[1, 1, 1], [0, 1, 2]], "policies": ["random", "expert", "tabular"],
         "trials": 2, "trial_s": 1.0, "tabular_episodes": 2, "classify": False,
         "ran": {"traffic": "commag", "snr_at_20m_db": 20.0}, "contested": False,
-    })  # fmt: skip
+    })
     df = run_replication(SCENARIO, cfg, seed=4, workdir=tmp_path)
     scores = df[df["metric"] == "trial_score"]
     assert len(scores) == 2 * 3 * 2
@@ -36,7 +36,7 @@ def test_study_nests_the_model_configs():
     """Issue 19: the study holds a RanConfig (every gNB knob settable) and a CellConfig."""
     cfg = validate(OranSlicingStudy, {"ran": {"schedulers": ["pf", "pf", "rr"],
                                               "pathloss_exponent": 3.5},
-                                      "cell": {"users": [1, 2, 2]}})  # fmt: skip
+                                      "cell": {"users": [1, 2, 2]}})
     env_cfg = cfg.env_config(users=[1, 1, 1])
     assert env_cfg.schedulers == ("pf", "pf", "rr") and env_cfg.pathloss_exponent == 3.5
     assert env_cfg.users == (1, 1, 1) and cfg.contested_config().users == (1, 2, 2)
@@ -49,11 +49,11 @@ def test_study_nests_the_model_configs():
 def test_contested_part_scores_every_baseline_with_crn(tmp_path):
     cfg = validate(OranSlicingStudy, {
         "contested_trials": 2, "contested_horizon_s": 1.0, "tractor": False, "classify": False,
-    })  # fmt: skip
+    })
     df = run_replication(SCENARIO, cfg, seed=2, workdir=tmp_path)
     table = contested_table(df).set_index("policy")
     assert set(table.index) == {"random", "expert", "mmtc1", "proportional", "best_fixed",
-                                "oracle"}  # fmt: skip
+                                "oracle"}
     assert table.loc["oracle", "normalised"] == 1 and table.loc["random", "normalised"] == 0
     # the one-step oracle is the best of the 120 splits at every step, so it beats the best
     # fixed split (searched over the same 120 on the same seeds)
@@ -109,7 +109,7 @@ def test_full_pipeline_tiny(tmp_path):
         "classify_test_runs=2", "classify_duration_s=12", "transformer_epochs=1",
         "online_duration_s=12", "classify_holdout_cells=2", "contested_trials=2",
         "contested_horizon_s=1", "contested_learned_timesteps=0",
-    ])  # fmt: skip
+    ])
     results, summary = run_scenario(res, tmp_path / "out", progress=False)
     out = tmp_path / "out"
     for name in ("rl_scores.png", "confusion.png", "rl_table.csv", "classification.csv"):

@@ -80,7 +80,7 @@ def test_trace_windows_hold_the_captured_packets():
     in [offset, offset + 250 ms) of the looped capture, in the TTI of their time."""
     names = ["embb_youtube_04_10", "urllc_meet_04_10_first200s", "mmtc_idle_04_10"]
     ues = [UeTraffic(load_trace(nm).traffic_class, kind="trace", trace=nm, offset_s=off)
-           for nm, off in zip(names, (3.0, 99.9, 12.5), strict=True)]  # fmt: skip
+           for nm, off in zip(names, (3.0, 99.9, 12.5), strict=True)]
     mix = TrafficMix(ues, np.random.default_rng(0))
     pos = mix.trace_pos.copy()
     pk = mix.packets(250)
@@ -95,7 +95,7 @@ def test_trace_windows_hold_the_captured_packets():
         assert np.abs(tti - np.floor((t[sel] - pos[u]) / 1e-3)).max(initial=0) <= 1
     blk = TrafficMix(ues, np.random.default_rng(0)).block(250)
     np.testing.assert_array_equal(blk.dl_bytes.reshape(-1), np.bincount(
-        pk.dl_cell, weights=pk.dl_bytes, minlength=750).astype(int))  # fmt: skip
+        pk.dl_cell, weights=pk.dl_bytes, minlength=750).astype(int))
 
 
 def test_bad_traffic_arguments():
