@@ -72,6 +72,16 @@ def drain_times_csr_s(ptr, idx, val, capacity_bps, nbytes) -> np.ndarray:
 
 
 @njit(cache=True)
+def _fair_share(rem, denom):  # pragma: no cover - compiled
+    """Smallest ``rem_l / denom_l`` over the links that carry live flows (inf if none)."""
+    t = np.inf
+    for j in range(denom.size):
+        if denom[j] > 0:
+            t = min(t, rem[j] / denom[j])
+    return t
+
+
+@njit(cache=True)
 def _advance(rate, left, alive, out, now):  # pragma: no cover - compiled
     """Run the live flows at ``rate`` until the next one drains (in place: ``left`` bits,
     ``alive``, drain times ``out``); return the new time."""
@@ -110,10 +120,7 @@ def _fill_csr(ptr, idx, val, cap, alive):  # pragma: no cover - compiled
                     denom[idx[q]] += val[q]
         if not any_act:
             return rate
-        t = np.inf
-        for j in range(m):
-            if denom[j] > 0:
-                t = min(t, rem[j] / denom[j])
+        t = _fair_share(rem, denom)
         if t == np.inf:
             return rate
         for j in range(m):
@@ -155,10 +162,7 @@ def _fill(a, cap, alive):  # pragma: no cover - compiled
             if act[f]:
                 for j in range(m):
                     denom[j] += a[f, j]
-        t = np.inf
-        for j in range(m):
-            if denom[j] > 0:
-                t = min(t, rem[j] / denom[j])
+        t = _fair_share(rem, denom)
         if t == np.inf:
             return rate
         for f in range(n):
