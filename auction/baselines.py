@@ -98,6 +98,17 @@ def _alloc(i, j, pay) -> Allocation:
     return Allocation(i, j, np.full(i.size, np.nan), np.asarray(pay, float))
 
 
+def _posted(inst, prices, weights, params, mode, order, pick=None) -> Allocation:
+    """Serve requests in ``order`` at the posted prices ``ρ_j·d_i``; each takes
+    ``pick(candidates)`` among its feasible resources (default: the cheapest)."""
+    _, feas = utility_matrix(inst, prices, weights, params)
+    if pick is None:
+        i, j = _sequential(inst, order, lambda _i, c: c[np.argmin(prices[c])], feas, mode)
+    else:
+        i, j = _sequential(inst, order, lambda _i, c: pick(c), feas, mode)
+    return _alloc(i, j, prices[j] * inst.requests.demand[i])
+
+
 def greedy_priority(
     inst: Instance,
     prices: np.ndarray,
@@ -108,10 +119,7 @@ def greedy_priority(
 ) -> Allocation:
     """Highest priority first, cheapest feasible resource, posted price."""
     Q = inst.requests
-    _, feas = utility_matrix(inst, prices, weights, params)
-    order = np.lexsort((Q.arrival_s, -Q.priority))
-    i, j = _sequential(inst, order, lambda _i, c: c[np.argmin(prices[c])], feas, mode)
-    return _alloc(i, j, prices[j] * Q.demand[i])
+    return _posted(inst, prices, weights, params, mode, np.lexsort((Q.arrival_s, -Q.priority)))
 
 
 def _bid_auction(inst, prices, weights, params, mode, shading: float, bid=None):
@@ -220,11 +228,8 @@ def random_allocation(
     """Random order, random feasible resource, posted price."""
     if rng is None:
         raise ValueError("random_allocation needs rng (a numpy Generator from a named stream)")
-    Q = inst.requests
-    _, feas = utility_matrix(inst, prices, weights, params)
-    order = rng.permutation(len(Q))
-    i, j = _sequential(inst, order, lambda _i, c: c[rng.integers(c.size)], feas, mode)
-    return _alloc(i, j, prices[j] * Q.demand[i])
+    order = rng.permutation(len(inst.requests))
+    return _posted(inst, prices, weights, params, mode, order, lambda c: c[rng.integers(c.size)])
 
 
 def _milp(

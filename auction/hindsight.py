@@ -30,7 +30,7 @@ from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
 from .model import Instance, UtilityParams, Weights
-from .utility import static_terms, value_per_unit
+from .utility import static_matrix, value_per_unit
 
 __all__ = ["reward_caps", "online_bound"]
 
@@ -57,7 +57,7 @@ def reward_caps(
     Q, R = inst.requests, inst.resources
     n, m = inst.shape
     a, _, _, d = weights.normalised()
-    s, ok = static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
+    s, ok = static_matrix(inst, weights, params)
     v = value_per_unit(Q.demand, Q.budget)[:, None]
     grid = np.geomspace(1.0 / max_multiplier, max_multiplier, cells + 1)
     best = np.full((n, m), -np.inf)

@@ -33,10 +33,10 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from .baselines import _alloc, _bid_auction, _pay, _sequential
+from .baselines import _alloc, _bid_auction, _pay, _posted
 from .greedy import Mode
 from .model import Allocation, Instance, UtilityParams, Weights
-from .utility import static_terms, utility_matrix
+from .utility import static_matrix
 
 __all__ = ["uniform_price", "posted_price", "vcg", "welfare", "misreport_gain"]
 
@@ -52,9 +52,8 @@ def uniform_price(
     """Multi-unit Vickrey: uniform price per type at the highest losing bid (module doc)."""
     Q, R = inst.requests, inst.resources
     i, j, bid, _ = _bid_auction(inst, prices, weights, params, mode, 1.0)
-    n, m = inst.shape
-    _, ok = static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
-    lost = np.ones(n, bool)
+    _, ok = static_matrix(inst, weights, params)
+    lost = np.ones(len(Q), bool)
     lost[i] = False
     lost &= ok.any(axis=1)  # could have been served by some resource of its type
     nt = int(max(Q.type.max(initial=-1), R.type.max(initial=-1))) + 1
@@ -73,16 +72,12 @@ def posted_price(
     rng=None,
 ) -> Allocation:
     """First come, first served at posted prices; cheapest feasible resource."""
-    Q = inst.requests
-    _, feas = utility_matrix(inst, prices, weights, params)
-    order = np.lexsort((np.arange(len(Q)), Q.arrival_s))
-    i, j = _sequential(inst, order, lambda _i, c: c[np.argmin(prices[c])], feas, mode)
-    return _alloc(i, j, prices[j] * Q.demand[i])
+    order = np.lexsort((np.arange(len(inst.requests)), inst.requests.arrival_s))
+    return _posted(inst, prices, weights, params, mode, order)
 
 
 def _surplus(inst: Instance, prices, weights, params, budget) -> tuple[np.ndarray, np.ndarray]:
-    n, m = inst.shape
-    _, ok = static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
+    _, ok = static_matrix(inst, weights, params)
     gain = (
         np.asarray(budget, float)[:, None]
         - np.asarray(prices, float)[None, :] * (inst.requests.demand[:, None])

@@ -117,6 +117,14 @@ def static_terms(
     return s, ok
 
 
+def static_matrix(
+    inst: Instance, weights: Weights, params: UtilityParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`static_terms` of every (request, resource) pair: two ``n × m`` arrays."""
+    n, m = inst.shape
+    return static_terms(inst, np.arange(n)[:, None], np.arange(m)[None, :], weights, params)
+
+
 def base_from_static(
     s: np.ndarray, ok: np.ndarray, prices: np.ndarray, value: np.ndarray, weights: Weights
 ) -> tuple[np.ndarray, np.ndarray]:

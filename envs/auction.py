@@ -81,7 +81,7 @@ from auction.online import (
 from auction.traces import load_sample
 from auction.workload import WorkloadSpec, codes, instance_from_arrays
 from netsim import Config, ConfigError, SimEnv, Simulation
-from netsim.baselines import Baseline
+from netsim.baselines import Baseline, env_policy
 
 #: start and end of the shipped trace excerpt (s)
 TRACE_START_S, TRACE_END_S = 600.0, 900.0
@@ -258,10 +258,6 @@ TRACE_REQUESTS_PER_S = 3540 / (TRACE_END_S - TRACE_START_S)
 FIXED_MULTIPLIERS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
 
 
-def _bound(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def _fixed() -> dict:
     """One candidate per multiplier, every cluster at it (clipped to the env's range)."""
     return {
@@ -278,15 +274,15 @@ def _oracle(env, seed: int) -> float:
 def baselines() -> list[Baseline]:
     """The AuctionPricing-v0 policies scored by ``netsim bench``."""
     return [
-        Baseline("min_price", "heuristic", policy=_bound("min_price"),
+        Baseline("min_price", "heuristic", policy=env_policy("min_price"),
                  description="every multiplier at 1/max_multiplier"),
-        Baseline("fixed_price", "heuristic", policy=_bound("fixed_price"),
+        Baseline("fixed_price", "heuristic", policy=env_policy("fixed_price"),
                  description="unit-cost prices (multiplier 1)"),
-        Baseline("mohaf_rule", "heuristic", policy=_bound("mohaf_rule"),
+        Baseline("mohaf_rule", "heuristic", policy=env_policy("mohaf_rule"),
                  description="MOHAF's utilisation rule per cluster, m += eta(u - 0.8)"),
-        Baseline("tatonnement", "heuristic", policy=_bound("tatonnement"),
+        Baseline("tatonnement", "heuristic", policy=env_policy("tatonnement"),
                  description="log-price tatonnement on excess demand, cost floor"),
-        Baseline("clearing", "heuristic", policy=_bound("clearing"),
+        Baseline("clearing", "heuristic", policy=env_policy("clearing"),
                  description="uniform price clearing queued bids against free capacity"),
         Baseline("best_fixed", "hindsight", candidates=_fixed(),
                  description="best single multiplier over the evaluation seeds"),

@@ -78,7 +78,7 @@ import numpy as np
 from pydantic import Field
 
 from netsim import SimEnv, Simulation
-from netsim.baselines import Baseline, fixed_candidates
+from netsim.baselines import Baseline, env_policy, fixed_candidates
 from ran.comp.market import MarketInstance, run_market
 from ran.comp.model import CompNetwork
 from ran.comp.scenario import CompConfig
@@ -272,19 +272,15 @@ def _oracle(env: CompMarketEnv):
     return act
 
 
-def _bound(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def baselines() -> list[Baseline]:
     """The CompMarket-v0 policies scored by ``netsim bench``."""
     fixed = {f"reserve_{x:.1f}": np.full(3, 2 * x - 1, np.float32) for x in np.linspace(0, 1, 11)}
     return [
-        Baseline("no_reserve", "heuristic", policy=_bound("no_reserve"),
+        Baseline("no_reserve", "heuristic", policy=env_policy("no_reserve"),
                  description="reserve 0 at every controlled BS"),
-        Baseline("fixed_reserve", "heuristic", policy=_bound("fixed_reserve"),
+        Baseline("fixed_reserve", "heuristic", policy=env_policy("fixed_reserve"),
                  description="reserve a quarter of the maximum"),
-        Baseline("track_price", "heuristic", policy=_bound("track_price"),
+        Baseline("track_price", "heuristic", policy=env_policy("track_price"),
                  description="reserve at half of the last price"),
         Baseline("best_fixed", "hindsight", candidates=fixed_candidates(fixed),
                  description="best of 11 equal fixed reserves, chosen after the fact"),

@@ -55,7 +55,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import SimEnv, Simulation
-from netsim.baselines import Baseline
+from netsim.baselines import Baseline, env_policy
 from netsim.rng import stream
 from quantum.chain import ChainConfig, build_chain
 from quantum.protocols import RepeaterChain
@@ -206,10 +206,6 @@ class EntanglementChainEnv(SimEnv):
         return min(counts) / (self.decision_interval * 1e3)
 
 
-def _policy(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def _herald_bound(env, seed: int) -> float:
     env.reset(seed=seed)
     return env.herald_bound()
@@ -219,9 +215,9 @@ def baselines() -> list[Baseline]:
     """The EntanglementChain-v0 policies scored by ``netsim bench``."""
     cutoffs_ms = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
     return [
-        Baseline("swap_asap", "heuristic", policy=_policy("swap_asap"),
+        Baseline("swap_asap", "heuristic", policy=env_policy("swap_asap"),
                  description="swap every ready couple, never discard"),
-        Baseline("swap_asap_cutoff", "heuristic", policy=_policy("swap_asap_cutoff"),
+        Baseline("swap_asap_cutoff", "heuristic", policy=env_policy("swap_asap_cutoff"),
                  description="swap ASAP, discard pairs older than baseline_cutoff_s"),
         Baseline("best_cutoff", "hindsight",
                  candidates={f"cutoff_{c}ms": (lambda env, c=c: env.cutoff_policy(c * 1e-3))

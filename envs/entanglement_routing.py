@@ -55,7 +55,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import Config, SimEnv, Simulation
-from netsim.baselines import Baseline
+from netsim.baselines import Baseline, env_policy
 from netsim.rng import stream
 from quantum.network import EntanglementNetwork, NetworkConfig, edge_links
 
@@ -220,10 +220,6 @@ class EntanglementRoutingEnv(SimEnv):
         return float(best)
 
 
-def _policy(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def _optimum(env, seed: int) -> float:
     return env.offline_optimum(seed)
 
@@ -231,11 +227,11 @@ def _optimum(env, seed: int) -> float:
 def baselines() -> list[Baseline]:
     """The EntanglementRouting-v0 policies scored by ``netsim bench``."""
     return [
-        Baseline("shortest", "heuristic", policy=_policy("shortest"),
+        Baseline("shortest", "heuristic", policy=env_policy("shortest"),
                  description="shortest fibre route"),
-        Baseline("highest_rate", "heuristic", policy=_policy("highest_rate"),
+        Baseline("highest_rate", "heuristic", policy=env_policy("highest_rate"),
                  description="route whose slowest hop is fastest"),
-        Baseline("least_loaded", "heuristic", policy=_policy("least_loaded"),
+        Baseline("least_loaded", "heuristic", policy=env_policy("least_loaded"),
                  description="route whose busiest node has most free memory"),
         Baseline("offline_optimum", "oracle", episode=_optimum,
                  description="best route sequence in hindsight, replayed on the same seed"),

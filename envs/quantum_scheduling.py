@@ -65,7 +65,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from netsim import Config, SimEnv, Simulation
-from netsim.baselines import Baseline
+from netsim.baselines import Baseline, env_policy
 from netsim.rng import stream
 from quantum.demands import path_length_km
 from quantum.qos import OnlineDispatcher, draw_outcomes, edf_choice
@@ -258,10 +258,6 @@ class QuantumSchedulingEnv(SimEnv):
         return float(best[-1] + total_free)
 
 
-def _policy(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def _knapsack_bound(env, seed: int) -> float:
     env.reset(seed=seed)
     return env.knapsack_bound()
@@ -270,11 +266,11 @@ def _knapsack_bound(env, seed: int) -> float:
 def baselines() -> list[Baseline]:
     """The QuantumScheduling-v0 policies scored by ``netsim bench``."""
     return [
-        Baseline("edf", "heuristic", policy=_policy("edf"),
+        Baseline("edf", "heuristic", policy=env_policy("edf"),
                  description="earliest deadline first among the jobs that can start"),
-        Baseline("rate_monotonic", "heuristic", policy=_policy("rate_monotonic"),
+        Baseline("rate_monotonic", "heuristic", policy=env_policy("rate_monotonic"),
                  description="shortest period first"),
-        Baseline("shortest_job", "heuristic", policy=_policy("shortest_job"),
+        Baseline("shortest_job", "heuristic", policy=env_policy("shortest_job"),
                  description="shortest makespan first"),
         Baseline("knapsack_bound", "oracle", episode=_knapsack_bound,
                  description="pathwise bound: best job counts fitting the horizon, same draws"),

@@ -61,7 +61,7 @@ import gymnasium as gym
 from pydantic import Field
 
 from netsim import Config, SimEnv, Simulation
-from netsim.baselines import Baseline
+from netsim.baselines import Baseline, env_policy
 from queueing.admission import AdmissionQueue, best_threshold
 
 
@@ -137,18 +137,14 @@ class QueueAdmissionEnv(SimEnv):
         }
 
 
-def _bound(name: str):
-    return lambda env: env.baseline_policies()[name]
-
-
 def baselines() -> list[Baseline]:
     """The QueueAdmission-v0 policies scored by ``netsim bench``."""
     return [
-        Baseline("accept_all", "heuristic", policy=_bound("accept_all"),
+        Baseline("accept_all", "heuristic", policy=env_policy("accept_all"),
                  description="accept every arrival that finds room"),
-        Baseline("selfish", "heuristic", policy=_bound("selfish"),
+        Baseline("selfish", "heuristic", policy=env_policy("selfish"),
                  description="Naor's individually optimal threshold"),
-        Baseline("threshold", "oracle", policy=_bound("threshold"),
+        Baseline("threshold", "oracle", policy=env_policy("threshold"),
                  description="socially optimal threshold, M/M/1/T closed form (Naor 1969)"),
         Baseline("dqn", "learned", algo="DQN", timesteps=50_000),
     ]

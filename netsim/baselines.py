@@ -39,6 +39,7 @@ __all__ = [
     "baselines_for",
     "random_baseline",
     "fixed_candidates",
+    "env_policy",
 ]
 
 Kind = Literal["random", "heuristic", "hindsight", "oracle", "learned"]
@@ -122,6 +123,12 @@ def fixed_candidates(actions: Mapping[str, Any]) -> dict[str, PolicyFactory]:
     return {name: (lambda _env, a=a: (lambda _obs: a)) for name, a in actions.items()}
 
 
+def env_policy(name: str) -> PolicyFactory:
+    """The policy factory ``env -> env.baseline_policies()[name]`` (the env's own heuristic
+    ``name``, bound to the unwrapped env)."""
+    return lambda env: env.baseline_policies()[name]
+
+
 _REGISTRY: dict[str, str | Callable[[], list[Baseline]]] = {}
 
 
@@ -160,9 +167,7 @@ def baselines_for(env_id: str, env: Any | None = None) -> dict[str, Baseline]:
         listed = _resolve(source)
     elif env is not None:
         names = [n for n in env.baseline_policies() if n != "random"]
-        listed = [
-            Baseline(n, "heuristic", policy=lambda e, n=n: e.baseline_policies()[n]) for n in names
-        ]
+        listed = [Baseline(n, "heuristic", policy=env_policy(n)) for n in names]
     else:
         listed = []
     for b in listed:

@@ -21,14 +21,7 @@ from .predict import DEFAULT_EDGES_DB
 
 __all__ = ["HandoverStudyConfig", "InterruptionConfig", "build", "handover_flights"]
 
-PolicyName = Literal[
-    "reactive",
-    "max_elevation",
-    "max_remaining_visibility",
-    "max_throughput",
-    "best_predicted",
-    "predictive",
-]
+PolicyName = Literal[tuple(POLICIES)]  # one of the names of handover.POLICIES
 
 
 class InterruptionConfig(Config):

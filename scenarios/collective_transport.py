@@ -110,16 +110,8 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
         # common random numbers: every policy sees the same placement and ECMP seed
         seed = derive_seed(ctx.seed, leaves, over, cname, place)
         chunks = cfg.pipeline_chunks.get(cname, 1)
-        res = simulate_collective(
-            net,
-            coll,
-            balancing=pol,
-            placement=place,
-            seed=seed,
-            alpha_s=cfg.alpha_us * 1e-6,
-            chunks=chunks,
-            sync="dataflow" if chunks > 1 else "step",
-        )
+        sync = "dataflow" if chunks > 1 else "step"
+        res = _simulate(cfg, net, coll, pol, seed, place, chunks=chunks, sync=sync)
         keys = {
             "section": "fabric",
             "collective": cname,
@@ -150,6 +142,14 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
     return pd.concat([df, *samples], ignore_index=True)
 
 
+def _simulate(cfg, net, coll, pol: str, seed: int, placement: str = "random", **kw):
+    """:func:`simulate_collective` with the study's routing policy, placement, seed and
+    per-transfer software latency."""
+    return simulate_collective(
+        net, coll, balancing=pol, placement=placement, seed=seed, alpha_s=cfg.alpha_us * 1e-6, **kw
+    )
+
+
 def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
     p = cfg.packet
     net = build_fabric(cfg, p.leaves, 1.0, p.spines, p.hosts_per_leaf)
@@ -170,17 +170,11 @@ def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, tot
                 "policy": pol,
                 "background_load": 0.0,
             }
-            kw = {
-                "balancing": pol,
-                "placement": "random",
-                "seed": seed,
-                "alpha_s": cfg.alpha_us * 1e-6,
-            }
-            flow = simulate_collective(net, coll, **kw)
+            flow = _simulate(cfg, net, coll, pol, seed)
             rows += _rows(flow, {**base, "queue": "fluid"})
             for q in p.queues:
                 opts = PacketOptions(p.mtu_bytes, p.window_pkts, "round_robin", q)
-                pkt = simulate_collective(net, coll, mode="packet", packet=opts, **kw)
+                pkt = _simulate(cfg, net, coll, pol, seed, mode="packet", packet=opts)
                 rows += _rows(pkt, {**base, "queue": q})
                 rows.append(
                     {
@@ -227,16 +221,7 @@ def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total
                 roce=RoceOptions(buffer_bytes=r.buffer_kb * 1e3, pfc=mode == "lossless"),
             )
             for pol in cfg.policies:
-                res = simulate_collective(
-                    net,
-                    coll,
-                    balancing=pol,
-                    placement="random",
-                    seed=seed,
-                    alpha_s=cfg.alpha_us * 1e-6,
-                    mode="packet",
-                    packet=opts,
-                )
+                res = _simulate(cfg, net, coll, pol, seed, mode="packet", packet=opts)
                 keys = {
                     "section": "roce",
                     "collective": cname,
@@ -265,15 +250,7 @@ def _background_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int,
         seed = derive_seed(ctx.seed, "background", load)
         bg = Background(load, b.flow_mb * 1e6, "exponential") if load > 0 else None
         for pol in cfg.policies:
-            res = simulate_collective(
-                net,
-                coll,
-                balancing=pol,
-                placement="random",
-                seed=seed,
-                alpha_s=cfg.alpha_us * 1e-6,
-                background=bg,
-            )
+            res = _simulate(cfg, net, coll, pol, seed, background=bg)
             keys = {
                 "section": "background",
                 "collective": b.collective,

@@ -397,12 +397,7 @@ def plot(results: pd.DataFrame, cfg: MohafStudyConfig, out: Path) -> None:
         "mohaf_cost_floor",
         "mohaf_clearing",
         "density_greedy",
-        "greedy_priority",
-        "first_price",
-        "gsp",
-        "uniform_price",
-        "posted_price",
-        "random",
+        *BASELINES,
         "lagrangian_bound",
         "upper_bound",
     ]

@@ -219,14 +219,28 @@ class PacketTransport:
 
     # -- packet life --------------------------------------------------------------------------
     def _send(self, fid: int, f: _Flow) -> None:
-        """Put a subflow that may send on its NIC's round-robin list; start the NIC if idle."""
+        """If the subflow may send (window, packets left), queue it at its NIC."""
         if f.queued or f.inflight >= self.window or f.next_seq >= f.n_pkts:
             return
+        self._to_nic(fid, f)
+
+    def _to_nic(self, fid: int, f: _Flow) -> None:
+        """Put subflow ``fid`` on its NIC's round-robin list; start the NIC if idle."""
         nic = f.routes[0][0]
         f.queued = True
         self._nic[nic].append(fid)
         if not self._busy[nic]:
             self._nic_next(nic)
+
+    def _route(self, f: _Flow, seq: int) -> tuple:
+        """The path of packet ``seq`` of ``f``: its only route, or sprayed (round-robin from
+        ``f.rr``, or uniformly at random from the spray stream)."""
+        k = len(f.routes)
+        if k == 1:
+            return f.routes[0]
+        if self.spray == "round_robin":
+            return f.routes[(seq + f.rr) % k]
+        return f.routes[int(self._rng.integers(k))]
 
     def _nic_next(self, nic: int) -> None:
         """Transmit the next packet of the next ready subflow (round-robin) on ``nic``."""
@@ -239,13 +253,7 @@ class PacketTransport:
         seq = f.next_seq
         f.next_seq += 1
         f.inflight += 1
-        k = len(f.routes)
-        if k == 1:
-            route = f.routes[0]
-        elif self.spray == "round_robin":
-            route = f.routes[(seq + f.rr) % k]
-        else:
-            route = f.routes[int(self._rng.integers(k))]
+        route = self._route(f, seq)
         if f.inflight < self.window and f.next_seq < f.n_pkts:
             ready.append(fid)  # back of the round-robin list
         else:

@@ -253,11 +253,7 @@ class RoceTransport(PacketTransport):
             ev = self.env.timeout(f.t_next - now, fid)
             ev.callbacks.append(self._wake)
             return
-        nic = f.routes[0][0]
-        f.queued = True
-        self._nic[nic].append(fid)
-        if not self._busy[nic]:
-            self._nic_next(nic)
+        self._to_nic(fid, f)
 
     def _wake(self, ev) -> None:
         self.events += 1
@@ -286,13 +282,7 @@ class RoceTransport(PacketTransport):
             self.retransmitted += 1
         else:
             f.sent_max = seq + 1
-        k = len(f.routes)
-        if k == 1:
-            route = f.routes[0]
-        elif self.spray == "round_robin":
-            route = f.routes[(seq + f.rr) % k]
-        else:
-            route = f.routes[int(self._rng.integers(k))]
+        route = self._route(f, seq)
         size = f.last_size if seq == f.n_pkts - 1 else self.mtu
         now = self.env.now
         wire = size * self._ser[nic]

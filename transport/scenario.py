@@ -1,14 +1,6 @@
-"""Config schema and model factory of the ``collective_transport`` study (the study itself:
-:mod:`scenarios.collective_transport`): ECMP vs spraying vs minimal-split single path.
-
-Reproduces the question of Addanki, Goyal & Marinos, "Challenging the Need for Packet
-Spraying in Large-Scale Distributed Training" (arXiv:2407.00550): on leaf-spine fabrics of
-8–64 leaves at 1:1, 2:1 and 4:1 oversubscription, for ring / double-binary-tree all-reduce and
-all-to-all of 1 MB–1 GB, compare the completion time (against the step-synchronous spraying
-lower bound) and the maximum link congestion (against the spraying bound) of ECMP, ideal
-spraying, minimal-split single-path and least-loaded adaptive routing, with the fluid
-max-min model. Two side studies: the packet-level model against the fluid one (FIFO and fair
-switch queues: queueing effects, reordering) and background traffic sharing the fabric.
+"""Config schema and model factory of the ``collective_transport`` study: ECMP vs spraying vs
+minimal-split single path on leaf-spine fabrics (the question, its reference and the sections
+run: :mod:`scenarios.collective_transport`).
 """
 
 from __future__ import annotations

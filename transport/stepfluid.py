@@ -72,6 +72,35 @@ def drain_times_csr_s(ptr, idx, val, capacity_bps, nbytes) -> np.ndarray:
 
 
 @njit(cache=True)
+def _fair_share(rem, denom):  # pragma: no cover - compiled
+    """Smallest ``rem_l / denom_l`` over the links that carry live flows (inf if none)."""
+    t = np.inf
+    for j in range(denom.size):
+        if denom[j] > 0:
+            t = min(t, rem[j] / denom[j])
+    return t
+
+
+@njit(cache=True)
+def _advance(rate, left, alive, out, now):  # pragma: no cover - compiled
+    """Run the live flows at ``rate`` until the next one drains (in place: ``left`` bits,
+    ``alive``, drain times ``out``); return the new time."""
+    step = np.inf
+    for f in range(rate.size):
+        if alive[f]:
+            step = min(step, left[f] / rate[f])
+    now += step
+    for f in range(rate.size):
+        if alive[f]:
+            if left[f] / rate[f] <= step * (1.0 + 1e-9):
+                out[f] = now
+                alive[f] = False
+            else:
+                left[f] -= rate[f] * step
+    return now
+
+
+@njit(cache=True)
 def _fill_csr(ptr, idx, val, cap, alive):  # pragma: no cover - compiled
     n = ptr.size - 1
     m = cap.size
@@ -91,10 +120,7 @@ def _fill_csr(ptr, idx, val, cap, alive):  # pragma: no cover - compiled
                     denom[idx[q]] += val[q]
         if not any_act:
             return rate
-        t = np.inf
-        for j in range(m):
-            if denom[j] > 0:
-                t = min(t, rem[j] / denom[j])
+        t = _fair_share(rem, denom)
         if t == np.inf:
             return rate
         for j in range(m):
@@ -113,25 +139,12 @@ def _fill_csr(ptr, idx, val, cap, alive):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _drain_csr(ptr, idx, val, cap, bits):  # pragma: no cover - compiled
-    n = bits.size
     left = bits.copy()
-    out = np.zeros(n)
+    out = np.zeros(bits.size)
     alive = left > 0
     now = 0.0
     while alive.any():
-        rate = _fill_csr(ptr, idx, val, cap, alive)
-        step = np.inf
-        for f in range(n):
-            if alive[f]:
-                step = min(step, left[f] / rate[f])
-        now += step
-        for f in range(n):
-            if alive[f]:
-                if left[f] / rate[f] <= step * (1.0 + 1e-9):
-                    out[f] = now
-                    alive[f] = False
-                else:
-                    left[f] -= rate[f] * step
+        now = _advance(_fill_csr(ptr, idx, val, cap, alive), left, alive, out, now)
     return out
 
 
@@ -149,10 +162,7 @@ def _fill(a, cap, alive):  # pragma: no cover - compiled
             if act[f]:
                 for j in range(m):
                     denom[j] += a[f, j]
-        t = np.inf
-        for j in range(m):
-            if denom[j] > 0:
-                t = min(t, rem[j] / denom[j])
+        t = _fair_share(rem, denom)
         if t == np.inf:
             return rate
         for f in range(n):
@@ -169,25 +179,12 @@ def _fill(a, cap, alive):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _drain(a, cap, bits):  # pragma: no cover - compiled
-    n = bits.size
     left = bits.copy()
-    out = np.zeros(n)
+    out = np.zeros(bits.size)
     alive = left > 0
     now = 0.0
     while alive.any():
-        rate = _fill(a, cap, alive)
-        step = np.inf
-        for f in range(n):
-            if alive[f]:
-                step = min(step, left[f] / rate[f])
-        now += step
-        for f in range(n):
-            if alive[f]:
-                if left[f] / rate[f] <= step * (1.0 + 1e-9):
-                    out[f] = now
-                    alive[f] = False
-                else:
-                    left[f] -= rate[f] * step
+        now = _advance(_fill(a, cap, alive), left, alive, out, now)
     return out
 
 

@@ -40,6 +40,7 @@ from .handover import (
     HandoverEvents,
     HandoverParams,
     HandoverState,
+    complete_handover,
     handover_step,
 )
 
@@ -135,12 +136,7 @@ def cho_step(
         ready = st.prepared_at[ue, st.target[ue]] <= t + 1e-9
         go = ue[ready]
         if go.size:
-            st.serving[go] = st.target[go]
-            st.target[go] = -1
-            st.complete_at[go] = np.inf
-            st.interrupted_until[go] = t + p.interruption_s
-            st.cond_since[go] = np.nan
-            st.t310_since[go] = np.nan
+            complete_handover(st, go, t, p)
             ev.completed = np.union1d(ev.completed, go)
     changed = st.serving != before
     st.prepared_at[changed] = np.inf

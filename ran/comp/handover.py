@@ -21,7 +21,13 @@ from pydantic import Field, model_validator
 
 from netsim import Config
 
-__all__ = ["HandoverParams", "HandoverState", "HandoverEvents", "handover_step"]
+__all__ = [
+    "HandoverParams",
+    "HandoverState",
+    "HandoverEvents",
+    "handover_step",
+    "complete_handover",
+]
 
 #: the filterCoefficient values of TS 38.331 (FilterCoefficient ::= fc0 ... fc19)
 FILTER_COEFFICIENTS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 17, 19)
@@ -112,6 +118,18 @@ class HandoverEvents:
     reestablished: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
 
+def complete_handover(st: HandoverState, ue, t: float, p: HandoverParams) -> None:
+    """The UEs ``ue`` (indices or mask) switch to their target at ``t``: the target becomes
+    the serving cell, the link is interrupted for ``p.interruption_s``, and the A3 and T310
+    timers are cleared."""
+    st.serving[ue] = st.target[ue]
+    st.target[ue] = -1
+    st.complete_at[ue] = np.inf
+    st.interrupted_until[ue] = t + p.interruption_s
+    st.cond_since[ue] = np.nan
+    st.t310_since[ue] = np.nan
+
+
 def handover_step(
     st: HandoverState, t: float, rsrp_dbm, sinr_db, p: HandoverParams
 ) -> HandoverEvents:
@@ -155,12 +173,7 @@ def handover_step(
     finish = (st.target >= 0) & (t >= st.complete_at - _EPS_S)
     if finish.any():
         ev.completed = np.flatnonzero(finish)
-        st.serving[finish] = st.target[finish]
-        st.target[finish] = -1
-        st.complete_at[finish] = np.inf
-        st.interrupted_until[finish] = t + p.interruption_s
-        st.cond_since[finish] = np.nan
-        st.t310_since[finish] = np.nan
+        complete_handover(st, finish, t, p)
 
     # A3 entering condition and time-to-trigger, for UEs neither in handover nor in RLF
     idle = (st.target < 0) & ~in_rlf

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from auction.baselines import BASELINES
 from auction.metrics import fit_slope
 from auction.scenario import MohafStudyConfig
 from netsim import ConfigError, RunContext, validate
@@ -42,12 +43,7 @@ def test_study_runs_end_to_end():
         "mohaf",
         "mohaf_flat",
         "mohaf_one_round",
-        "greedy_priority",
-        "first_price",
-        "gsp",
-        "uniform_price",
-        "posted_price",
-        "random",
+        *BASELINES,
         "upper_bound",
     } <= set(mech["mechanism"])
     ub = mech[mech["mechanism"] == "upper_bound"].set_index("rep")["value"]
@@ -56,15 +52,7 @@ def test_study_runs_end_to_end():
     small = res[res["section"] == "small"].pivot_table(
         index=["rep", "instance"], columns="mechanism", values="value"
     )
-    for name in (
-        "mohaf_greedy",
-        "greedy_priority",
-        "first_price",
-        "gsp",
-        "uniform_price",
-        "posted_price",
-        "random",
-    ):
+    for name in ("mohaf_greedy", *BASELINES):
         assert np.all(small[name] <= small["optimum_reserve"] + 1e-9), name
     # the optimum bounds every mechanism on every instance, MOHAF's price rounds included
     for name in ("mohaf", "optimum_reserve"):

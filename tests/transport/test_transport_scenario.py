@@ -10,6 +10,16 @@ from netsim.scenario import resolve
 from scenarios.collective_transport import SCENARIO, _roce_table
 from transport.scenario import TIMING_METRICS, CollectiveTransportConfig
 
+# the background and RoCE sections, as small as they go (both grids use them)
+SIDE_STUDIES = [
+    "background.leaves=2",
+    "background.message_mb=1.0",
+    "background.loads=[0.0,0.3]",
+    "roce.leaves=2",
+    "roce.hosts_per_leaf=2",
+    "roce.message_mb=0.5",
+]
+
 TINY = [
     "leaves=[2,4]",
     "spines=2",
@@ -22,12 +32,7 @@ TINY = [
     "packet.leaves=2",
     "packet.hosts_per_leaf=2",
     "packet.message_mb=1.0",
-    "background.leaves=2",
-    "background.message_mb=1.0",
-    "background.loads=[0.0,0.3]",
-    "roce.leaves=2",
-    "roce.hosts_per_leaf=2",
-    "roce.message_mb=0.5",
+    *SIDE_STUDIES,
     "roce.collectives=[ring_allreduce]",
 ]
 
@@ -45,12 +50,7 @@ SMALL = [
     "packet.message_mb=0.5",
     "packet.collectives=[ring_allreduce]",
     "packet.queues=[fifo]",
-    "background.leaves=2",
-    "background.message_mb=1.0",
-    "background.loads=[0.0,0.3]",
-    "roce.leaves=2",
-    "roce.hosts_per_leaf=2",
-    "roce.message_mb=0.5",
+    *SIDE_STUDIES,
     "roce.collectives=[alltoall]",
 ]
 
