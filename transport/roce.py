@@ -49,6 +49,7 @@ from heapq import heappush
 import numpy as np
 
 from netsim import Simulation
+from netsim.rng import Buffered
 
 from .network import Network
 from .packetsim import PacketTransport, _Flow, _Timer
@@ -183,7 +184,8 @@ class RoceTransport(PacketTransport):
         self._dcqcn = o.cc == "dcqcn"
         self._swift = o.cc == "swift"
         self._ecn = bool(o.ecn)
-        self._ecn_rng = sim.rng("transport.roce.ecn")
+        ecn_rng = sim.rng("transport.roce.ecn")
+        self._ecn_u = Buffered(lambda k: ecn_rng.random(k), block=1024)  # same draws as scalars
         self._ingress = [0.0] * n  # bytes held at the downstream end of each link
         self._qbytes = [0.0] * n  # bytes waiting in each egress queue
         self._paused = [False] * n  # the link's sender may not start a packet
@@ -326,7 +328,7 @@ class RoceTransport(PacketTransport):
                     if q >= o.kmax_bytes
                     else o.pmax * (q - o.kmin_bytes) / (o.kmax_bytes - o.kmin_bytes)
                 )
-                if p >= 1.0 or self._ecn_rng.random() < p:
+                if p >= 1.0 or self._ecn_u() < p:
                     pkt[6] = True
                     self.ecn_marked += 1
         if self._busy[link] or self._paused[link]:
