@@ -40,6 +40,7 @@ from .handover import (
     HandoverEvents,
     HandoverParams,
     HandoverState,
+    a3_entering,
     complete_handover,
     handover_step,
 )
@@ -130,7 +131,6 @@ def cho_step(
     sinr = np.asarray(sinr_db, dtype=float)
     before = st.serving.copy()
     ev = handover_step(st, t, rsrp, sinr, p)
-    rows = np.arange(rsrp.shape[0])
     if ev.triggered.size:
         ue = ev.triggered
         ready = st.prepared_at[ue, st.target[ue]] <= t + 1e-9
@@ -142,10 +142,7 @@ def cho_step(
     st.prepared_at[changed] = np.inf
     # preparation of candidates while the source still carries signalling
     idle = (st.target < 0) & np.isnan(st.rlf_until) & (sinr >= p.qout_db)
-    ms = rsrp[rows, st.serving]
-    cond = rsrp - p.hysteresis_db > (ms + p.a3_offset_db - prep_margin_db)[:, None]
-    cond &= idle[:, None]
-    cond[rows, st.serving] = False
+    cond = a3_entering(rsrp, st.serving, p, prep_margin_db) & idle[:, None]
     new = cond & np.isinf(st.prepared_at)
     st.prepared_at[new] = t + prep_s
     return ev

@@ -130,6 +130,19 @@ def complete_handover(st: HandoverState, ue, t: float, p: HandoverParams) -> Non
     st.t310_since[ue] = np.nan
 
 
+def a3_entering(rsrp_dbm, serving, p: HandoverParams, margin_db: float = 0.0) -> np.ndarray:
+    """A3 entering condition per UE and cell, ``M_n − Hys > M_s + Off − margin`` (TS 38.331
+    §5.5.4.4; ``margin_db`` > 0 is CHO's earlier preparation threshold), False on the serving
+    cell. RSRP ``(N, M)`` in dBm, ``serving`` ``(N,)``."""
+    rows = np.arange(rsrp_dbm.shape[0])
+    threshold = rsrp_dbm[rows, serving] + p.a3_offset_db
+    if margin_db:
+        threshold = threshold - margin_db
+    cond = rsrp_dbm - p.hysteresis_db > threshold[:, None]
+    cond[rows, serving] = False
+    return cond
+
+
 def handover_step(
     st: HandoverState, t: float, rsrp_dbm, sinr_db, p: HandoverParams
 ) -> HandoverEvents:
@@ -140,8 +153,6 @@ def handover_step(
     rsrp = np.asarray(rsrp_dbm, dtype=float)
     sinr = np.asarray(sinr_db, dtype=float)
     ev = HandoverEvents()
-    n = rsrp.shape[0]
-    rows = np.arange(n)
 
     # radio link monitoring on the current serving cell
     in_rlf = ~np.isnan(st.rlf_until)
@@ -177,9 +188,7 @@ def handover_step(
 
     # A3 entering condition and time-to-trigger, for UEs neither in handover nor in RLF
     idle = (st.target < 0) & ~in_rlf
-    mp = rsrp[rows, st.serving]
-    cond = (rsrp - p.hysteresis_db > (mp + p.a3_offset_db)[:, None]) & idle[:, None]
-    cond[rows, st.serving] = False
+    cond = a3_entering(rsrp, st.serving, p) & idle[:, None]
     cs = st.cond_since
     st.cond_since = np.where(cond, np.where(np.isnan(cs), t, cs), np.nan)
     held = t - st.cond_since >= p.ttt_s - _EPS_S
