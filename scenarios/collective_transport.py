@@ -150,14 +150,21 @@ def _simulate(cfg, net, coll, pol: str, seed: int, placement: str = "random", **
     )
 
 
+def _section_collectives(net, names, message_mb: float, ctx: RunContext, section: str):
+    """``(name, ranks, collective, seed)`` of a packet-level section: every host takes part, except
+    all-to-all on at most 8 ranks; one seed per section and collective."""
+    for cname in names:
+        ranks = net.n_hosts if cname != "alltoall" else min(net.n_hosts, 8)
+        coll = build_collective(cname, ranks, message_mb * 1e6)
+        yield cname, ranks, coll, derive_seed(ctx.seed, section, cname)
+
+
 def _packet_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
     p = cfg.packet
     net = build_fabric(cfg, p.leaves, 1.0, p.spines, p.hosts_per_leaf)
     rows = []
-    for cname in p.collectives:
-        ranks = net.n_hosts if cname != "alltoall" else min(net.n_hosts, 8)
-        coll = build_collective(cname, ranks, p.message_mb * 1e6)
-        seed = derive_seed(ctx.seed, "packet", cname)
+    sections = _section_collectives(net, p.collectives, p.message_mb, ctx, "packet")
+    for cname, ranks, coll, seed in sections:
         for pol in cfg.policies:
             base = {
                 "section": "packet",
@@ -208,10 +215,8 @@ def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total
     r = cfg.roce
     net = build_fabric(cfg, r.leaves, r.oversubscription, r.spines, r.hosts_per_leaf)
     rows = []
-    for cname in r.collectives:
-        ranks = net.n_hosts if cname != "alltoall" else min(net.n_hosts, 8)
-        coll = build_collective(cname, ranks, r.message_mb * 1e6)
-        seed = derive_seed(ctx.seed, "roce", cname)
+    sections = _section_collectives(net, r.collectives, r.message_mb, ctx, "roce")
+    for cname, ranks, coll, seed in sections:
         for mode in r.modes:
             opts = PacketOptions(
                 r.mtu_bytes,
