@@ -39,6 +39,13 @@ __all__ = [
     "correlations_to_bell_diagonal",
     "correlations_fidelity",
     "werner_hashing_yield",
+    "noisy_swap_correlations",
+    "noisy_swap_werner",
+    "heralded_state",
+    "dead_time_attempt_s",
+    "multiplexed_probability",
+    "noisy_recurrence",
+    "noisy_bbpssw",
 ]
 
 #: speed of light in fibre (refractive index ≈ 1.5): 2·10⁸ m/s
@@ -247,3 +254,167 @@ def noisy_swap_correlations(s1, s2, gate_werner: float = 1.0, meas_error: float 
     e = 1.0 - 2.0 * meas_error
     f = np.array([e, e * e, e]) * gate_werner
     return np.asarray(s1, dtype=float) * np.asarray(s2, dtype=float) * f
+
+
+def noisy_swap_werner(w1, w2, gate_error: float = 0.0, meas_error: float = 0.0):
+    """Werner parameter of a swap of Werner pairs ``w1``, ``w2`` whose Bell measurement is a
+    noisy CNOT (two-qubit depolarising: with probability ``p_gate = gate_error`` both qubits
+    are replaced by the maximally mixed state, so the output is ``I/4``) followed by
+    single-qubit measurements each misread with probability ``ε = meas_error``, the model of
+    Briegel, Dür, Cirac & Zoller, PRL 81, 5932 (1998) and Dür & Briegel (2007) §4:
+    ``w' = (1 − p_gate)·w1·w2·(2(1 − 2ε) + (1 − 2ε)²)/3`` (the Werner twirl of
+    :func:`noisy_swap_correlations` with ``gate_werner = 1 − p_gate``)."""
+    _check_probability("gate_error", gate_error)
+    if not 0.0 <= meas_error <= 0.5:
+        raise ValueError(f"meas_error must be in [0, 0.5], got {meas_error}")
+    e = 1.0 - 2.0 * meas_error
+    w1 = np.asarray(w1, dtype=float)
+    return (1.0 - gate_error) * w1 * np.asarray(w2, dtype=float) * (2.0 * e + e * e) / 3.0
+
+
+def _check_probability(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
+
+
+def heralded_state(
+    scheme: str, eta_ph: float, dark_count_prob: float = 0.0, bright_state: float = 0.1
+):
+    """Heralding with lossy photons and dark counts at the midpoint station.
+
+    Model: two threshold detectors behind a 50:50 beam splitter, perfect visibility; each
+    photon reaches a detector with probability ``η = eta_ph`` (emission × fibre × detector
+    efficiency) and each detector fires a dark count with probability ``p = dark_count_prob``
+    per detection window. A window heralds when exactly one detector clicks. A lost photon
+    carries the which-path information away, so an attempt heralded by a dark count in place
+    of a lost photon leaves the spins in an equal mixture of the right Bell state and its
+    phase-flipped partner (fidelity 1/2); a herald caused by |↑↑⟩ or |↓↓⟩ (two photons
+    bunched into one detector, or none plus a dark count) leaves a product state (fidelity 0).
+    With ``q0 = 2p(1 − p)``, ``q1 = η(1 − p) + (1 − η)·q0`` and
+    ``q2 = (1 − (1 − η)²)(1 − p) + (1 − η)²·q0`` the probabilities that a window with 0, 1 or
+    2 photons shows exactly one click:
+
+    * ``"midpoint"`` (double click, Barrett & Kok, PRA 71, 060310 (2005): two rounds with a
+      spin flip between, one click needed in each):
+      ``P = q1²/2 + q0·q2/2``, good part ``G = η²(1 − p)²/2``, mixed part ``M = q1²/2 − G``;
+      with ``p = 0``: ``P = η²/2``, ``F = 1``.
+    * ``"single_click"`` (Humphreys et al., Nature 558, 268 (2018); Rozpędek et al., PRA 99,
+      052330 (2019): bright-state population α, one round):
+      ``P = (1 − α)²·q0 + 2α(1 − α)·q1 + α²·q2``, ``G = 2α(1 − α)·η(1 − p)``,
+      ``M = 2α(1 − α)(1 − η)·q0``; with ``p = 0``: ``P = 1 − (1 − αη)²`` and
+      ``F = 2(1 − α)/(2 − αη)`` (→ ``1 − α`` for ``η → 0``).
+
+    Returns ``(P_herald, (A, B, C, D), P_click)``: the Bell-diagonal coefficients of the
+    heralded state after the Pauli correction (``A = F = (G + M/2)/P``, ``D = M/(2P)``,
+    ``B = C = (P − G − M)/(2P)``; off-diagonal terms of the single-click product part are
+    twirled away, which leaves F unchanged) and the probability that at least one detector
+    clicks in the attempt, which sets the dead time's cost (:func:`dead_time_attempt_s`):
+    ``1 − (1 − η)²(1 − p)⁴`` (double click) and ``1 − (1 − αη)²(1 − p)²`` (single click).
+    Dimensionless probabilities throughout. The same ingredients (threshold detectors, dark
+    counts per mode, loss before the beam splitter) are used by Dhara et al., PRR 5, 043173
+    (2023) for emissive memories; the tests check every number by a density-matrix enumeration
+    of the click patterns.
+    """
+    _check_probability("eta_ph", eta_ph)
+    _check_probability("dark_count_prob", dark_count_prob)
+    eta, p = float(eta_ph), float(dark_count_prob)
+    q0 = 2.0 * p * (1.0 - p)
+    q1 = eta * (1.0 - p) + (1.0 - eta) * q0
+    q2 = (1.0 - (1.0 - eta) ** 2) * (1.0 - p) + (1.0 - eta) ** 2 * q0
+    if scheme == "midpoint":
+        herald = 0.5 * q1 * q1 + 0.5 * q0 * q2
+        good = 0.5 * (eta * (1.0 - p)) ** 2
+        mixed = 0.5 * q1 * q1 - good
+        click = 1.0 - (1.0 - eta) ** 2 * (1.0 - p) ** 4
+    elif scheme == "single_click":
+        a = float(bright_state)
+        if not 0.0 < a <= 0.5:
+            raise ValueError(f"bright_state must be in (0, 0.5], got {bright_state}")
+        herald = (1.0 - a) ** 2 * q0 + 2.0 * a * (1.0 - a) * q1 + a * a * q2
+        good = 2.0 * a * (1.0 - a) * eta * (1.0 - p)
+        mixed = 2.0 * a * (1.0 - a) * (1.0 - eta) * q0
+        click = 1.0 - (1.0 - a * eta) ** 2 * (1.0 - p) ** 2
+    else:
+        raise ValueError(f"scheme must be 'midpoint' or 'single_click', got {scheme!r}")
+    if herald <= 0.0:
+        return 0.0, np.array([0.25, 0.25, 0.25, 0.25]), click
+    wrong = herald - good - mixed
+    coeffs = np.array([good + mixed / 2.0, wrong / 2.0, wrong / 2.0, mixed / 2.0]) / herald
+    return herald, coeffs, click
+
+
+def dead_time_attempt_s(attempt_s, dead_time_s, click_probability):
+    """Mean duration (s) of an attempt when a detector that clicked is blind for
+    ``dead_time_s``: the next attempt's photons reach the station ``attempt_s`` after this
+    one's, so after a click the nodes hold the next emission back until the detector is live
+    again, and a clicked attempt lasts ``max(t_att, t_dead)``:
+    ``E[t] = t_att + P_click·max(0, t_dead − t_att)``. The heralded pair rate is
+    ``P_herald/E[t]`` (exact mean of the renewal process: the successful attempt clicks too,
+    and each failed one clicks with probability ``(P_click − P_herald)/(1 − P_herald)``)."""
+    t = np.asarray(attempt_s, dtype=float)
+    extra = np.maximum(0.0, np.asarray(dead_time_s, dtype=float) - t)
+    return t + np.asarray(click_probability, dtype=float) * extra
+
+
+def multiplexed_probability(p, modes: int):
+    """Success probability of an attempt round over ``modes`` independent modes (temporal,
+    spectral or spatial multiplexing of a multimode memory, Collins et al., PRL 98, 060502
+    (2007); Simon et al., PRL 98, 190504 (2007)): ``1 − (1 − p)^m``, computed as
+    ``−expm1(m·log1p(−p))`` to keep precision for small p. ``m = 1`` returns ``p``."""
+    if int(modes) != modes or modes < 1:
+        raise ValueError(f"modes must be an integer >= 1, got {modes}")
+    p = np.asarray(p, dtype=float)
+    if modes == 1:
+        return p
+    with np.errstate(divide="ignore"):
+        return -np.expm1(modes * np.log1p(-p))
+
+
+def noisy_recurrence(c1, c2, gate_error: float = 0.0, meas_error: float = 0.0,
+                     rotate: bool = True):
+    """One recurrence round (bilateral CNOT, measure the target pair, keep the source pair
+    when the outcomes agree) on Bell-diagonal pairs ``c1`` (source), ``c2`` (target) with
+    noisy gates and measurements (Briegel et al., PRL 81, 5932 (1998); Dür, Briegel, Cirac &
+    Zoller, PRA 59, 169 (1999), eqs. for the noisy DEJMPS map).
+
+    Noise model: each node's CNOT is followed by two-qubit depolarising with probability
+    ``p_gate = gate_error`` (``ρ → (1 − p_gate)ρ + p_gate·I/4 ⊗ tr_{12}ρ``, so with
+    probability ``1 − (1 − p_gate)²`` the output is ``I/4`` and the outcomes agree half the
+    time); each measured bit is misread with probability ``ε = meas_error``, so true agreement
+    is reported with probability ``c = (1 − ε)² + ε²`` and disagreement as agreement with
+    ``1 − c``. ``rotate=True`` applies DEJMPS's local rotations first (Φ⁻ ↔ Ψ⁻ of the inputs,
+    Deutsch et al. 1996); on Werner inputs the round is BBPSSW's. With inputs (A, B, C, D) in
+    the order (Φ⁺, Ψ⁻, Ψ⁺, Φ⁻) after the rotation, the ideal unnormalised outputs are
+
+    * agree: ``(A1A2 + D1D2, C1B2 + B1C2, C1C2 + B1B2, A1D2 + D1A2)``,
+    * disagree: ``(A1C2 + D1B2, C1D2 + B1A2, C1A2 + B1D2, A1B2 + D1C2)``,
+
+    and the kept pair is ``x = (1 − p_gate)²·(c·agree + (1 − c)·disagree) + (1 − (1 −
+    p_gate)²)/8·(1, 1, 1, 1)``. Returns ``(p_success, coefficients)`` with ``p = Σx``; with no
+    noise this is :func:`dejmps` (``rotate=True``).
+    """
+    _check_probability("gate_error", gate_error)
+    if not 0.0 <= meas_error <= 0.5:
+        raise ValueError(f"meas_error must be in [0, 0.5], got {meas_error}")
+    a1, b1, c_1, d1 = np.moveaxis(np.asarray(c1, dtype=float), -1, 0)
+    a2, b2, c_2, d2 = np.moveaxis(np.asarray(c2, dtype=float), -1, 0)
+    if rotate:
+        b1, d1, b2, d2 = d1, b1, d2, b2
+    agree = np.stack([a1 * a2 + d1 * d2, c_1 * b2 + b1 * c_2, c_1 * c_2 + b1 * b2,
+                      a1 * d2 + d1 * a2], axis=-1)
+    disagree = np.stack([a1 * c_2 + d1 * b2, c_1 * d2 + b1 * a2, c_1 * a2 + b1 * d2,
+                         a1 * b2 + d1 * c_2], axis=-1)
+    c = (1.0 - meas_error) ** 2 + meas_error**2
+    keep = (1.0 - gate_error) ** 2
+    x = keep * (c * agree + (1.0 - c) * disagree) + (1.0 - keep) / 8.0
+    p = x.sum(axis=-1)
+    return p, x / np.asarray(p)[..., None]
+
+
+def noisy_bbpssw(f1, f2, gate_error: float = 0.0, meas_error: float = 0.0):
+    """BBPSSW on Werner pairs of fidelities ``f1``, ``f2`` with noisy CNOTs and measurements
+    (:func:`noisy_recurrence` on twirled inputs, output twirled back to Werner form).
+    Returns ``(p_success, F_out)``; with no noise it equals :func:`bbpssw`."""
+    p, c = noisy_recurrence(werner_to_bell_diagonal(f1), werner_to_bell_diagonal(f2),
+                            gate_error, meas_error)
+    return p, c[..., 0]

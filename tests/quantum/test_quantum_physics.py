@@ -6,20 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quantum_dm import BELL, PHI_P, bell_diagonal_rho
 
 from quantum import physics as ph
-
-# Bell states as kets in the basis |00>, |01>, |10>, |11>
-_S = 1 / np.sqrt(2)
-PHI_P = np.array([_S, 0, 0, _S])
-PSI_M = np.array([0, _S, -_S, 0])
-PSI_P = np.array([0, _S, _S, 0])
-PHI_M = np.array([_S, 0, 0, -_S])
-BELL = [PHI_P, PSI_M, PSI_P, PHI_M]  # the (A, B, C, D) order of quantum.physics
-
-
-def bell_diagonal_rho(c):
-    return sum(ci * np.outer(b, b) for ci, b in zip(c, BELL, strict=True))
 
 
 def test_bbpssw_issue_hand_values():
