@@ -2,7 +2,10 @@
 
 ``ChainConfig`` describes N equal links, the link physics (parametric midpoint or single-click
 scheme, a given per-attempt probability, or a (fidelity, rate) capability), memories, cutoff,
-swapping and distillation. :func:`build_chain` puts a :class:`~quantum.protocols.RepeaterChain`
+swapping and distillation, and the hardware imperfections of issue 16 (dark counts and
+detector dead time in heralding, multimode memories, noisy gates and measurements in swaps
+and pumping; all off by default, which leaves every result bit-identical).
+:func:`build_chain` puts a :class:`~quantum.protocols.RepeaterChain`
 on a simulation; :func:`simulate_chain` runs one and returns its KPIs.
 """
 
@@ -21,8 +24,12 @@ from .hardware import MemoryModel
 from .physics import (
     attempt_time_s,
     fiber_transmissivity,
+    fidelity_to_werner,
+    heralded_state,
     link_initial_fidelity,
     link_success_probability,
+    multiplexed_probability,
+    werner_to_fidelity,
 )
 from .protocols import RepeaterChain
 
@@ -47,6 +54,15 @@ class ChainConfig(Config):
     )
     link_rate_hz: float | None = Field(
         None, gt=0, description="capability form: pairs/s of a link (p = rate·t_attempt)"
+    )
+    dark_count_prob: float = Field(
+        0.0, ge=0, lt=1, description="dark-count probability per detector and detection window"
+    )
+    detector_dead_time_s: float = Field(
+        0.0, ge=0, description="a detector that clicked is blind for this long (s)"
+    )
+    memory_modes: int = Field(
+        1, ge=1, le=100_000, description="modes per attempt round (multiplexed memory)"
     )
     comm_qubits: int = Field(2, ge=1, le=1024, description="communication qubits per node")
     storage_qubits: int = Field(0, ge=0, le=1024, description="storage qubits per node")
@@ -73,9 +89,18 @@ class ChainConfig(Config):
     swap_meas_error: float = Field(
         0.0, ge=0, le=0.5, description="probability that each Bell-measurement bit is misread"
     )
+    swap_gate_error: float = Field(
+        0.0, ge=0, le=1, description="two-qubit depolarising probability of the swap's CNOT"
+    )
     distillation: Literal["none", "bbpssw", "dejmps"] = "none"
     distill_rounds: int = Field(0, ge=0, le=10, description="pumping rounds per link pair")
     distill_time_s: float = Field(0.0, ge=0, description="distillation duration (s)")
+    distill_gate_error: float = Field(
+        0.0, ge=0, le=1, description="two-qubit depolarising probability of each pumping CNOT"
+    )
+    distill_meas_error: float = Field(
+        0.0, ge=0, le=0.5, description="probability that each pumping measurement is misread"
+    )
     f_min: float = Field(0.5, ge=0, le=1, description="delivered fidelity that counts")
 
     @model_validator(mode="after")
@@ -94,6 +119,13 @@ class ChainConfig(Config):
             )
         if self.success_probability is not None and self.link_rate_hz is not None:
             raise ValueError("give success_probability or link_rate_hz, not both")
+        parametric = self.success_probability is None and self.link_rate_hz is None
+        for name in ("dark_count_prob", "detector_dead_time_s"):
+            if getattr(self, name) > 0 and not parametric:
+                raise ValueError(
+                    f"{name} needs the parametric link model: drop success_probability "
+                    "and link_rate_hz"
+                )
         t_att = float(attempt_time_s(self.link_length_km, self.local_time_s))
         if t_att <= 0:
             raise ValueError("link_length_km and local_time_s are both 0: attempts take no time")
@@ -114,6 +146,8 @@ class LinkPhysics:
     f0: float  # fidelity of a fresh pair
     eta: float  # end-to-end transmissivity of the link's fibre
     eta_station: float  # η_emit·η_det (photon efficiency outside the fibre)
+    click_p: float = 0.0  # P(a detector clicks) per attempt round (dead time only)
+    dead_extra_s: float = 0.0  # extra duration of a clicked attempt: max(0, t_dead − t_att)
 
     @property
     def plob(self) -> float:
@@ -122,8 +156,18 @@ class LinkPhysics:
 
 
 def link_physics(cfg: ChainConfig) -> LinkPhysics:
-    """Success probability, attempt time and F0 of one link of ``cfg``."""
+    """Success probability per attempt round, attempt time and F0 of one link of ``cfg``.
+
+    Dark counts (``dark_count_prob > 0``, :func:`quantum.physics.heralded_state`) replace the
+    scheme's p by the herald probability with dark counts and scale F0's Werner parameter by
+    ``w_dc(p_dc)/w_dc(0)``, the ratio of the (twirled) heralded state's Werner parameter with
+    and without dark counts, so the dark-count-free F0 model is unchanged. Dead time keeps p
+    and adds ``max(0, t_dead − t_att)`` to each attempt that clicked. ``memory_modes = m``
+    makes a round succeed with ``1 − (1 − p)^m`` and click with ``1 − (1 − P_click)^m`` (one
+    heralded mode is kept; modes use separate detection windows)."""
     t_att = float(attempt_time_s(cfg.link_length_km, cfg.local_time_s))
+    f0 = link_initial_fidelity(cfg.scheme, cfg.link_fidelity, cfg.bright_state)
+    click = 0.0
     if cfg.success_probability is not None:
         p = cfg.success_probability
     elif cfg.link_rate_hz is not None:
@@ -133,9 +177,26 @@ def link_physics(cfg: ChainConfig) -> LinkPhysics:
             cfg.link_length_km, cfg.scheme, cfg.detector_efficiency, cfg.emission_efficiency,
             cfg.bright_state, cfg.attenuation_db_per_km,
         ))
-    f0 = link_initial_fidelity(cfg.scheme, cfg.link_fidelity, cfg.bright_state)
+        if cfg.dark_count_prob > 0 or cfg.detector_dead_time_s > 0:
+            eta_ph = cfg.emission_efficiency * cfg.detector_efficiency * float(
+                fiber_transmissivity(cfg.link_length_km / 2.0, cfg.attenuation_db_per_km)
+            )
+            herald, coeffs, click = heralded_state(
+                cfg.scheme, eta_ph, cfg.dark_count_prob, cfg.bright_state
+            )
+            if cfg.dark_count_prob > 0:
+                if herald <= 0.0:
+                    raise ValueError("dark_count_prob: the link never heralds (probability 0)")
+                p = herald
+                ref = heralded_state(cfg.scheme, eta_ph, 0.0, cfg.bright_state)[1]
+                factor = fidelity_to_werner(coeffs[0]) / fidelity_to_werner(ref[0])
+                f0 = float(werner_to_fidelity(fidelity_to_werner(f0) * factor))
+    if cfg.memory_modes > 1:
+        p = float(multiplexed_probability(p, cfg.memory_modes))
+        click = float(multiplexed_probability(click, cfg.memory_modes))
     eta = float(fiber_transmissivity(cfg.link_length_km, cfg.attenuation_db_per_km))
-    return LinkPhysics(float(p), t_att, f0, eta, cfg.emission_efficiency * cfg.detector_efficiency)
+    return LinkPhysics(float(p), t_att, f0, eta, cfg.emission_efficiency * cfg.detector_efficiency,
+                       float(click), max(0.0, cfg.detector_dead_time_s - t_att))
 
 
 def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> RepeaterChain:
@@ -156,11 +217,15 @@ def build_chain(sim: Simulation, cfg: ChainConfig, auto_swap: bool = True) -> Re
         cutoff_s=cfg.cutoff_s,
         swap_success=cfg.swap_success,
         swap_time_s=cfg.swap_time_s,
-        swap_werner=cfg.swap_werner,
+        swap_werner=cfg.swap_werner * (1.0 - cfg.swap_gate_error),
         swap_meas_error=cfg.swap_meas_error,
         distillation=cfg.distillation,
         distill_rounds=cfg.distill_rounds,
         distill_time_s=cfg.distill_time_s,
+        distill_gate_error=cfg.distill_gate_error,
+        distill_meas_error=cfg.distill_meas_error,
+        link_dead_extra_s=[lp.dead_extra_s] * n if lp.dead_extra_s > 0 else None,
+        link_click_p=[lp.click_p] * n,
         f_min=cfg.f_min,
         auto_swap=auto_swap,
         swap_order=cfg.swap_order,

@@ -6,6 +6,12 @@ is applied lazily, exactly, when the pair is next touched. A link's heralded att
 simulated one by one: the number of attempts to the first success is drawn from the geometric
 law ``P(K = k) = (1 − p)^{k−1} p`` and the herald is one engine event ``K·t_attempt`` later,
 which is exactly the attempt-by-attempt process since nothing interrupts an attempt.
+
+Detector dead time (:func:`quantum.physics.dead_time_attempt_s`): an attempt in which a
+detector clicked lasts ``max(t_att, t_dead)``, so the herald of ``K`` attempts comes
+``K·t_att + extra·(1 + Binomial(K − 1, q))`` after the start, with ``extra = max(0, t_dead −
+t_att)`` and ``q = (P_click − p)/(1 − p)`` the probability that a failed attempt clicked (the
+successful one always did). Its mean is ``(t_att + P_click·extra)/p``.
 """
 
 from __future__ import annotations
@@ -136,16 +142,19 @@ class Link:
 
     Each attempt lasts ``attempt_s`` and succeeds with probability ``p``; ``active`` counts the
     pairs it is generating or holding unswapped (at most ``max_pairs``), ``pending`` those it is
-    generating.
+    generating. With ``dead_extra_s > 0`` (detector dead time beyond the attempt time) every
+    attempt that clicked (probability ``click_p`` ≥ ``p``) lasts ``dead_extra_s`` longer; the
+    extra draws use their own stream ``dead_rng``.
     """
 
     __slots__ = (
         "index", "a", "b", "p", "attempt_s", "flight_s", "max_pairs", "active", "pending",
         "attempts",
-        "successes", "_log1mp", "_uniform", "s0",
+        "successes", "_log1mp", "_uniform", "s0", "dead_extra_s", "fail_click", "_dead_rng",
     )
 
-    def __init__(self, index, a, b, p, attempt_s, flight_s, s0, max_pairs, rng):
+    def __init__(self, index, a, b, p, attempt_s, flight_s, s0, max_pairs, rng,
+                 dead_extra_s: float = 0.0, click_p: float = 0.0, dead_rng=None):
         self.index = index
         self.a = a
         self.b = b
@@ -160,6 +169,11 @@ class Link:
         self.successes = 0
         self._log1mp = math.log1p(-p) if p < 1.0 else None
         self._uniform = Buffered(lambda n: rng.random(n), block=256)
+        self.dead_extra_s = float(dead_extra_s)
+        self.fail_click = min(1.0, max(0.0, (click_p - p) / (1.0 - p))) if p < 1.0 else 0.0
+        if self.dead_extra_s > 0.0 and dead_rng is None:
+            raise ValueError("a link with dead time needs dead_rng")
+        self._dead_rng = dead_rng
 
     def attempts_to_success(self) -> int:
         """Geometric number of attempts to the first success (inverse CDF, K ≥ 1)."""
@@ -167,3 +181,11 @@ class Link:
             return 1
         u = self._uniform()
         return 1 + int(math.log1p(-u) / self._log1mp)
+
+    def dead_time_s(self, k: int) -> float:
+        """Extra time (s) that detector dead time adds to ``k`` attempts ending in a success:
+        ``extra·(1 + Binomial(k − 1, q))`` (0 without dead time)."""
+        if self.dead_extra_s <= 0.0:
+            return 0.0
+        clicks = 1 + (int(self._dead_rng.binomial(k - 1, self.fail_click)) if k > 1 else 0)
+        return self.dead_extra_s * clicks

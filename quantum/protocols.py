@@ -54,16 +54,35 @@ from .physics import (
     correlations_to_bell_diagonal,
     dejmps,
     fidelity_to_werner,
+    noisy_bbpssw,
+    noisy_recurrence,
 )
 
 __all__ = ["RepeaterChain", "distill_correlations", "nested_partners"]
 
 
-def distill_correlations(protocol: str, s1, s2) -> tuple[float, tuple[float, float, float]]:
+def distill_correlations(
+    protocol: str, s1, s2, gate_error: float = 0.0, meas_error: float = 0.0
+) -> tuple[float, tuple[float, float, float]]:
     """One recurrence round on two pairs given by correlations: returns (p_success, s_out).
 
     ``"bbpssw"`` twirls both inputs to Werner form first (Bennett et al. 1996); ``"dejmps"``
-    acts on the Bell-diagonal coefficients (Deutsch et al. 1996)."""
+    acts on the Bell-diagonal coefficients (Deutsch et al. 1996). ``gate_error`` (two-qubit
+    depolarising after each CNOT) and ``meas_error`` (misread bits) follow Briegel et al.
+    1998 (:func:`quantum.physics.noisy_recurrence`); 0 gives the noiseless maps."""
+    if gate_error or meas_error:
+        if protocol not in ("bbpssw", "dejmps"):
+            raise ValueError(
+                f"distillation protocol must be 'bbpssw' or 'dejmps', got {protocol!r}"
+            )
+        c1, c2 = correlations_to_bell_diagonal(s1), correlations_to_bell_diagonal(s2)
+        if protocol == "bbpssw":
+            p, f = noisy_bbpssw(c1[0], c2[0], gate_error, meas_error)
+            w = float(fidelity_to_werner(f))
+            return float(p), (w, w, w)
+        p, c = noisy_recurrence(c1, c2, gate_error, meas_error)
+        s = bell_diagonal_to_correlations(c)
+        return float(p), (float(s[0]), float(s[1]), float(s[2]))
     if protocol == "bbpssw":
         f1 = (1.0 + sum(s1)) / 4.0
         f2 = (1.0 + sum(s2)) / 4.0
@@ -111,6 +130,11 @@ class RepeaterChain:
         swap_meas_error: probability that each Bell-measurement outcome bit is misread
             (:func:`quantum.physics.noisy_swap_correlations`).
         distillation, distill_rounds, distill_time_s: link-level pumping.
+        distill_gate_error, distill_meas_error: noisy CNOTs and measurements in pumping
+            (:func:`distill_correlations`).
+        link_dead_extra_s, link_click_p: per link, the time a clicked attempt lasts beyond
+            ``attempt_s`` (detector dead time) and the click probability per attempt
+            (:class:`~quantum.hardware.Link`); None: no dead time.
         f_min: delivered pairs with fidelity ≥ f_min count as useful.
         auto_swap: swap automatically (True) or on external decisions (False).
         swap_order: ``"asap"`` (any ready left/right couple) or ``"nested"`` (each repeater
@@ -143,6 +167,10 @@ class RepeaterChain:
         distillation: str = "none",
         distill_rounds: int = 0,
         distill_time_s: float = 0.0,
+        distill_gate_error: float = 0.0,
+        distill_meas_error: float = 0.0,
+        link_dead_extra_s: Sequence[float] | None = None,
+        link_click_p: Sequence[float] | None = None,
         f_min: float = 0.5,
         auto_swap: bool = True,
         swap_order: str = "asap",
@@ -180,8 +208,11 @@ class RepeaterChain:
             # both halves wait for the photons' flight and the herald's return (L/c)
             s0 = (w * math.exp(-self._rx * flight), w * math.exp(-self._ry * flight),
                   w * math.exp(-self._rz * flight))
+            extra = 0.0 if link_dead_extra_s is None else float(link_dead_extra_s[i])
             link = Link(i, i, i + 1, float(link_p[i]), float(attempt_s[i]), flight, s0,
-                        max_link_pairs, sim.rng(f"quantum.link.{i}"))
+                        max_link_pairs, sim.rng(f"quantum.link.{i}"), extra,
+                        0.0 if link_click_p is None else float(link_click_p[i]),
+                        sim.rng(f"quantum.link.{i}.dead") if extra > 0.0 else None)
             self.links.append(link)
             self.nodes[i].links.append(link)
             self.nodes[i + 1].links.append(link)
@@ -196,6 +227,8 @@ class RepeaterChain:
         self.distillation = distillation
         self.distill_rounds = distill_rounds
         self.distill_time_s = distill_time_s
+        self.distill_gate_error = distill_gate_error
+        self.distill_meas_error = distill_meas_error
         self.f_min = f_min
         self.auto_swap = auto_swap
         g_swap, g_dist = sim.rng("quantum.swap"), sim.rng("quantum.distill")
@@ -259,7 +292,10 @@ class RepeaterChain:
                 link.pending += 1
                 k = link.attempts_to_success()
                 link.attempts += k
-                env.timeout(k * link.attempt_s, link).callbacks.append(self._on_herald)
+                dt = k * link.attempt_s
+                if link.dead_extra_s:
+                    dt += link.dead_time_s(k)
+                env.timeout(dt, link).callbacks.append(self._on_herald)
 
     def _on_herald(self, ev) -> None:
         link: Link = ev.value
@@ -508,7 +544,8 @@ class RepeaterChain:
         keep.busy = used.busy = False
         link = keep.link
         p, s = distill_correlations(
-            self.distillation, (keep.sx, keep.sy, keep.sz), (used.sx, used.sy, used.sz)
+            self.distillation, (keep.sx, keep.sy, keep.sz), (used.sx, used.sy, used.sz),
+            self.distill_gate_error, self.distill_meas_error,
         )
         self._remove(used)
         if self._u_dist() < p:
