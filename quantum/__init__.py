@@ -4,7 +4,9 @@ scheduling (PTS and RCPSP) and capacity bounds (PLOB, repeater chains, lossy sta
 Physical layer and chains:
 
 * :mod:`quantum.physics` - Werner / Bell-diagonal algebra, swap, BBPSSW, DEJMPS, decay,
-  fibre loss and link success probabilities (pure functions);
+  fibre loss and link success probabilities, and hardware imperfections: dark counts and
+  dead time in heralding, multiplexed modes, noisy CNOTs and measurements in swap and
+  distillation (pure functions);
 * :mod:`quantum.bounds` - PLOB, repeater chains, network single-path and min-cut capacities,
   the lossy-station limit (pure functions);
 * :mod:`quantum.hardware`, :mod:`quantum.protocols`, :mod:`quantum.chain` - heralded links,

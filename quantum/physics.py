@@ -13,7 +13,10 @@ Sources: Dür & Briegel, Rep. Prog. Phys. 70, 1381 (2007) (swap, Werner algebra)
 Bennett et al., PRL 76, 722 (1996) (BBPSSW); Deutsch et al., PRL 77, 2818 (1996) (DEJMPS);
 Barrett & Kok, PRA 71, 060310 (2005) (two-photon midpoint scheme); Humphreys et al., Nature
 558, 268 (2018) and Rozpędek et al., PRA 99, 052330 (2019) (single-click scheme); Nielsen &
-Chuang §8.3 and Ghosh, Fowler & Geller, PRA 86, 062318 (2012) (T1/T2 and its Pauli twirl).
+Chuang §8.3 and Ghosh, Fowler & Geller, PRA 86, 062318 (2012) (T1/T2 and its Pauli twirl);
+Briegel, Dür, Cirac & Zoller, PRL 81, 5932 (1998) and Dür, Briegel, Cirac & Zoller, PRA 59,
+169 (1999) (noisy CNOTs and measurements in swap and distillation); Collins et al., PRL 98,
+060502 (2007) (multiplexed memories).
 """
 
 from __future__ import annotations
