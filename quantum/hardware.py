@@ -11,7 +11,10 @@ Detector dead time (:func:`quantum.physics.dead_time_attempt_s`): an attempt in 
 detector clicked lasts ``max(t_att, t_dead)``, so the herald of ``K`` attempts comes
 ``K·t_att + extra·(1 + Binomial(K − 1, q))`` after the start, with ``extra = max(0, t_dead −
 t_att)`` and ``q = (P_click − p)/(1 − p)`` the probability that a failed attempt clicked (the
-successful one always did). Its mean is ``(t_att + P_click·extra)/p``.
+successful one always did). Its mean is ``(t_att + P_click·extra)/p``. The successful
+attempt's dead period is charged before its herald (the pair is available up to ``extra``
+late; the link's throughput is exact), and concurrent generations on one link
+(``max_link_pairs > 1``) are separate channels with their own detectors.
 """
 
 from __future__ import annotations
