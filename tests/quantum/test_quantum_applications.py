@@ -141,3 +141,71 @@ def test_key_rate_finite_bps_per_pair_and_validation():
         finite_key_fraction(0.01, 0)
     with pytest.raises(ValueError, match="ec_efficiency"):
         finite_key_fraction(0.01, 1e6, ec_efficiency=0.9)
+
+
+# -- GHZ by fusing Werner pairs at a star's centre -----------------------------------------
+
+from itertools import product  # noqa: E402
+
+from quantum.applications import assemble_ghz, ghz_fidelity  # noqa: E402
+
+
+def _ghz_by_density_matrix(fids):
+    """Brute force: n Werner pairs (centre_i, leaf_i); project the centre qubits onto each
+    GHZ-basis state (|x> + (−1)^s |x̄>)/√2 (x_1 = 0), apply X on leaf i where x_i = 1 and Z on
+    leaf 1 if s = 1, and sum the outcome-weighted fidelities with |GHZ_n>."""
+    n = len(fids)
+    rho = np.array([[1.0]])
+    for f in fids:
+        rho = np.kron(rho, werner(f))  # qubit order c1 l1 c2 l2 ...
+    t = rho.reshape([2] * (4 * n))
+    order = [2 * i for i in range(n)] + [2 * i + 1 for i in range(n)]  # c1..cn l1..ln
+    t = t.transpose(order + [2 * n + o for o in order])
+    rho = t.reshape(4 ** n, 4 ** n)
+    dim = 2 ** n
+    ghz = np.zeros(dim)
+    ghz[0] = ghz[-1] = 1 / np.sqrt(2)
+    total = 0.0
+    for x in product((0, 1), repeat=n - 1):
+        x = (0, *x)
+        ix = int("".join(map(str, x)), 2)
+        for s in (0, 1):
+            g = np.zeros(dim)
+            g[ix] = 1 / np.sqrt(2)
+            g[dim - 1 - ix] = (-1) ** s / np.sqrt(2)
+            proj = np.kron(g.reshape(1, -1), np.eye(dim))  # <g| ⊗ I
+            sigma = proj @ rho @ proj.T
+            c = np.array([[1.0]])
+            for i in range(n):
+                op = np.linalg.matrix_power(X, x[i])
+                if i == 0 and s:
+                    op = Z @ op
+                c = np.kron(c, op)
+            total += float(ghz @ c @ sigma @ c.T @ ghz)
+    return total
+
+
+@pytest.mark.parametrize("fids", [(0.9, 0.8, 0.95), (1.0, 1.0, 1.0), (0.25, 0.6, 0.99),
+                                  (0.97, 0.85, 0.9, 0.7)])
+def test_ghz_fidelity_matches_density_matrix_fusion(fids):
+    assert ghz_fidelity(fids) == pytest.approx(_ghz_by_density_matrix(fids), abs=1e-12)
+
+
+def test_ghz_fidelity_two_pairs_is_the_swap():
+    f1, f2 = 0.9, 0.8
+    assert ghz_fidelity([f1, f2]) == pytest.approx(f1 * f2 + (1 - f1) * (1 - f2) / 3)
+    with pytest.raises(ValueError, match="at least 2"):
+        ghz_fidelity([0.9])
+
+
+def test_assemble_ghz_keeps_the_newest_pair_decays_and_cuts_off():
+    tau = 1.0
+    log = [(0, 0.0, 0.9), (0, 0.1, 0.95), (1, 0.2, 0.8), (2, 0.3, 0.9),  # fuse at 0.3
+           (1, 0.4, 0.9), (2, 0.5, 0.9), (0, 2.0, 0.9)]  # leaf 1, 2 expire (cutoff 1 s)
+    t, f = assemble_ghz(log, 3, tau, cutoff_s=1.0)
+    assert list(t) == [0.3]
+    decay = [np.exp(-2 * 0.2), np.exp(-2 * 0.1), 1.0]
+    fs = [(1 + 3 * (4 * f0 - 1) / 3 * d) / 4 for f0, d in zip((0.95, 0.8, 0.9), decay, strict=True)]
+    assert f[0] == pytest.approx(ghz_fidelity(fs))
+    t2, _ = assemble_ghz(log, 3, tau, cutoff_s=None)
+    assert list(t2) == [0.3, 2.0]
