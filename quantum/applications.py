@@ -148,11 +148,13 @@ def key_rate_finite_bps(pairs_per_s, fidelity, block_bits: float, eps_sec: float
                         eps_cor: float = 1e-15, ec_efficiency: float = 1.1):
     """Long-run finite-key secret bits/s from ``pairs_per_s`` Werner pairs of ``fidelity``
     with blocks of ``block_bits`` raw key bits (:func:`finite_key_fraction` per pair)."""
-    rate = np.asarray(pairs_per_s, dtype=float)
-    q = np.atleast_1d(werner_qber(fidelity))
-    frac = np.array([finite_key_fraction(x, block_bits, eps_sec, eps_cor, ec_efficiency)
-                     for x in q])
-    return rate * frac.reshape(np.shape(werner_qber(fidelity)))
+    rate, q = np.broadcast_arrays(np.asarray(pairs_per_s, dtype=float), werner_qber(fidelity))
+    out = np.zeros(rate.shape)
+    flat_r, flat_q, flat_out = rate.reshape(-1), q.reshape(-1), out.reshape(-1)
+    for i in np.flatnonzero(flat_r):  # pairs that deliver nothing need no optimisation
+        flat_out[i] = flat_r[i] * finite_key_fraction(float(flat_q[i]), block_bits, eps_sec,
+                                                      eps_cor, ec_efficiency)
+    return out
 
 
 def ghz_fidelity(fidelities) -> float:
