@@ -209,3 +209,20 @@ def test_assemble_ghz_keeps_the_newest_pair_decays_and_cuts_off():
     assert f[0] == pytest.approx(ghz_fidelity(fs))
     t2, _ = assemble_ghz(log, 3, tau, cutoff_s=None)
     assert list(t2) == [0.3, 2.0]
+
+
+def test_assemble_ghz_rate_for_poisson_deliveries():
+    """Leaves receiving pairs as independent Poisson processes of rate λ (no decay, no
+    cutoff): after each fusion the centre waits for the last of n Exp(λ) first arrivals, so
+    fusions form a renewal process of mean interval H_n/λ (H_n the n-th harmonic number)."""
+    rng = np.random.default_rng(7)
+    lam, n, horizon = 2.0, 3, 5_000.0
+    log = []
+    for leaf in range(n):
+        t = np.cumsum(rng.exponential(1 / lam, size=int(lam * horizon * 1.2)))
+        log += [(leaf, float(x), 1.0) for x in t[t < horizon]]
+    times, fids = assemble_ghz(log, n, coherence_s=None)
+    gaps = np.diff(times)
+    h_n = sum(1 / i for i in range(1, n + 1))
+    assert gaps.mean() == pytest.approx(h_n / lam, abs=4 * gaps.std() / np.sqrt(len(gaps)))
+    assert np.allclose(fids, 1.0)
