@@ -17,7 +17,7 @@ subflows round-robin instead, the packet-level counterpart of max-min fairness.
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappush
+from heapq import heappop, heappush
 
 import numpy as np
 
@@ -63,19 +63,25 @@ class _Fair:
         return pkt
 
 
-class _Timer:
-    """A bare timeout for the engine's event loop, which reads only ``callbacks``, ``_ok``
-    and ``_value`` (``simpy.Environment.step``). Pushed on the heap exactly as
-    ``simpy.Environment.schedule`` pushes a ``Timeout`` (same time, priority and id counter),
-    so the event order and every result equal ``env.timeout``'s; it skips the ``Timeout``
-    constructor, the packet mode's largest single cost."""
+class _Wake:
+    """The one engine event that hands control to a transport's calendar loop. The engine's
+    ``step`` reads only ``callbacks``, ``_ok`` and ``_value``; ``__lt__`` lets two wakes with
+    the same key (a superseded one and its successor) sit in the engine's heap together."""
 
-    __slots__ = ("callbacks", "_ok", "_value", "value")
+    __slots__ = ("callbacks", "_ok", "_value")
 
-    def __init__(self, value, callback):
+    def __init__(self, callback):
         self.callbacks = [callback]
         self._ok = True
-        self._value = self.value = value
+        self._value = None
+
+    def __lt__(self, other) -> bool:
+        return False
+
+
+# calendar event kinds (RoceTransport adds its own from _N_KINDS on)
+_TX, _ARRIVE, _ACK, _N_KINDS = 0, 1, 2, 3
+_INF = float("inf")
 
 
 class _Flow:
@@ -97,6 +103,7 @@ class _Flow:
         "links",
         "frac",
         "ack_delay",
+        "nic",
     )
 
 
@@ -137,13 +144,22 @@ class PacketTransport:
             raise ValueError(f"queue: unknown {queue!r} (allowed: fifo, fair)")
         self.sim, self.net = sim, net
         self.env = sim.env
-        self._heap, self._eid = sim.env._queue, sim.env._eid  # see _Timer
+        self._heap, self._eid = sim.env._queue, sim.env._eid  # the engine's heap and ids
+        self._cal: list = []  # calendar: (time_s, engine id, kind, a, b), see _push
+        self._wake_ev: _Wake | None = None  # the engine event due at the calendar's head
+        self._wake_key: tuple | None = None
+        self._running = False
+        self._handlers = [self._tx_done, self._arrive, self._ack]  # by kind (the general loop)
+        self._inline = not type(self)._handlers_overridden()
         self.mtu, self.window, self.spray = int(mtu_bytes), int(window_pkts), spray
         self._rng = sim.rng("transport.packet.spray")
         n = net.n_links
         port = deque if queue == "fifo" else _Fair
         self._queues = [port() for _ in range(n)]  # switch output ports
         self._nic = {int(x): deque() for x in net.host_up}  # NIC ports: ready subflow ids
+        self._isnic = [False] * n
+        for x in self._nic:
+            self._isnic[x] = True
         self._busy = [False] * n
         self._ser = (8.0 / net.capacity_bps).tolist()  # s per byte
         self._prop = net.delay_s.tolist()
@@ -199,6 +215,7 @@ class PacketTransport:
             f.owner, f.cb = owner[i].item(), cb
             f.links, f.frac = links[i], frac[i]
             f.ack_delay = sum(self._prop[x] for x in f.routes[0])
+            f.nic = f.routes[0][0]
             fid = self._next_id
             self._next_id += 1
             self._flows[fid] = f
@@ -217,6 +234,207 @@ class PacketTransport:
         """A blank subflow record (subclasses add their own state)."""
         return _Flow()
 
+    # -- calendar -----------------------------------------------------------------------------
+    # Packet events live in the transport's own calendar, a heap of plain tuples
+    # ``(time_s, id, kind, a, b)``, processed by a loop (:meth:`_run`) instead of one engine
+    # event each. Tie rule: ``id`` comes from the engine's own counter at the moment the event
+    # is scheduled, and a calendar event counts as an engine event of priority NORMAL, so the
+    # loop runs its next event only while ``(time_s, NORMAL, id)`` sorts before the engine's
+    # next entry ``(time, priority, id)``; otherwise it leaves one wake-up event on the
+    # engine's heap with exactly that key and returns. The merged order is therefore the one
+    # the engine would have used had every packet event been an ``env.timeout``: results are
+    # bit-identical to that model (tests/transport/test_transport_packet_golden.py).
+    def _push(self, t: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` with payload ``(a, b)`` at absolute time ``t``."""
+        heappush(self._cal, (t, next(self._eid), kind, a, b))
+        if not self._running:
+            self._arm()
+
+    def _arm(self) -> None:
+        """Make sure an engine event is due at the calendar's head (a new earlier head gets a
+        new wake; the one it supersedes fires later and does nothing)."""
+        cal = self._cal
+        if not cal:
+            return
+        t, eid = cal[0][0], cal[0][1]
+        k = self._wake_key
+        if k is not None and (k[0] < t or (k[0] == t and k[1] <= eid)):
+            return
+        w = _Wake(self._on_wake)
+        self._wake_ev, self._wake_key = w, (t, eid)
+        heappush(self._heap, (t, 1, eid, w))
+
+    def _on_wake(self, w: _Wake) -> None:
+        if w is not self._wake_ev:
+            return  # superseded by an earlier head
+        self._wake_ev = self._wake_key = None
+        self._running = True
+        try:
+            self._run()
+        finally:
+            self._running = False
+        self._arm()
+
+    def _run(self) -> None:
+        """The calendar loop: the plain model's three events inlined (``_tx_done``,
+        ``_arrive``, ``_ack`` are the same steps as methods, for subclasses' loop
+        :meth:`_run_dispatch`). Runs until the engine's next event comes first."""
+        if not self._inline:
+            self._run_dispatch()
+            return
+        cal, eh, env = self._cal, self._heap, self.env
+        nexteid = self._eid.__next__
+        busy, lb, mq, ser, prop = self._busy, self._lb, self._mq, self._ser, self._prop
+        queues, nicq, isnic, flows = self._queues, self._nic, self._isnic, self._flows
+        route_fn, nic_next = self._route, self._nic_next
+        mtu, window = self.mtu, self.window
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        n_ev = n_pk = 0
+        qd = self.queue_delay_s
+        try:
+            while cal:
+                ent = heappop(cal)
+                t = ent[0]
+                if eh:
+                    if eh[0] is not top:  # something scheduled an engine event
+                        top = eh[0]
+                        et, ep, ee = top[0], top[1], top[2]
+                    if t > et or (t == et and (ep < 1 or ent[1] > ee)):
+                        heappush(cal, ent)  # the engine's event comes first
+                        break
+                env._now = t
+                n_ev += 1
+                kind = ent[2]
+                if kind == 1:  # arrival at the end of link route[hop]
+                    pkt = ent[3]
+                    hop = pkt[3] + 1
+                    pkt[3] = hop
+                    route = pkt[2]
+                    if hop < len(route):  # switch: join the next link's queue
+                        link = route[hop]
+                        if busy[link]:
+                            q = queues[link]
+                            pkt[5] = t
+                            q.append(pkt)
+                            if len(q) > mq[link]:
+                                mq[link] = len(q)
+                        else:
+                            busy[link] = True
+                            size = pkt[4]
+                            lb[link] += size
+                            heappush(cal, (t + size * ser[link], nexteid(), 0, link, pkt))
+                        continue
+                    fid, seq = pkt[0], pkt[1]
+                    f = flows[fid]
+                    f.delivered += 1
+                    if seq < f.max_seen:
+                        self.reordered += 1
+                    else:
+                        f.max_seen = seq
+                    if seq == f.expected:
+                        f.expected += 1
+                        ahead = f.ahead
+                        if ahead:
+                            while f.expected in ahead:
+                                ahead.discard(f.expected)
+                                f.expected += 1
+                    else:
+                        f.ahead.add(seq)
+                        if len(f.ahead) > self.max_reorder_pkts:
+                            self.max_reorder_pkts = len(f.ahead)
+                    heappush(cal, (t + f.ack_delay, nexteid(), 2, fid, None))
+                    if f.delivered == f.n_pkts:
+                        self.delivered_bytes += f.size
+                        self.events += n_ev
+                        self.packets += n_pk
+                        self.queue_delay_s = qd
+                        n_ev = n_pk = 0
+                        self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
+                        qd = self.queue_delay_s
+                elif kind == 0:  # link ``a`` finished serialising packet ``b``
+                    link, pkt = ent[3], ent[4]
+                    heappush(cal, (t + prop[link], nexteid(), 1, pkt, None))
+                    if isnic[link]:  # the NIC's next packet (_nic_next, inlined)
+                        ready = nicq[link]
+                        if not ready:
+                            busy[link] = False
+                            continue
+                        fid = ready.popleft()
+                        f = flows[fid]
+                        seq = f.next_seq
+                        f.next_seq = seq + 1
+                        f.inflight += 1
+                        route = route_fn(f, seq)
+                        if f.inflight < window and f.next_seq < f.n_pkts:
+                            ready.append(fid)
+                        else:
+                            f.queued = False
+                        size = f.last_size if seq == f.n_pkts - 1 else mtu
+                        n_pk += 1
+                        lb[link] += size
+                        heappush(cal, (t + size * ser[link], nexteid(), 0, link,
+                                       [fid, seq, route, 0, size, 0.0]))
+                        continue
+                    q = queues[link]
+                    if q:
+                        nxt = q.popleft()
+                        qd += t - nxt[5]
+                        size = nxt[4]
+                        lb[link] += size
+                        heappush(cal, (t + size * ser[link], nexteid(), 0, link, nxt))
+                    else:
+                        busy[link] = False
+                else:  # ACK for subflow ``a``
+                    fid = ent[3]
+                    f = flows.get(fid)
+                    if f is None:
+                        continue
+                    f.inflight -= 1
+                    if f.next_seq < f.n_pkts:
+                        if not f.queued and f.inflight < window:  # _send → _to_nic
+                            nic = f.nic
+                            f.queued = True
+                            nicq[nic].append(fid)
+                            if not busy[nic]:
+                                nic_next(nic)
+                    elif f.inflight == 0 and f.delivered == f.n_pkts:
+                        del flows[fid]
+        finally:
+            self.events += n_ev
+            self.packets += n_pk
+            self.queue_delay_s = qd
+
+    @classmethod
+    def _handlers_overridden(cls) -> bool:
+        """True if a subclass replaces a step of the packet's life, so the inlined loop
+        would skip it; it then runs :meth:`_run_dispatch`."""
+        base = PacketTransport
+        return any(
+            getattr(cls, m) is not getattr(base, m)
+            for m in ("_tx_done", "_arrive", "_ack", "_send", "_to_nic", "_nic_next",
+                      "_enqueue", "_transmit")
+        )
+
+    def _run_dispatch(self) -> None:
+        """The calendar loop with one method call per event (``self._handlers[kind](a, b)``),
+        for subclasses that override steps or add event kinds."""
+        cal, eh, env, handlers = self._cal, self._heap, self.env, self._handlers
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        while cal:
+            ent = heappop(cal)
+            t = ent[0]
+            if eh:
+                if eh[0] is not top:
+                    top = eh[0]
+                    et, ep, ee = top[0], top[1], top[2]
+                if t > et or (t == et and (ep < 1 or ent[1] > ee)):
+                    heappush(cal, ent)
+                    break
+            env._now = t
+            handlers[ent[2]](ent[3], ent[4])
+
     # -- packet life --------------------------------------------------------------------------
     def _send(self, fid: int, f: _Flow) -> None:
         """If the subflow may send (window, packets left), queue it at its NIC."""
@@ -226,7 +444,7 @@ class PacketTransport:
 
     def _to_nic(self, fid: int, f: _Flow) -> None:
         """Put subflow ``fid`` on its NIC's round-robin list; start the NIC if idle."""
-        nic = f.routes[0][0]
+        nic = f.nic
         f.queued = True
         self._nic[nic].append(fid)
         if not self._busy[nic]:
@@ -266,7 +484,7 @@ class PacketTransport:
         link = pkt[2][pkt[3]]
         if self._busy[link]:
             q = self._queues[link]
-            pkt[5] = self.env.now
+            pkt[5] = self.env._now
             q.append(pkt)
             if len(q) > self._mq[link]:
                 self._mq[link] = len(q)
@@ -277,30 +495,24 @@ class PacketTransport:
         self._busy[link] = True
         size = pkt[4]
         self._lb[link] += size
-        env = self.env  # env.timeout(size·8/C, (link, pkt)) → _tx_done
-        timer = _Timer((link, pkt), self._tx_done)
-        heappush(self._heap, (env._now + size * self._ser[link], 1, next(self._eid), timer))
+        self._push(self.env._now + size * self._ser[link], _TX, link, pkt)
 
-    def _tx_done(self, ev) -> None:
+    def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        link, pkt = ev.value
-        env = self.env  # env.timeout(delay, pkt) → _arrive
-        timer = _Timer(pkt, self._arrive)
-        heappush(self._heap, (env._now + self._prop[link], 1, next(self._eid), timer))
-        if link in self._nic:
+        self._push(self.env._now + self._prop[link], _ARRIVE, pkt)
+        if self._isnic[link]:
             self._nic_next(link)
             return
         q = self._queues[link]
         if q:
             nxt = q.popleft()
-            self.queue_delay_s += self.env.now - nxt[5]
+            self.queue_delay_s += self.env._now - nxt[5]
             self._transmit(link, nxt)
         else:
             self._busy[link] = False
 
-    def _arrive(self, ev) -> None:
+    def _arrive(self, pkt: list, _=None) -> None:
         self.events += 1
-        pkt = ev.value
         pkt[3] += 1
         if pkt[3] < len(pkt[2]):
             self._enqueue(pkt)
@@ -320,15 +532,13 @@ class PacketTransport:
         else:
             f.ahead.add(seq)
             self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        timer = _Timer(fid, self._ack)  # env.timeout(ack_delay, fid) → _ack
-        heappush(self._heap, (self.env._now + f.ack_delay, 1, next(self._eid), timer))
+        self._push(self.env._now + f.ack_delay, _ACK, fid)
         if f.delivered == f.n_pkts:
             self.delivered_bytes += f.size
             self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
 
-    def _ack(self, ev) -> None:
+    def _ack(self, fid: int, _=None) -> None:
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return

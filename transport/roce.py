@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from heapq import heappush
 
 import numpy as np
 
@@ -52,9 +51,12 @@ from netsim import Simulation
 from netsim.rng import Buffered
 
 from .network import Network
-from .packetsim import PacketTransport, _Flow, _Timer
+from .packetsim import _ARRIVE, _N_KINDS, PacketTransport, _Flow
 
 __all__ = ["RoceOptions", "RoceTransport", "pfc_headroom_bytes", "red_mark_probability"]
+
+# calendar event kinds beyond the plain model's (transport.packetsim._push)
+_WAKE, _PAUSE, _GBN_ACK, _NAK, _RTO, _CNP, _INCREASE = range(_N_KINDS, _N_KINDS + 7)
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class RoceTransport(PacketTransport):
         self._mqb = [0.0] * n  # deepest egress queue in bytes
         self.drops = self.retransmitted = self.timeouts = self.naks = 0
         self.ecn_marked = self.cnps = self.pauses = 0
+        self._handlers += [self._wake, self._pause_effect, self._gbn_ack, self._gbn_nak,
+                           self._rto, self._cnp, self._increase]
 
     @property
     def max_ingress_bytes(self) -> np.ndarray:
@@ -228,8 +232,7 @@ class RoceTransport(PacketTransport):
         super().add(src, dst, path, nbytes, owner, done, rows)
         if not self._lossless:
             for fid in range(first, self._next_id):
-                ev = self.env.timeout(self.opt.rto_s, fid)
-                ev.callbacks.append(self._rto)
+                self._push(self.env._now + self.opt.rto_s, _RTO, fid)
 
     def flow_delivered_bytes(self) -> dict:
         """Bytes delivered in order so far per owner of each unfinished subflow."""
@@ -252,17 +255,16 @@ class RoceTransport(PacketTransport):
         now = self.env.now
         if f.t_next > now + 1e-15:
             f.waking = True
-            ev = self.env.timeout(f.t_next - now, fid)
-            ev.callbacks.append(self._wake)
+            self._push(now + (f.t_next - now), _WAKE, fid)
             return
         self._to_nic(fid, f)
 
-    def _wake(self, ev) -> None:
+    def _wake(self, fid: int, _=None) -> None:
         self.events += 1
-        f = self._flows.get(ev.value)
+        f = self._flows.get(fid)
         if f is not None:
             f.waking = False
-            self._send(ev.value, f)
+            self._send(fid, f)
 
     def _nic_next(self, nic: int) -> None:
         ready = self._nic[nic]
@@ -343,18 +345,16 @@ class RoceTransport(PacketTransport):
         else:
             self._transmit(link, pkt)
 
-    def _tx_done(self, ev) -> None:
+    def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        link, pkt = ev.value
-        timer = _Timer(pkt, self._arrive)  # env.timeout(delay, pkt) → _arrive
-        heappush(self._heap, (self.env._now + self._prop[link], 1, next(self._eid), timer))
+        self._push(self.env._now + self._prop[link], _ARRIVE, pkt)
         hop = pkt[3]
         if hop > 0 and self._lossless:  # the packet leaves the switch: free its ingress bytes
             inl = pkt[2][hop - 1]
             held = self._ingress[inl] = self._ingress[inl] - pkt[4]
             if self._pause_sent[inl] and held <= self._xon[inl]:
                 self._signal_pause(inl, False)
-        if link in self._nic:
+        if self._isnic[link]:
             self._nic_next(link)
             return
         self._next_on(link)
@@ -375,12 +375,10 @@ class RoceTransport(PacketTransport):
         """Send PAUSE (``on``) or RESUME to the sender of ``link``; it acts one delay later."""
         self._pause_sent[link] = on
         self.pauses += on
-        ev = self.env.timeout(self._prop[link], (link, on))
-        ev.callbacks.append(self._pause_effect)
+        self._push(self.env._now + self._prop[link], _PAUSE, link, on)
 
-    def _pause_effect(self, ev) -> None:
+    def _pause_effect(self, link: int, on: bool) -> None:
         self.events += 1
-        link, on = ev.value
         if on == self._paused[link]:
             return
         self._paused[link] = on
@@ -390,21 +388,20 @@ class RoceTransport(PacketTransport):
         self.pause_time_s[link] += self.env.now - self._pause_t0[link]
         if not self._busy[link]:
             self._busy[link] = True
-            if link in self._nic:
+            if self._isnic[link]:
                 self._nic_next(link)
             else:
                 self._next_on(link)
 
     # -- receivers --------------------------------------------------------------------------
-    def _arrive(self, ev) -> None:
-        pkt = ev.value
+    def _arrive(self, pkt: list, _=None) -> None:
         if pkt[3] + 1 < len(pkt[2]) or self._lossless:
             if pkt[3] + 1 == len(pkt[2]):
                 if pkt[6]:
                     self._maybe_cnp(pkt[0])
                 if self._swift:  # ACKs return in arrival order: queue the delay they carry
                     self._flows[pkt[0]].qdelays.append(pkt[7])
-            super()._arrive(ev)  # forwarding, or lossless delivery with per-packet ACK
+            super()._arrive(pkt)  # forwarding, or lossless delivery with per-packet ACK
             return
         self.events += 1
         pkt[3] += 1
@@ -423,20 +420,24 @@ class RoceTransport(PacketTransport):
             f.delivered += 1
             if self._swift:
                 f.qdelays.append(pkt[7])
-            ack = self.env.timeout(f.ack_delay, (fid, f.expected, False))
-            ack.callbacks.append(self._gbn_ack)
+            self._push(self.env._now + f.ack_delay, _GBN_ACK, fid, f.expected)
             if f.delivered == f.n_pkts:
                 self.delivered_bytes += f.size
                 self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
         elif seq > f.expected and f.nak_for != f.expected:
             f.nak_for = f.expected
             self.naks += 1
-            nak = self.env.timeout(f.ack_delay, (fid, f.expected, True))
-            nak.callbacks.append(self._gbn_ack)
+            self._push(self.env._now + f.ack_delay, _NAK, fid, f.expected)
 
-    def _gbn_ack(self, ev) -> None:
+    def _gbn_ack(self, fid: int, cum: int) -> None:
+        self._gbn(fid, cum, False)
+
+    def _gbn_nak(self, fid: int, cum: int) -> None:
+        self._gbn(fid, cum, True)
+
+    def _gbn(self, fid: int, cum: int, nak: bool) -> None:
+        """Go-back-N sender: cumulative ACK ``cum`` or a NAK asking to resend from ``cum``."""
         self.events += 1
-        fid, cum, nak = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
@@ -453,12 +454,12 @@ class RoceTransport(PacketTransport):
             f.next_seq = cum  # go back N
         self._send(fid, f)
 
-    def _ack(self, ev) -> None:
+    def _ack(self, fid: int, _=None) -> None:
         if self._swift:
-            f = self._flows.get(ev.value)
+            f = self._flows.get(fid)
             if f is not None:
                 self._swift_update(f, f.qdelays.popleft())
-        super()._ack(ev)
+        super()._ack(fid)
 
     def _swift_update(self, f: _RFlow, delay_s: float) -> None:
         """Swift (Kumar et al., SIGCOMM 2020, Alg. 1, fabric part): per ACK, below the target
@@ -476,9 +477,8 @@ class RoceTransport(PacketTransport):
             f.cwnd = max(1.0, f.cwnd * cut)
             f.t_dec = now
 
-    def _rto(self, ev) -> None:
+    def _rto(self, fid: int, _=None) -> None:
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
@@ -488,8 +488,7 @@ class RoceTransport(PacketTransport):
             f.next_seq = f.una
             f.progress = now
             self._send(fid, f)
-        nxt = self.env.timeout(max(f.progress + rto - now, rto * 1e-3), fid)
-        nxt.callbacks.append(self._rto)
+        self._push(now + max(f.progress + rto - now, rto * 1e-3), _RTO, fid)
 
     # -- DCQCN --------------------------------------------------------------------------------
     def _maybe_cnp(self, fid: int) -> None:
@@ -501,13 +500,11 @@ class RoceTransport(PacketTransport):
         if f is None or now - f.cnp_sent < self.opt.cnp_interval_s:
             return
         f.cnp_sent = now
-        ev = self.env.timeout(f.ack_delay, fid)
-        ev.callbacks.append(self._cnp)
+        self._push(now + f.ack_delay, _CNP, fid)
 
-    def _cnp(self, ev) -> None:
+    def _cnp(self, fid: int, _=None) -> None:
         """RP: multiplicative decrease; α decays lazily over the K periods since the last CNP."""
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
@@ -524,13 +521,11 @@ class RoceTransport(PacketTransport):
         f.alpha = (1.0 - o.g) * f.alpha + o.g
         f.inc = 0
         f.epoch += 1
-        t = self.env.timeout(o.timer_s, (fid, f.epoch))
-        t.callbacks.append(self._increase)
+        self._push(now + o.timer_s, _INCREASE, fid, f.epoch)
 
-    def _increase(self, ev) -> None:
+    def _increase(self, fid: int, epoch: int) -> None:
         """RP rate-increase timer: fast recovery, then additive increase (DCQCN Fig. 7)."""
         self.events += 1
-        fid, epoch = ev.value
         f = self._flows.get(fid)
         if f is None or epoch != f.epoch:
             return  # a CNP reset the timer
@@ -540,7 +535,6 @@ class RoceTransport(PacketTransport):
             f.rt = min(f.line, f.rt + o.rai_bps)
         f.rate = min(f.line, (f.rt + f.rate) / 2.0)
         if f.rate < f.line * (1 - 1e-9):
-            t = self.env.timeout(o.timer_s, ev.value)
-            t.callbacks.append(self._increase)
+            self._push(self.env._now + o.timer_s, _INCREASE, fid, epoch)
         else:
             f.rate = f.line
