@@ -17,7 +17,7 @@ subflows round-robin instead, the packet-level counterpart of max-min fairness.
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heappushpop
 
 import numpy as np
 
@@ -292,22 +292,29 @@ class PacketTransport:
         et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
         n_ev = n_pk = 0
         qd = self.queue_delay_s
+        pend = None  # an event not yet pushed: the next pop takes it with heappushpop
+        t = env._now  # the engine's clock is set only before code that may read it
         try:
-            while cal:
-                ent = heappop(cal)
-                t = ent[0]
+            while True:
+                if pend is not None:
+                    ent = heappushpop(cal, pend)  # no heap work if pend is the earliest
+                    pend = None
+                elif cal:
+                    ent = heappop(cal)
+                else:
+                    env._now = t
+                    break
+                t, eid, kind, a, pkt = ent
                 if eh:
                     if eh[0] is not top:  # something scheduled an engine event
                         top = eh[0]
                         et, ep, ee = top[0], top[1], top[2]
-                    if t > et or (t == et and (ep < 1 or ent[1] > ee)):
+                    if t > et or (t == et and (ep < 1 or eid > ee)):
                         heappush(cal, ent)  # the engine's event comes first
                         break
-                env._now = t
                 n_ev += 1
-                kind = ent[2]
-                if kind == 1:  # arrival at the end of link route[hop]
-                    pkt = ent[3]
+                if kind == 1:  # arrival at the end of link route[hop] (packet ``a``)
+                    pkt = a
                     hop = pkt[3] + 1
                     pkt[3] = hop
                     route = pkt[2]
@@ -323,7 +330,7 @@ class PacketTransport:
                             busy[link] = True
                             size = pkt[4]
                             lb[link] += size
-                            heappush(cal, (t + size * ser[link], nexteid(), 0, link, pkt))
+                            pend = (t + size * ser[link], nexteid(), 0, link, pkt)
                         continue
                     fid, seq = pkt[0], pkt[1]
                     f = flows[fid]
@@ -343,18 +350,19 @@ class PacketTransport:
                         f.ahead.add(seq)
                         if len(f.ahead) > self.max_reorder_pkts:
                             self.max_reorder_pkts = len(f.ahead)
-                    heappush(cal, (t + f.ack_delay, nexteid(), 2, fid, None))
+                    pend = (t + f.ack_delay, nexteid(), 2, fid, None)
                     if f.delivered == f.n_pkts:
                         self.delivered_bytes += f.size
                         self.events += n_ev
                         self.packets += n_pk
                         self.queue_delay_s = qd
                         n_ev = n_pk = 0
+                        env._now = t
                         self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
                         qd = self.queue_delay_s
                 elif kind == 0:  # link ``a`` finished serialising packet ``b``
-                    link, pkt = ent[3], ent[4]
-                    heappush(cal, (t + prop[link], nexteid(), 1, pkt, None))
+                    link = a
+                    pend = (t + prop[link], nexteid(), 1, pkt, None)
                     if isnic[link]:  # the NIC's next packet (_nic_next, inlined)
                         ready = nicq[link]
                         if not ready:
@@ -365,6 +373,7 @@ class PacketTransport:
                         seq = f.next_seq
                         f.next_seq = seq + 1
                         f.inflight += 1
+                        env._now = t
                         route = route_fn(f, seq)
                         if f.inflight < window and f.next_seq < f.n_pkts:
                             ready.append(fid)
@@ -386,7 +395,7 @@ class PacketTransport:
                     else:
                         busy[link] = False
                 else:  # ACK for subflow ``a``
-                    fid = ent[3]
+                    fid = a
                     f = flows.get(fid)
                     if f is None:
                         continue
@@ -397,10 +406,13 @@ class PacketTransport:
                             f.queued = True
                             nicq[nic].append(fid)
                             if not busy[nic]:
+                                env._now = t
                                 nic_next(nic)
                     elif f.inflight == 0 and f.delivered == f.n_pkts:
                         del flows[fid]
         finally:
+            if pend is not None:
+                heappush(cal, pend)
             self.events += n_ev
             self.packets += n_pk
             self.queue_delay_s = qd
