@@ -17,7 +17,7 @@ subflows round-robin instead, the packet-level counterpart of max-min fairness.
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappop, heappush, heappushpop
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -104,6 +104,7 @@ class _Flow:
         "frac",
         "ack_delay",
         "nic",
+        "ack_lane",
     )
 
 
@@ -145,7 +146,8 @@ class PacketTransport:
         self.sim, self.net = sim, net
         self.env = sim.env
         self._heap, self._eid = sim.env._queue, sim.env._eid  # the engine's heap and ids
-        self._cal: list = []  # calendar: (time_s, engine id, kind, a, b), see _push
+        self._cal: list = []  # calendar heap: (time_s, engine id, kind, a, b, lane), see _push
+        self._lanes: dict[float, deque] = {}  # FIFO lane per fixed delay, see _lane
         self._wake_ev: _Wake | None = None  # the engine event due at the calendar's head
         self._wake_key: tuple | None = None
         self._running = False
@@ -164,6 +166,9 @@ class PacketTransport:
         self._ser = (8.0 / net.capacity_bps).tolist()  # s per byte
         self._prop = net.delay_s.tolist()
         self._lb = [0.0] * n  # bytes sent per link (lists: cheaper than numpy scalars)
+        self._tx_d = [self.mtu * s for s in self._ser]  # a full packet's serialisation (s)
+        self._tx_lane = [self._lane(d) for d in self._tx_d]
+        self._prop_lane = [self._lane(d) for d in self._prop]
         self._mq = [0] * n  # deepest queue per link (packets)
         self._flows: dict[int, _Flow] = {}
         self._next_id = 0
@@ -216,6 +221,7 @@ class PacketTransport:
             f.links, f.frac = links[i], frac[i]
             f.ack_delay = sum(self._prop[x] for x in f.routes[0])
             f.nic = f.routes[0][0]
+            f.ack_lane = self._lane(f.ack_delay)
             fid = self._next_id
             self._next_id += 1
             self._flows[fid] = f
@@ -235,20 +241,61 @@ class PacketTransport:
         return _Flow()
 
     # -- calendar -----------------------------------------------------------------------------
-    # Packet events live in the transport's own calendar, a heap of plain tuples
-    # ``(time_s, id, kind, a, b)``, processed by a loop (:meth:`_run`) instead of one engine
-    # event each. Tie rule: ``id`` comes from the engine's own counter at the moment the event
-    # is scheduled, and a calendar event counts as an engine event of priority NORMAL, so the
-    # loop runs its next event only while ``(time_s, NORMAL, id)`` sorts before the engine's
-    # next entry ``(time, priority, id)``; otherwise it leaves one wake-up event on the
-    # engine's heap with exactly that key and returns. The merged order is therefore the one
-    # the engine would have used had every packet event been an ``env.timeout``: results are
-    # bit-identical to that model (tests/transport/test_transport_packet_golden.py).
+    # Packet events live in the transport's own calendar and are processed by a loop
+    # (:meth:`_run`) instead of one engine event each. An event is a plain tuple
+    # ``(time_s, id, kind, a, b, lane)``.
+    #
+    # Tie rule: ``id`` comes from the engine's own counter at the moment the event is
+    # scheduled and a calendar event counts as an engine event of priority NORMAL, so the loop
+    # runs its next event only while ``(time_s, NORMAL, id)`` sorts before the engine's next
+    # entry ``(time, priority, id)``; otherwise it leaves one wake-up event on the engine's
+    # heap with exactly that key and returns. The merged order is therefore the one the engine
+    # would have used had every packet event been an ``env.timeout``: results are bit-identical
+    # to that model (tests/transport/test_transport_packet_golden.py).
+    #
+    # Lanes: events scheduled a fixed delay ``d`` after "now" (serialisation of a full packet
+    # on a link, propagation, an ACK's return) are created in ``(time_s, id)`` order, since the
+    # clock never goes back and float addition is monotone. Each distinct ``d`` has a FIFO lane
+    # (a deque); only a lane's head sits in the heap ``_cal``, which so holds a handful of
+    # entries instead of every packet in flight. Other delays go to the heap directly
+    # (``lane`` None).
+    def _lane(self, delay_s: float) -> deque:
+        """The FIFO lane of events scheduled ``delay_s`` after now (created on first use)."""
+        lane = self._lanes.get(delay_s)
+        if lane is None:
+            lane = self._lanes[delay_s] = deque()
+        return lane
+
     def _push(self, t: float, kind: int, a, b=None) -> None:
         """Schedule calendar event ``kind`` with payload ``(a, b)`` at absolute time ``t``."""
-        heappush(self._cal, (t, next(self._eid), kind, a, b))
+        heappush(self._cal, (t, next(self._eid), kind, a, b, None))
         if not self._running:
             self._arm()
+
+    def _push_in(self, delay_s: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` ``delay_s`` after now (through its lane)."""
+        lane = self._lanes.get(delay_s)
+        if lane is None:
+            lane = self._lanes[delay_s] = deque()
+        ent = (self.env._now + delay_s, next(self._eid), kind, a, b, lane)
+        if not lane:
+            heappush(self._cal, ent)
+        lane.append(ent)
+        if not self._running:
+            self._arm()
+
+    def _pop(self) -> tuple:
+        """Remove and return the calendar's earliest event."""
+        cal = self._cal
+        ent = cal[0]
+        lane = ent[5]
+        if lane is not None:
+            lane.popleft()
+            if lane:
+                heapreplace(cal, lane[0])
+                return ent
+        heappop(cal)
+        return ent
 
     def _arm(self) -> None:
         """Make sure an engine event is due at the calendar's head (a new earlier head gets a
@@ -270,48 +317,48 @@ class PacketTransport:
         self._wake_ev = self._wake_key = None
         self._running = True
         try:
-            self._run()
+            if self._inline:
+                self._run()
+            else:
+                self._run_dispatch()
         finally:
             self._running = False
         self._arm()
 
     def _run(self) -> None:
-        """The calendar loop: the plain model's three events inlined (``_tx_done``,
-        ``_arrive``, ``_ack`` are the same steps as methods, for subclasses' loop
-        :meth:`_run_dispatch`). Runs until the engine's next event comes first."""
-        if not self._inline:
-            self._run_dispatch()
-            return
+        """The calendar loop with the plain model's three events inlined (``_tx_done``,
+        ``_arrive`` and ``_ack`` are the same steps as methods, which subclasses' loop
+        :meth:`_run_dispatch` calls). Runs until the engine's next event comes first."""
         cal, eh, env = self._cal, self._heap, self.env
         nexteid = self._eid.__next__
-        busy, lb, mq, ser, prop = self._busy, self._lb, self._mq, self._ser, self._prop
+        busy, lb, mq, ser = self._busy, self._lb, self._mq, self._ser
+        prop, prop_lane, tx_d, tx_lane = self._prop, self._prop_lane, self._tx_d, self._tx_lane
         queues, nicq, isnic, flows = self._queues, self._nic, self._isnic, self._flows
-        route_fn, nic_next = self._route, self._nic_next
+        route_fn, nic_next, lane_of = self._route, self._nic_next, self._lane
         mtu, window = self.mtu, self.window
         top = eh[0] if eh else None
         et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
         n_ev = n_pk = 0
         qd = self.queue_delay_s
-        pend = None  # an event not yet pushed: the next pop takes it with heappushpop
         t = env._now  # the engine's clock is set only before code that may read it
         try:
-            while True:
-                if pend is not None:
-                    ent = heappushpop(cal, pend)  # no heap work if pend is the earliest
-                    pend = None
-                elif cal:
-                    ent = heappop(cal)
-                else:
-                    env._now = t
-                    break
-                t, eid, kind, a, pkt = ent
+            while cal:
+                ent = cal[0]
+                t, eid, kind, a, pkt, lane = ent
                 if eh:
                     if eh[0] is not top:  # something scheduled an engine event
                         top = eh[0]
                         et, ep, ee = top[0], top[1], top[2]
                     if t > et or (t == et and (ep < 1 or eid > ee)):
-                        heappush(cal, ent)  # the engine's event comes first
-                        break
+                        break  # the engine's event comes first
+                if lane is not None:  # _pop, inlined
+                    lane.popleft()
+                    if lane:
+                        heapreplace(cal, lane[0])
+                    else:
+                        heappop(cal)
+                else:
+                    heappop(cal)
                 n_ev += 1
                 if kind == 1:  # arrival at the end of link route[hop] (packet ``a``)
                     pkt = a
@@ -330,7 +377,16 @@ class PacketTransport:
                             busy[link] = True
                             size = pkt[4]
                             lb[link] += size
-                            pend = (t + size * ser[link], nexteid(), 0, link, pkt)
+                            if size == mtu:
+                                ln = tx_lane[link]
+                                ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
+                            else:
+                                d = size * ser[link]
+                                ln = lane_of(d)
+                                ent = (t + d, nexteid(), 0, link, pkt, ln)
+                            if not ln:
+                                heappush(cal, ent)
+                            ln.append(ent)
                         continue
                     fid, seq = pkt[0], pkt[1]
                     f = flows[fid]
@@ -350,7 +406,11 @@ class PacketTransport:
                         f.ahead.add(seq)
                         if len(f.ahead) > self.max_reorder_pkts:
                             self.max_reorder_pkts = len(f.ahead)
-                    pend = (t + f.ack_delay, nexteid(), 2, fid, None)
+                    ln = f.ack_lane
+                    ent = (t + f.ack_delay, nexteid(), 2, fid, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
                     if f.delivered == f.n_pkts:
                         self.delivered_bytes += f.size
                         self.events += n_ev
@@ -360,9 +420,13 @@ class PacketTransport:
                         env._now = t
                         self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
                         qd = self.queue_delay_s
-                elif kind == 0:  # link ``a`` finished serialising packet ``b``
+                elif kind == 0:  # link ``a`` finished serialising packet ``pkt``
                     link = a
-                    pend = (t + prop[link], nexteid(), 1, pkt, None)
+                    ln = prop_lane[link]
+                    ent = (t + prop[link], nexteid(), 1, pkt, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
                     if isnic[link]:  # the NIC's next packet (_nic_next, inlined)
                         ready = nicq[link]
                         if not ready:
@@ -379,21 +443,31 @@ class PacketTransport:
                             ready.append(fid)
                         else:
                             f.queued = False
-                        size = f.last_size if seq == f.n_pkts - 1 else mtu
                         n_pk += 1
-                        lb[link] += size
-                        heappush(cal, (t + size * ser[link], nexteid(), 0, link,
-                                       [fid, seq, route, 0, size, 0.0]))
-                        continue
-                    q = queues[link]
-                    if q:
-                        nxt = q.popleft()
-                        qd += t - nxt[5]
-                        size = nxt[4]
-                        lb[link] += size
-                        heappush(cal, (t + size * ser[link], nexteid(), 0, link, nxt))
+                        pkt = [fid, seq, route, 0, mtu, 0.0]
+                        if seq == f.n_pkts - 1:
+                            size = pkt[4] = f.last_size
+                        else:
+                            size = mtu
                     else:
-                        busy[link] = False
+                        q = queues[link]
+                        if not q:
+                            busy[link] = False
+                            continue
+                        pkt = q.popleft()
+                        qd += t - pkt[5]
+                        size = pkt[4]
+                    lb[link] += size
+                    if size == mtu:
+                        ln = tx_lane[link]
+                        ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
+                    else:
+                        d = size * ser[link]
+                        ln = lane_of(d)
+                        ent = (t + d, nexteid(), 0, link, pkt, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
                 else:  # ACK for subflow ``a``
                     fid = a
                     f = flows.get(fid)
@@ -410,9 +484,9 @@ class PacketTransport:
                                 nic_next(nic)
                     elif f.inflight == 0 and f.delivered == f.n_pkts:
                         del flows[fid]
+            else:
+                env._now = t
         finally:
-            if pend is not None:
-                heappush(cal, pend)
             self.events += n_ev
             self.packets += n_pk
             self.queue_delay_s = qd
@@ -425,7 +499,7 @@ class PacketTransport:
         return any(
             getattr(cls, m) is not getattr(base, m)
             for m in ("_tx_done", "_arrive", "_ack", "_send", "_to_nic", "_nic_next",
-                      "_enqueue", "_transmit")
+                      "_enqueue", "_transmit", "_run")
         )
 
     def _run_dispatch(self) -> None:
@@ -435,17 +509,24 @@ class PacketTransport:
         top = eh[0] if eh else None
         et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
         while cal:
-            ent = heappop(cal)
-            t = ent[0]
+            ent = cal[0]
+            t, eid, kind, a, b, lane = ent
             if eh:
                 if eh[0] is not top:
                     top = eh[0]
                     et, ep, ee = top[0], top[1], top[2]
-                if t > et or (t == et and (ep < 1 or ent[1] > ee)):
-                    heappush(cal, ent)
+                if t > et or (t == et and (ep < 1 or eid > ee)):
                     break
+            if lane is not None:
+                lane.popleft()
+                if lane:
+                    heapreplace(cal, lane[0])
+                else:
+                    heappop(cal)
+            else:
+                heappop(cal)
             env._now = t
-            handlers[ent[2]](ent[3], ent[4])
+            handlers[kind](a, b)
 
     # -- packet life --------------------------------------------------------------------------
     def _send(self, fid: int, f: _Flow) -> None:
@@ -507,11 +588,11 @@ class PacketTransport:
         self._busy[link] = True
         size = pkt[4]
         self._lb[link] += size
-        self._push(self.env._now + size * self._ser[link], _TX, link, pkt)
+        self._push_in(size * self._ser[link], _TX, link, pkt)
 
     def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        self._push(self.env._now + self._prop[link], _ARRIVE, pkt)
+        self._push_in(self._prop[link], _ARRIVE, pkt)
         if self._isnic[link]:
             self._nic_next(link)
             return
@@ -544,7 +625,7 @@ class PacketTransport:
         else:
             f.ahead.add(seq)
             self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        self._push(self.env._now + f.ack_delay, _ACK, fid)
+        self._push_in(f.ack_delay, _ACK, fid)
         if f.delivered == f.n_pkts:
             self.delivered_bytes += f.size
             self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))

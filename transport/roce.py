@@ -232,7 +232,7 @@ class RoceTransport(PacketTransport):
         super().add(src, dst, path, nbytes, owner, done, rows)
         if not self._lossless:
             for fid in range(first, self._next_id):
-                self._push(self.env._now + self.opt.rto_s, _RTO, fid)
+                self._push_in(self.opt.rto_s, _RTO, fid)
 
     def flow_delivered_bytes(self) -> dict:
         """Bytes delivered in order so far per owner of each unfinished subflow."""
@@ -347,7 +347,7 @@ class RoceTransport(PacketTransport):
 
     def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        self._push(self.env._now + self._prop[link], _ARRIVE, pkt)
+        self._push_in(self._prop[link], _ARRIVE, pkt)
         hop = pkt[3]
         if hop > 0 and self._lossless:  # the packet leaves the switch: free its ingress bytes
             inl = pkt[2][hop - 1]
@@ -375,7 +375,7 @@ class RoceTransport(PacketTransport):
         """Send PAUSE (``on``) or RESUME to the sender of ``link``; it acts one delay later."""
         self._pause_sent[link] = on
         self.pauses += on
-        self._push(self.env._now + self._prop[link], _PAUSE, link, on)
+        self._push_in(self._prop[link], _PAUSE, link, on)
 
     def _pause_effect(self, link: int, on: bool) -> None:
         self.events += 1
@@ -420,14 +420,14 @@ class RoceTransport(PacketTransport):
             f.delivered += 1
             if self._swift:
                 f.qdelays.append(pkt[7])
-            self._push(self.env._now + f.ack_delay, _GBN_ACK, fid, f.expected)
+            self._push_in(f.ack_delay, _GBN_ACK, fid, f.expected)
             if f.delivered == f.n_pkts:
                 self.delivered_bytes += f.size
                 self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
         elif seq > f.expected and f.nak_for != f.expected:
             f.nak_for = f.expected
             self.naks += 1
-            self._push(self.env._now + f.ack_delay, _NAK, fid, f.expected)
+            self._push_in(f.ack_delay, _NAK, fid, f.expected)
 
     def _gbn_ack(self, fid: int, cum: int) -> None:
         self._gbn(fid, cum, False)
@@ -500,7 +500,7 @@ class RoceTransport(PacketTransport):
         if f is None or now - f.cnp_sent < self.opt.cnp_interval_s:
             return
         f.cnp_sent = now
-        self._push(now + f.ack_delay, _CNP, fid)
+        self._push_in(f.ack_delay, _CNP, fid)
 
     def _cnp(self, fid: int, _=None) -> None:
         """RP: multiplicative decrease; α decays lazily over the K periods since the last CNP."""
@@ -521,7 +521,7 @@ class RoceTransport(PacketTransport):
         f.alpha = (1.0 - o.g) * f.alpha + o.g
         f.inc = 0
         f.epoch += 1
-        self._push(now + o.timer_s, _INCREASE, fid, f.epoch)
+        self._push_in(o.timer_s, _INCREASE, fid, f.epoch)
 
     def _increase(self, fid: int, epoch: int) -> None:
         """RP rate-increase timer: fast recovery, then additive increase (DCQCN Fig. 7)."""
@@ -535,6 +535,6 @@ class RoceTransport(PacketTransport):
             f.rt = min(f.line, f.rt + o.rai_bps)
         f.rate = min(f.line, (f.rt + f.rate) / 2.0)
         if f.rate < f.line * (1 - 1e-9):
-            self._push(self.env._now + o.timer_s, _INCREASE, fid, epoch)
+            self._push_in(o.timer_s, _INCREASE, fid, epoch)
         else:
             f.rate = f.line
