@@ -336,6 +336,8 @@ class PacketTransport:
         queues, nicq, isnic, flows = self._queues, self._nic, self._isnic, self._flows
         route_fn, nic_next, lane_of = self._route, self._nic_next, self._lane
         mtu, window = self.mtu, self.window
+        # the engine's next entry (time, priority, id); only the code this loop calls out to
+        # (the done callback, _route, _nic_next) can schedule engine events: re-read after it
         top = eh[0] if eh else None
         et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
         n_ev = n_pk = 0
@@ -345,12 +347,8 @@ class PacketTransport:
             while cal:
                 ent = cal[0]
                 t, eid, kind, a, pkt, lane = ent
-                if eh:
-                    if eh[0] is not top:  # something scheduled an engine event
-                        top = eh[0]
-                        et, ep, ee = top[0], top[1], top[2]
-                    if t > et or (t == et and (ep < 1 or eid > ee)):
-                        break  # the engine's event comes first
+                if t >= et and (t > et or ep < 1 or eid > ee):
+                    break  # the engine's event comes first
                 if lane is not None:  # _pop, inlined
                     lane.popleft()
                     if lane:
@@ -420,6 +418,9 @@ class PacketTransport:
                         env._now = t
                         self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
                         qd = self.queue_delay_s
+                        if eh and eh[0] is not top:
+                            top = eh[0]
+                            et, ep, ee = top[0], top[1], top[2]
                 elif kind == 0:  # link ``a`` finished serialising packet ``pkt``
                     link = a
                     ln = prop_lane[link]
@@ -439,6 +440,9 @@ class PacketTransport:
                         f.inflight += 1
                         env._now = t
                         route = route_fn(f, seq)
+                        if eh and eh[0] is not top:
+                            top = eh[0]
+                            et, ep, ee = top[0], top[1], top[2]
                         if f.inflight < window and f.next_seq < f.n_pkts:
                             ready.append(fid)
                         else:
@@ -482,6 +486,9 @@ class PacketTransport:
                             if not busy[nic]:
                                 env._now = t
                                 nic_next(nic)
+                                if eh and eh[0] is not top:
+                                    top = eh[0]
+                                    et, ep, ee = top[0], top[1], top[2]
                     elif f.inflight == 0 and f.delivered == f.n_pkts:
                         del flows[fid]
             else:
