@@ -284,6 +284,15 @@ class PacketTransport:
         if not self._running:
             self._arm()
 
+    def _push_lane(self, lane: deque, t: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` at ``t`` = now + the delay of ``lane``."""
+        ent = (t, next(self._eid), kind, a, b, lane)
+        if not lane:
+            heappush(self._cal, ent)
+        lane.append(ent)
+        if not self._running:
+            self._arm()
+
     def _pop(self) -> tuple:
         """Remove and return the calendar's earliest event."""
         cal = self._cal
@@ -595,11 +604,14 @@ class PacketTransport:
         self._busy[link] = True
         size = pkt[4]
         self._lb[link] += size
-        self._push_in(size * self._ser[link], _TX, link, pkt)
+        if size == self.mtu:
+            self._push_lane(self._tx_lane[link], self.env._now + self._tx_d[link], _TX, link, pkt)
+        else:
+            self._push_in(size * self._ser[link], _TX, link, pkt)
 
     def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        self._push_in(self._prop[link], _ARRIVE, pkt)
+        self._push_lane(self._prop_lane[link], self.env._now + self._prop[link], _ARRIVE, pkt)
         if self._isnic[link]:
             self._nic_next(link)
             return
@@ -632,7 +644,7 @@ class PacketTransport:
         else:
             f.ahead.add(seq)
             self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        self._push_in(f.ack_delay, _ACK, fid)
+        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _ACK, fid)
         if f.delivered == f.n_pkts:
             self.delivered_bytes += f.size
             self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))

@@ -221,7 +221,7 @@ class RoceTransport(PacketTransport):
         f.waking = False
         f.una = f.sent_max = 0
         f.nak_for = -1
-        f.progress = self.env.now
+        f.progress = self.env._now
         f.cwnd = float(self.window)
         f.t_dec = -np.inf
         f.qdelays = deque()
@@ -252,7 +252,7 @@ class RoceTransport(PacketTransport):
     def _send(self, fid: int, f: _RFlow) -> None:
         if f.queued or f.waking or not self._can_send(f):
             return
-        now = self.env.now
+        now = self.env._now
         if f.t_next > now + 1e-15:
             f.waking = True
             self._push(now + (f.t_next - now), _WAKE, fid)
@@ -288,7 +288,7 @@ class RoceTransport(PacketTransport):
             f.sent_max = seq + 1
         route = self._route(f, seq)
         size = f.last_size if seq == f.n_pkts - 1 else self.mtu
-        now = self.env.now
+        now = self.env._now
         wire = size * self._ser[nic]
         if f.rate:  # paced by DCQCN
             f.t_next = now + 8.0 * size / f.rate
@@ -335,7 +335,7 @@ class RoceTransport(PacketTransport):
                     self.ecn_marked += 1
         if self._busy[link] or self._paused[link]:
             q = self._queues[link]
-            pkt[5] = self.env.now
+            pkt[5] = self.env._now
             q.append(pkt)
             qb = self._qbytes[link] = self._qbytes[link] + size
             if qb > self._mqb[link]:
@@ -347,7 +347,7 @@ class RoceTransport(PacketTransport):
 
     def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        self._push_in(self._prop[link], _ARRIVE, pkt)
+        self._push_lane(self._prop_lane[link], self.env._now + self._prop[link], _ARRIVE, pkt)
         hop = pkt[3]
         if hop > 0 and self._lossless:  # the packet leaves the switch: free its ingress bytes
             inl = pkt[2][hop - 1]
@@ -364,7 +364,7 @@ class RoceTransport(PacketTransport):
         if q and not self._paused[link]:
             nxt = q.popleft()
             self._qbytes[link] -= nxt[4]
-            wait = self.env.now - nxt[5]
+            wait = self.env._now - nxt[5]
             self.queue_delay_s += wait
             nxt[7] += wait  # the packet's fabric queueing delay (Swift's signal)
             self._transmit(link, nxt)
@@ -383,9 +383,9 @@ class RoceTransport(PacketTransport):
             return
         self._paused[link] = on
         if on:
-            self._pause_t0[link] = self.env.now
+            self._pause_t0[link] = self.env._now
             return
-        self.pause_time_s[link] += self.env.now - self._pause_t0[link]
+        self.pause_time_s[link] += self.env._now - self._pause_t0[link]
         if not self._busy[link]:
             self._busy[link] = True
             if self._isnic[link]:
@@ -420,14 +420,14 @@ class RoceTransport(PacketTransport):
             f.delivered += 1
             if self._swift:
                 f.qdelays.append(pkt[7])
-            self._push_in(f.ack_delay, _GBN_ACK, fid, f.expected)
+            self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _GBN_ACK, fid, f.expected)
             if f.delivered == f.n_pkts:
                 self.delivered_bytes += f.size
                 self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
         elif seq > f.expected and f.nak_for != f.expected:
             f.nak_for = f.expected
             self.naks += 1
-            self._push_in(f.ack_delay, _NAK, fid, f.expected)
+            self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _NAK, fid, f.expected)
 
     def _gbn_ack(self, fid: int, cum: int) -> None:
         self._gbn(fid, cum, False)
@@ -445,7 +445,7 @@ class RoceTransport(PacketTransport):
             self._swift_update(f, f.qdelays.popleft())
         if cum > f.una:
             f.una = cum
-            f.progress = self.env.now
+            f.progress = self.env._now
             f.next_seq = max(f.next_seq, cum)  # never resend what is acknowledged
         if f.una >= f.n_pkts:
             del self._flows[fid]
@@ -469,7 +469,7 @@ class RoceTransport(PacketTransport):
         if delay_s < o.swift_target_s:
             f.cwnd = min(float(self.window), f.cwnd + o.swift_ai_pkts / f.cwnd)
             return
-        now = self.env.now
+        now = self.env._now
         if now - f.t_dec >= 2 * f.ack_delay + delay_s:
             cut = max(
                 1 - o.swift_beta * (delay_s - o.swift_target_s) / delay_s, 1 - o.swift_max_mdf
@@ -482,7 +482,7 @@ class RoceTransport(PacketTransport):
         f = self._flows.get(fid)
         if f is None:
             return
-        now, rto = self.env.now, self.opt.rto_s
+        now, rto = self.env._now, self.opt.rto_s
         if now - f.progress >= rto * (1 - 1e-9) and f.next_seq > f.una:
             self.timeouts += 1
             f.next_seq = f.una
@@ -496,11 +496,11 @@ class RoceTransport(PacketTransport):
         if not self._dcqcn:
             return
         f = self._flows.get(fid)
-        now = self.env.now
+        now = self.env._now
         if f is None or now - f.cnp_sent < self.opt.cnp_interval_s:
             return
         f.cnp_sent = now
-        self._push_in(f.ack_delay, _CNP, fid)
+        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _CNP, fid)
 
     def _cnp(self, fid: int, _=None) -> None:
         """RP: multiplicative decrease; α decays lazily over the K periods since the last CNP."""
@@ -508,7 +508,7 @@ class RoceTransport(PacketTransport):
         f = self._flows.get(fid)
         if f is None:
             return
-        o, now = self.opt, self.env.now
+        o, now = self.opt, self.env._now
         self.cnps += 1
         if not f.rate:
             f.line = f.rate = self._cap[f.routes[0][0]]
