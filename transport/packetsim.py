@@ -153,6 +153,7 @@ class PacketTransport:
         self._running = False
         self._handlers = [self._tx_done, self._arrive, self._ack]  # by kind (the general loop)
         self._inline = not type(self)._handlers_overridden()
+        self._loop = self._run if self._inline else self._run_dispatch  # see _on_wake
         self.mtu, self.window, self.spray = int(mtu_bytes), int(window_pkts), spray
         self._rng = sim.rng("transport.packet.spray")
         n = net.n_links
@@ -326,10 +327,7 @@ class PacketTransport:
         self._wake_ev = self._wake_key = None
         self._running = True
         try:
-            if self._inline:
-                self._run()
-            else:
-                self._run_dispatch()
+            self._loop()
         finally:
             self._running = False
         self._arm()

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -51,7 +52,7 @@ from netsim import Simulation
 from netsim.rng import Buffered
 
 from .network import Network
-from .packetsim import _ARRIVE, _N_KINDS, PacketTransport, _Flow
+from .packetsim import _ARRIVE, _INF, _N_KINDS, _TX, PacketTransport, _Flow
 
 __all__ = ["RoceOptions", "RoceTransport", "pfc_headroom_bytes", "red_mark_probability"]
 
@@ -200,6 +201,8 @@ class RoceTransport(PacketTransport):
         self.ecn_marked = self.cnps = self.pauses = 0
         self._handlers += [self._wake, self._pause_effect, self._gbn_ack, self._gbn_nak,
                            self._rto, self._cnp, self._increase]
+        if type(self)._roce_loop_ok():
+            self._loop = self._run_roce
 
     @property
     def max_ingress_bytes(self) -> np.ndarray:
@@ -210,6 +213,144 @@ class RoceTransport(PacketTransport):
     def max_queue_bytes(self) -> np.ndarray:
         """Per link, deepest egress queue in bytes."""
         return np.asarray(self._mqb, dtype=float)
+
+    # -- the calendar loop ----------------------------------------------------------------------
+    @classmethod
+    def _roce_loop_ok(cls) -> bool:
+        """True unless a subclass replaces a step :meth:`_run_roce` inlines."""
+        return all(
+            getattr(cls, m) is getattr(RoceTransport, m)
+            for m in ("_tx_done", "_arrive", "_enqueue", "_next_on", "_transmit", "_run_roce")
+        )
+
+    def _run_roce(self) -> None:
+        """The calendar loop (:meth:`PacketTransport._run_dispatch`) with the per-hop events
+        inlined: a transmission's end (``_tx_done`` with ``_next_on``) and an arrival at a
+        switch (``_arrive`` with ``_enqueue``). Deliveries, ACKs and timers call their
+        methods."""
+        cal, eh, env, handlers = self._cal, self._heap, self.env, self._handlers
+        nexteid = self._eid.__next__
+        busy, lb, mq, ser, lane_of = self._busy, self._lb, self._mq, self._ser, self._lane
+        prop, prop_lane, tx_d, tx_lane = self._prop, self._prop_lane, self._tx_d, self._tx_lane
+        queues, isnic = self._queues, self._isnic
+        ingress, qbytes, paused = self._ingress, self._qbytes, self._paused
+        pause_sent = self._pause_sent
+        xon, xoff, mi, mqb = self._xon, self._xoff, self._mi, self._mqb
+        lossless, ecn, ecn_u = self._lossless, self._ecn, self._ecn_u
+        o = self.opt
+        buf_lim = o.buffer_bytes + 1e-9
+        kmin, kmax, pmax = o.kmin_bytes, o.kmax_bytes, o.pmax
+        mtu = self.mtu
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        n_ev = 0
+        try:
+            while cal:
+                ent = cal[0]
+                t, eid, kind, a, pkt, lane = ent
+                if eh:
+                    if eh[0] is not top:  # a call-out scheduled an engine event
+                        top = eh[0]
+                        et, ep, ee = top[0], top[1], top[2]
+                    if t >= et and (t > et or ep < 1 or eid > ee):
+                        break  # the engine's event comes first
+                if lane is not None:
+                    lane.popleft()
+                    if lane:
+                        heapreplace(cal, lane[0])
+                    else:
+                        heappop(cal)
+                else:
+                    heappop(cal)
+                env._now = t
+                if kind == _ARRIVE:
+                    pkt = a
+                    route = pkt[2]
+                    hop = pkt[3] + 1
+                    if hop == len(route):  # delivery: the receiver's method
+                        self.events += n_ev
+                        n_ev = 0
+                        self._arrive(pkt)
+                        continue
+                    n_ev += 1  # at a switch: _enqueue, inlined
+                    pkt[3] = hop
+                    link, inl, size = route[hop], route[hop - 1], pkt[4]
+                    if lossless:  # ingress accounting, PAUSE at Xoff
+                        held = ingress[inl] + size
+                        if held > buf_lim:
+                            self._enqueue(pkt)  # raises
+                        ingress[inl] = held
+                        if held > mi[inl]:
+                            mi[inl] = held
+                        if held >= xoff[inl] and not pause_sent[inl]:
+                            self._signal_pause(inl, True)
+                    elif qbytes[link] + size > buf_lim:  # lossy: tail drop
+                        self.drops += 1
+                        continue
+                    if ecn and not pkt[6]:
+                        q = qbytes[link]
+                        if q > kmin:  # red_mark_probability
+                            p = 1.0 if q >= kmax else pmax * (q - kmin) / (kmax - kmin)
+                            if p >= 1.0 or ecn_u() < p:
+                                pkt[6] = True
+                                self.ecn_marked += 1
+                    if busy[link] or paused[link]:
+                        q = queues[link]
+                        pkt[5] = t
+                        q.append(pkt)
+                        qb = qbytes[link] = qbytes[link] + size
+                        if qb > mqb[link]:
+                            mqb[link] = qb
+                        if len(q) > mq[link]:
+                            mq[link] = len(q)
+                        continue
+                elif kind == _TX:  # _tx_done, inlined
+                    n_ev += 1
+                    link = a
+                    ln = prop_lane[link]
+                    ent = (t + prop[link], nexteid(), _ARRIVE, pkt, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
+                    hop = pkt[3]
+                    if hop > 0 and lossless:  # the packet leaves the switch
+                        inl = pkt[2][hop - 1]
+                        held = ingress[inl] = ingress[inl] - pkt[4]
+                        if pause_sent[inl] and held <= xon[inl]:
+                            self._signal_pause(inl, False)
+                    if isnic[link]:
+                        self._nic_next(link)
+                        continue
+                    q = queues[link]  # _next_on
+                    if not q or paused[link]:
+                        busy[link] = False
+                        continue
+                    pkt = q.popleft()
+                    size = pkt[4]
+                    qbytes[link] -= size
+                    wait = t - pkt[5]
+                    self.queue_delay_s += wait
+                    pkt[7] += wait  # the packet's fabric queueing delay (Swift's signal)
+                else:
+                    self.events += n_ev
+                    n_ev = 0
+                    handlers[kind](a, pkt)
+                    continue
+                busy[link] = True  # _transmit, inlined
+                size = pkt[4]
+                lb[link] += size
+                if size == mtu:
+                    ln = tx_lane[link]
+                    ent = (t + tx_d[link], nexteid(), _TX, link, pkt, ln)
+                else:
+                    d = size * ser[link]
+                    ln = lane_of(d)
+                    ent = (t + d, nexteid(), _TX, link, pkt, ln)
+                if not ln:
+                    heappush(cal, ent)
+                ln.append(ent)
+        finally:
+            self.events += n_ev
 
     # -- flows ------------------------------------------------------------------------------
     def _new_flow(self) -> _RFlow:
