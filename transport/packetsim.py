@@ -12,6 +12,10 @@ higher-numbered one (reordering). Windows make flows that share a FIFO bottlenec
 near-equal throughput, so completion times approach the max-min fluid model as messages grow
 (validated within 5% on small collectives). With ``queue="fair"`` switch ports serve their
 subflows round-robin instead, the packet-level counterpart of max-min fairness.
+
+Packet events (transmission ends, arrivals, ACKs) run from the transport's own calendar, in
+one loop, not as one engine event each; the order is exactly the engine's (section
+"calendar" below), so results are those of the one-timeout-per-event model, bit for bit.
 """
 
 from __future__ import annotations
@@ -119,7 +123,7 @@ class PacketTransport:
         queue: switch ports serve ``fifo`` or ``fair`` (per-subflow round-robin).
 
     Attributes:
-        events: engine callbacks processed (packet transmissions, arrivals, ACKs).
+        events: packet events processed (transmission ends, arrivals, ACKs).
         link_bytes: bytes transmitted per link; max_queue_pkts: deepest queue per link.
         reordered: packets that arrived after a packet with a higher sequence number;
         max_reorder_pkts: largest out-of-order buffer a receiver needed.
