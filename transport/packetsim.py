@@ -298,19 +298,6 @@ class PacketTransport:
         if not self._running:
             self._arm()
 
-    def _pop(self) -> tuple:
-        """Remove and return the calendar's earliest event."""
-        cal = self._cal
-        ent = cal[0]
-        lane = ent[5]
-        if lane is not None:
-            lane.popleft()
-            if lane:
-                heapreplace(cal, lane[0])
-                return ent
-        heappop(cal)
-        return ent
-
     def _arm(self) -> None:
         """Make sure an engine event is due at the calendar's head (a new earlier head gets a
         new wake; the one it supersedes fires later and does nothing)."""
@@ -360,7 +347,7 @@ class PacketTransport:
                 t, eid, kind, a, pkt, lane = ent
                 if t >= et and (t > et or ep < 1 or eid > ee):
                     break  # the engine's event comes first
-                if lane is not None:  # _pop, inlined
+                if lane is not None:  # take the head off its lane
                     lane.popleft()
                     if lane:
                         heapreplace(cal, lane[0])
