@@ -466,3 +466,31 @@ def test_transports_and_engine_processes_interleave_in_time_order():
     done = {k: t for k, t in log if k != "tick"}
     assert done == {"a": _alone(net, 0, 2, 64), "b": _alone(net, 1, 3, 4)}
     assert done["b"] > done["a"]  # the 4-packet window waits for ACKs
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"queue": "fair", "window_pkts": 8}, {"spray": "random", "mtu_bytes": 1000}],
+    ids=["fifo", "fair_window8", "random_mtu1000"],
+)
+def test_inlined_loop_equals_the_method_steps(kw):
+    """``PacketTransport._run`` inlines ``_tx_done``, ``_arrive`` and ``_ack``; the general
+    loop ``_run_dispatch`` calls them. Both must give the same run (a change to one of the
+    methods must be made in the loop too)."""
+    net = leaf_spine_network(4, 2, 2, host_rate_bps=100e9, link_delay_s=1e-6)
+    src, dst = [0, 1, 2, 3, 4, 5, 0], [6, 7, 4, 5, 2, 3, 7]
+
+    def run(inline):
+        sim = Simulation(5)
+        tr = PacketTransport(sim, net, **kw)
+        if not inline:
+            tr._loop = tr._run_dispatch
+        done = {}
+        tr.add(src, dst, [SPRAY, 0, 1, SPRAY, 0, SPRAY, 1], [3e5, 2e5, 1e5, 4e5, 2e5, 3e5, 5e4],
+               np.arange(7), lambda o, _d: done.update(dict.fromkeys(o.tolist(), sim.now)))
+        sim.run()
+        return done, sim.now, _stats(tr)
+
+    runs = [run(True), run(False)]
+    assert runs[0] == runs[1]
+    assert runs[0][2]["events"] > 0
