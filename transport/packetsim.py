@@ -534,6 +534,10 @@ class PacketTransport:
             handlers[kind](a, b)
 
     # -- packet life --------------------------------------------------------------------------
+    # ``_run`` inlines _tx_done, _arrive and _ack (with _enqueue, _transmit, _nic_next and
+    # _send on their hot paths) and calls ``_route`` once per packet (the clock set). A
+    # subclass that overrides any of them gets ``_run_dispatch``; an edit here must be made in
+    # ``_run`` too (tests/transport/test_transport_packet_golden.py compares the two loops).
     def _send(self, fid: int, f: _Flow) -> None:
         """If the subflow may send (window, packets left), queue it at its NIC."""
         if f.queued or f.inflight >= self.window or f.next_seq >= f.n_pkts:
