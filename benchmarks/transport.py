@@ -8,9 +8,11 @@
    per iteration, two sparse matrix-vector products per level: the straightforward
    implementation, and the rival that counts) and the library's textbook reference (which
    also handles rate caps and weights, and slices the sparse matrix per level: slower).
-3. Packet-level events per second on an all-to-all (16 hosts, 4 leaves × 2 spines). Baseline:
-   a straightforward SimPy model (one process per packet, a ``simpy.Resource`` FIFO per port).
-   The RoCE transport (buffers, ECN, PFC, DCQCN; :mod:`transport.roce`) on the same traffic.
+3. Packet-level events per CPU second on an all-to-all (16 hosts, 4 leaves × 2 spines): target
+   >= 1M (an event: a packet's transmission end, its arrival at a hop, its ACK). Baseline: a
+   straightforward SimPy model (one process per packet, a ``simpy.Resource`` FIFO per port),
+   compared in packet-hops per CPU second (it has no ACKs or NIC arbitration). The RoCE
+   transport (buffers, ECN, PFC, DCQCN; :mod:`transport.roce`) on the same traffic.
 4. A 128-GPU ring all-reduce of 64 MB at packet level (16 leaves × 8 hosts, 8 spines, packed,
    minimal split): CPU time (target < 60 s). Rival: the fluid model of the same run.
 
@@ -34,7 +36,7 @@ import scipy.sparse as sp  # noqa: E402
 import simpy  # noqa: E402
 
 from netsim import Simulation  # noqa: E402
-from netsim.timing import timed  # noqa: E402
+from netsim.timing import best_of, timed  # noqa: E402
 from transport.collectives import alltoall, ring_allreduce  # noqa: E402
 from transport.maxmin import max_min_rates_coo, max_min_rates_reference  # noqa: E402
 from transport.network import leaf_spine_network  # noqa: E402
@@ -165,17 +167,28 @@ def bench_packets(quick: bool) -> None:
         sim.run()
         return tr, sim.now
 
-    (tr, t_end), wall, cpu = timed(mine)
+    # alternate the two, best of 3 and of 2 by CPU time (a shared machine's load drifts);
+    # each time covers building the model and running it
+    cpu = bcpu = np.inf
+    for rep in range(3):
+        (tr, t_end), w, c = timed(mine)
+        if c < cpu:
+            wall, cpu = w, c
+        if rep == 2:
+            break
+        (bhops, b_end), w, c = timed(
+            lambda: _naive_packets(net, st.src, st.dst, path, st.nbytes, mtu)
+        )
+        if c < bcpu:
+            bwall, bcpu = w, c
     hops = int(tr.link_bytes.sum() // mtu)
-    (bhops, b_end), bwall, bcpu = timed(
-        lambda: _naive_packets(net, st.src, st.dst, path, st.nbytes, mtu)
-    )
     print(
-        f"packet level all-to-all 16 hosts ({tr.packets} packets): {tr.events / wall:,.0f} "
-        f"events/s ({tr.events} events in {wall:.2f} s wall, {cpu:.2f} s CPU), "
-        f"{hops / wall:,.0f} packet-hops/s, makespan {t_end * 1e3:.3f} ms | baseline "
-        f"process-per-packet SimPy: {bhops / bwall:,.0f} packet-hops/s ({bwall:.2f} s wall), "
-        f"makespan {b_end * 1e3:.3f} ms | speed-up x{(hops / wall) / (bhops / bwall):.1f}"
+        f"packet level all-to-all 16 hosts ({tr.packets} packets, {tr.events} events): "
+        f"{tr.events / cpu:,.0f} events/s CPU ({cpu:.2f} s CPU, {wall:.2f} s wall; best of 3), "
+        f"{hops / cpu:,.0f} packet-hops/s CPU, makespan {t_end * 1e3:.3f} ms | baseline "
+        f"process-per-packet SimPy: {bhops / bcpu:,.0f} packet-hops/s CPU ({bcpu:.2f} s CPU, "
+        f"{bwall:.2f} s wall; best of 2), makespan {b_end * 1e3:.3f} ms | target >= 1M "
+        f"events/s CPU | speed-up x{(hops / cpu) / (bhops / bcpu):.1f} (packet-hops/s, CPU)"
     )
 
     def roce():
@@ -185,20 +198,22 @@ def bench_packets(quick: bool) -> None:
         sim.run()
         return tr, sim.now
 
-    (rtr, r_end), rwall, rcpu = timed(roce)
+    (rtr, r_end), rwall, rcpu = best_of(roce, 3)
     ratio = (rtr.events / rcpu) / (tr.events / cpu)
     print(
         f"  RoCE transport (1 MB buffers, ECN, PFC, DCQCN) on the same all-to-all: "
-        f"{rtr.events / rcpu:,.0f} events/s CPU ({rtr.events} events, {rcpu:.2f} s CPU), "
+        f"{rtr.events / rcpu:,.0f} events/s CPU ({rtr.events} events, {rcpu:.2f} s CPU, "
+        f"best of 3), "
         f"makespan {r_end * 1e3:.3f} ms, {rtr.pauses} pauses, {rtr.cnps} CNPs | plain packet "
         f"model {tr.events / cpu:,.0f} events/s CPU | ratio x{ratio:.2f}"
     )
-    full = simulate_collective(net, ring_allreduce(16, 16e6), balancing="spray", mode="packet")
+    full, fwall, fcpu = timed(
+        lambda: simulate_collective(net, ring_allreduce(16, 16e6), balancing="spray",
+                                    mode="packet")
+    )
     print(
-        f"  (CPU time: {tr.events / cpu:,.0f} events/s mine, the wall-clock rate above is what "
-        f"the shared machine gave)\n"
-        f"  packet-level ring all-reduce 16 GPUs 16 MB sprayed: {full.events / full.wall_s:,.0f} "
-        f"events/s ({full.events} events, {full.wall_s:.2f} s wall)"
+        f"  packet-level ring all-reduce 16 GPUs 16 MB sprayed: {full.events / fcpu:,.0f} "
+        f"events/s CPU ({full.events} events, {fcpu:.2f} s CPU, {fwall:.2f} s wall)"
     )
 
 

@@ -12,12 +12,16 @@ higher-numbered one (reordering). Windows make flows that share a FIFO bottlenec
 near-equal throughput, so completion times approach the max-min fluid model as messages grow
 (validated within 5% on small collectives). With ``queue="fair"`` switch ports serve their
 subflows round-robin instead, the packet-level counterpart of max-min fairness.
+
+Packet events (transmission ends, arrivals, ACKs) run from the transport's own calendar, in
+one loop, not as one engine event each; the order is exactly the engine's (section
+"calendar" below), so results are those of the one-timeout-per-event model, bit for bit.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappush
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -63,19 +67,25 @@ class _Fair:
         return pkt
 
 
-class _Timer:
-    """A bare timeout for the engine's event loop, which reads only ``callbacks``, ``_ok``
-    and ``_value`` (``simpy.Environment.step``). Pushed on the heap exactly as
-    ``simpy.Environment.schedule`` pushes a ``Timeout`` (same time, priority and id counter),
-    so the event order and every result equal ``env.timeout``'s; it skips the ``Timeout``
-    constructor, the packet mode's largest single cost."""
+class _Wake:
+    """The one engine event that hands control to a transport's calendar loop. The engine's
+    ``step`` reads only ``callbacks``, ``_ok`` and ``_value``; ``__lt__`` lets two wakes with
+    the same key (a superseded one and its successor) sit in the engine's heap together."""
 
-    __slots__ = ("callbacks", "_ok", "_value", "value")
+    __slots__ = ("callbacks", "_ok", "_value")
 
-    def __init__(self, value, callback):
+    def __init__(self, callback):
         self.callbacks = [callback]
         self._ok = True
-        self._value = self.value = value
+        self._value = None
+
+    def __lt__(self, other) -> bool:
+        return False
+
+
+# calendar event kinds (RoceTransport adds its own from _N_KINDS on)
+_TX, _ARRIVE, _ACK, _N_KINDS = 0, 1, 2, 3
+_INF = float("inf")
 
 
 class _Flow:
@@ -97,6 +107,8 @@ class _Flow:
         "links",
         "frac",
         "ack_delay",
+        "nic",
+        "ack_lane",
     )
 
 
@@ -111,7 +123,7 @@ class PacketTransport:
         queue: switch ports serve ``fifo`` or ``fair`` (per-subflow round-robin).
 
     Attributes:
-        events: engine callbacks processed (packet transmissions, arrivals, ACKs).
+        events: packet events processed (transmission ends, arrivals, ACKs).
         link_bytes: bytes transmitted per link; max_queue_pkts: deepest queue per link.
         reordered: packets that arrived after a packet with a higher sequence number;
         max_reorder_pkts: largest out-of-order buffer a receiver needed.
@@ -137,17 +149,31 @@ class PacketTransport:
             raise ValueError(f"queue: unknown {queue!r} (allowed: fifo, fair)")
         self.sim, self.net = sim, net
         self.env = sim.env
-        self._heap, self._eid = sim.env._queue, sim.env._eid  # see _Timer
+        self._heap, self._eid = sim.env._queue, sim.env._eid  # the engine's heap and ids
+        self._cal: list = []  # calendar heap: (time_s, engine id, kind, a, b, lane), see _push
+        self._lanes: dict[float, deque] = {}  # FIFO lane per fixed delay, see _lane
+        self._wake_ev: _Wake | None = None  # the engine event due at the calendar's head
+        self._wake_key: tuple | None = None
+        self._running = False
+        self._handlers = [self._tx_done, self._arrive, self._ack]  # by kind (the general loop)
+        self._inline = not type(self)._handlers_overridden()
+        self._loop = self._run if self._inline else self._run_dispatch  # see _on_wake
         self.mtu, self.window, self.spray = int(mtu_bytes), int(window_pkts), spray
         self._rng = sim.rng("transport.packet.spray")
         n = net.n_links
         port = deque if queue == "fifo" else _Fair
         self._queues = [port() for _ in range(n)]  # switch output ports
         self._nic = {int(x): deque() for x in net.host_up}  # NIC ports: ready subflow ids
+        self._isnic = [False] * n
+        for x in self._nic:
+            self._isnic[x] = True
         self._busy = [False] * n
         self._ser = (8.0 / net.capacity_bps).tolist()  # s per byte
         self._prop = net.delay_s.tolist()
         self._lb = [0.0] * n  # bytes sent per link (lists: cheaper than numpy scalars)
+        self._tx_d = [self.mtu * s for s in self._ser]  # a full packet's serialisation (s)
+        self._tx_lane = [self._lane(d) for d in self._tx_d]
+        self._prop_lane = [self._lane(d) for d in self._prop]
         self._mq = [0] * n  # deepest queue per link (packets)
         self._flows: dict[int, _Flow] = {}
         self._next_id = 0
@@ -199,6 +225,8 @@ class PacketTransport:
             f.owner, f.cb = owner[i].item(), cb
             f.links, f.frac = links[i], frac[i]
             f.ack_delay = sum(self._prop[x] for x in f.routes[0])
+            f.nic = f.routes[0][0]
+            f.ack_lane = self._lane(f.ack_delay)
             fid = self._next_id
             self._next_id += 1
             self._flows[fid] = f
@@ -217,7 +245,299 @@ class PacketTransport:
         """A blank subflow record (subclasses add their own state)."""
         return _Flow()
 
+    # -- calendar -----------------------------------------------------------------------------
+    # Packet events live in the transport's own calendar and are processed by a loop
+    # (:meth:`_run`) instead of one engine event each. An event is a plain tuple
+    # ``(time_s, id, kind, a, b, lane)``.
+    #
+    # Tie rule: ``id`` comes from the engine's own counter at the moment the event is
+    # scheduled and a calendar event counts as an engine event of priority NORMAL, so the loop
+    # runs its next event only while ``(time_s, NORMAL, id)`` sorts before the engine's next
+    # entry ``(time, priority, id)``; otherwise it leaves one wake-up event on the engine's
+    # heap with exactly that key and returns. The merged order is therefore the one the engine
+    # would have used had every packet event been an ``env.timeout``: results are bit-identical
+    # to that model (tests/transport/test_transport_packet_golden.py).
+    #
+    # Lanes: events scheduled a fixed delay ``d`` after "now" (serialisation of a full packet
+    # on a link, propagation, an ACK's return) are created in ``(time_s, id)`` order, since the
+    # clock never goes back and float addition is monotone. Each distinct ``d`` has a FIFO lane
+    # (a deque); only a lane's head sits in the heap ``_cal``, which so holds a handful of
+    # entries instead of every packet in flight. Other delays go to the heap directly
+    # (``lane`` None).
+    def _lane(self, delay_s: float) -> deque:
+        """The FIFO lane of events scheduled ``delay_s`` after now (created on first use)."""
+        lane = self._lanes.get(delay_s)
+        if lane is None:
+            lane = self._lanes[delay_s] = deque()
+        return lane
+
+    def _push(self, t: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` with payload ``(a, b)`` at absolute time ``t``."""
+        heappush(self._cal, (t, next(self._eid), kind, a, b, None))
+        if not self._running:
+            self._arm()
+
+    def _push_in(self, delay_s: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` ``delay_s`` after now (through its lane)."""
+        lane = self._lanes.get(delay_s)
+        if lane is None:
+            lane = self._lanes[delay_s] = deque()
+        ent = (self.env._now + delay_s, next(self._eid), kind, a, b, lane)
+        if not lane:
+            heappush(self._cal, ent)
+        lane.append(ent)
+        if not self._running:
+            self._arm()
+
+    def _push_lane(self, lane: deque, t: float, kind: int, a, b=None) -> None:
+        """Schedule calendar event ``kind`` at ``t`` = now + the delay of ``lane``."""
+        ent = (t, next(self._eid), kind, a, b, lane)
+        if not lane:
+            heappush(self._cal, ent)
+        lane.append(ent)
+        if not self._running:
+            self._arm()
+
+    def _arm(self) -> None:
+        """Make sure an engine event is due at the calendar's head (a new earlier head gets a
+        new wake; the one it supersedes fires later and does nothing)."""
+        cal = self._cal
+        if not cal:
+            return
+        t, eid = cal[0][0], cal[0][1]
+        k = self._wake_key
+        if k is not None and (k[0] < t or (k[0] == t and k[1] <= eid)):
+            return
+        w = _Wake(self._on_wake)
+        self._wake_ev, self._wake_key = w, (t, eid)
+        heappush(self._heap, (t, 1, eid, w))
+
+    def _on_wake(self, w: _Wake) -> None:
+        if w is not self._wake_ev:
+            return  # superseded by an earlier head
+        self._wake_ev = self._wake_key = None
+        self._running = True
+        try:
+            self._loop()
+        finally:
+            self._running = False
+        self._arm()
+
+    def _run(self) -> None:
+        """The calendar loop with the plain model's three events inlined (``_tx_done``,
+        ``_arrive`` and ``_ack`` are the same steps as methods, which subclasses' loop
+        :meth:`_run_dispatch` calls). Runs until the engine's next event comes first."""
+        cal, eh, env = self._cal, self._heap, self.env
+        nexteid = self._eid.__next__
+        busy, lb, mq, ser = self._busy, self._lb, self._mq, self._ser
+        prop, prop_lane, tx_d, tx_lane = self._prop, self._prop_lane, self._tx_d, self._tx_lane
+        queues, nicq, isnic, flows = self._queues, self._nic, self._isnic, self._flows
+        route_fn, nic_next, lane_of = self._route, self._nic_next, self._lane
+        mtu, window = self.mtu, self.window
+        # the engine's next entry (time, priority, id); only the code this loop calls out to
+        # (the done callback, _route, _nic_next) can schedule engine events: re-read after it
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        n_ev = n_pk = 0
+        qd = self.queue_delay_s
+        t = env._now  # the engine's clock is set only before code that may read it
+        try:
+            while cal:
+                ent = cal[0]
+                t, eid, kind, a, pkt, lane = ent
+                if t >= et and (t > et or ep < 1 or eid > ee):
+                    break  # the engine's event comes first
+                if lane is not None:  # take the head off its lane
+                    lane.popleft()
+                    if lane:
+                        heapreplace(cal, lane[0])
+                    else:
+                        heappop(cal)
+                else:
+                    heappop(cal)
+                n_ev += 1
+                if kind == 1:  # arrival at the end of link route[hop] (packet ``a``)
+                    pkt = a
+                    hop = pkt[3] + 1
+                    pkt[3] = hop
+                    route = pkt[2]
+                    if hop < len(route):  # switch: join the next link's queue
+                        link = route[hop]
+                        if busy[link]:
+                            q = queues[link]
+                            pkt[5] = t
+                            q.append(pkt)
+                            if len(q) > mq[link]:
+                                mq[link] = len(q)
+                        else:
+                            busy[link] = True
+                            size = pkt[4]
+                            lb[link] += size
+                            if size == mtu:
+                                ln = tx_lane[link]
+                                ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
+                            else:
+                                d = size * ser[link]
+                                ln = lane_of(d)
+                                ent = (t + d, nexteid(), 0, link, pkt, ln)
+                            if not ln:
+                                heappush(cal, ent)
+                            ln.append(ent)
+                        continue
+                    fid, seq = pkt[0], pkt[1]
+                    f = flows[fid]
+                    f.delivered += 1
+                    if seq < f.max_seen:
+                        self.reordered += 1
+                    else:
+                        f.max_seen = seq
+                    if seq == f.expected:
+                        f.expected += 1
+                        ahead = f.ahead
+                        if ahead:
+                            while f.expected in ahead:
+                                ahead.discard(f.expected)
+                                f.expected += 1
+                    else:
+                        f.ahead.add(seq)
+                        if len(f.ahead) > self.max_reorder_pkts:
+                            self.max_reorder_pkts = len(f.ahead)
+                    ln = f.ack_lane
+                    ent = (t + f.ack_delay, nexteid(), 2, fid, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
+                    if f.delivered == f.n_pkts:
+                        self.delivered_bytes += f.size
+                        self.events += n_ev
+                        self.packets += n_pk
+                        self.queue_delay_s = qd
+                        n_ev = n_pk = 0
+                        env._now = t
+                        self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
+                        qd = self.queue_delay_s
+                        if eh and eh[0] is not top:
+                            top = eh[0]
+                            et, ep, ee = top[0], top[1], top[2]
+                elif kind == 0:  # link ``a`` finished serialising packet ``pkt``
+                    link = a
+                    ln = prop_lane[link]
+                    ent = (t + prop[link], nexteid(), 1, pkt, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
+                    if isnic[link]:  # the NIC's next packet (_nic_next, inlined)
+                        ready = nicq[link]
+                        if not ready:
+                            busy[link] = False
+                            continue
+                        fid = ready.popleft()
+                        f = flows[fid]
+                        seq = f.next_seq
+                        f.next_seq = seq + 1
+                        f.inflight += 1
+                        env._now = t
+                        route = route_fn(f, seq)
+                        if eh and eh[0] is not top:
+                            top = eh[0]
+                            et, ep, ee = top[0], top[1], top[2]
+                        if f.inflight < window and f.next_seq < f.n_pkts:
+                            ready.append(fid)
+                        else:
+                            f.queued = False
+                        n_pk += 1
+                        pkt = [fid, seq, route, 0, mtu, 0.0]
+                        if seq == f.n_pkts - 1:
+                            size = pkt[4] = f.last_size
+                        else:
+                            size = mtu
+                    else:
+                        q = queues[link]
+                        if not q:
+                            busy[link] = False
+                            continue
+                        pkt = q.popleft()
+                        qd += t - pkt[5]
+                        size = pkt[4]
+                    lb[link] += size
+                    if size == mtu:
+                        ln = tx_lane[link]
+                        ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
+                    else:
+                        d = size * ser[link]
+                        ln = lane_of(d)
+                        ent = (t + d, nexteid(), 0, link, pkt, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
+                else:  # ACK for subflow ``a``
+                    fid = a
+                    f = flows.get(fid)
+                    if f is None:
+                        continue
+                    f.inflight -= 1
+                    if f.next_seq < f.n_pkts:
+                        if not f.queued and f.inflight < window:  # _send → _to_nic
+                            nic = f.nic
+                            f.queued = True
+                            nicq[nic].append(fid)
+                            if not busy[nic]:
+                                env._now = t
+                                nic_next(nic)
+                                if eh and eh[0] is not top:
+                                    top = eh[0]
+                                    et, ep, ee = top[0], top[1], top[2]
+                    elif f.inflight == 0 and f.delivered == f.n_pkts:
+                        del flows[fid]
+            else:
+                env._now = t
+        finally:
+            self.events += n_ev
+            self.packets += n_pk
+            self.queue_delay_s = qd
+
+    @classmethod
+    def _handlers_overridden(cls) -> bool:
+        """True if a subclass replaces a step of the packet's life, so the inlined loop
+        would skip it; it then runs :meth:`_run_dispatch`."""
+        base = PacketTransport
+        return any(
+            getattr(cls, m) is not getattr(base, m)
+            for m in ("_tx_done", "_arrive", "_ack", "_send", "_to_nic", "_nic_next",
+                      "_enqueue", "_transmit", "_run")
+        )
+
+    def _run_dispatch(self) -> None:
+        """The calendar loop with one method call per event (``self._handlers[kind](a, b)``),
+        for subclasses that override steps or add event kinds."""
+        cal, eh, env, handlers = self._cal, self._heap, self.env, self._handlers
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        while cal:
+            ent = cal[0]
+            t, eid, kind, a, b, lane = ent
+            if eh:
+                if eh[0] is not top:
+                    top = eh[0]
+                    et, ep, ee = top[0], top[1], top[2]
+                if t > et or (t == et and (ep < 1 or eid > ee)):
+                    break
+            if lane is not None:
+                lane.popleft()
+                if lane:
+                    heapreplace(cal, lane[0])
+                else:
+                    heappop(cal)
+            else:
+                heappop(cal)
+            env._now = t
+            handlers[kind](a, b)
+
     # -- packet life --------------------------------------------------------------------------
+    # ``_run`` inlines _tx_done, _arrive and _ack (with _enqueue, _transmit, _nic_next and
+    # _send on their hot paths) and calls ``_route`` once per packet (the clock set). A
+    # subclass that overrides any of them gets ``_run_dispatch``; an edit here must be made in
+    # ``_run`` too (tests/transport/test_transport_packet_golden.py compares the two loops).
     def _send(self, fid: int, f: _Flow) -> None:
         """If the subflow may send (window, packets left), queue it at its NIC."""
         if f.queued or f.inflight >= self.window or f.next_seq >= f.n_pkts:
@@ -226,7 +546,7 @@ class PacketTransport:
 
     def _to_nic(self, fid: int, f: _Flow) -> None:
         """Put subflow ``fid`` on its NIC's round-robin list; start the NIC if idle."""
-        nic = f.routes[0][0]
+        nic = f.nic
         f.queued = True
         self._nic[nic].append(fid)
         if not self._busy[nic]:
@@ -266,7 +586,7 @@ class PacketTransport:
         link = pkt[2][pkt[3]]
         if self._busy[link]:
             q = self._queues[link]
-            pkt[5] = self.env.now
+            pkt[5] = self.env._now
             q.append(pkt)
             if len(q) > self._mq[link]:
                 self._mq[link] = len(q)
@@ -277,30 +597,27 @@ class PacketTransport:
         self._busy[link] = True
         size = pkt[4]
         self._lb[link] += size
-        env = self.env  # env.timeout(size·8/C, (link, pkt)) → _tx_done
-        timer = _Timer((link, pkt), self._tx_done)
-        heappush(self._heap, (env._now + size * self._ser[link], 1, next(self._eid), timer))
+        if size == self.mtu:
+            self._push_lane(self._tx_lane[link], self.env._now + self._tx_d[link], _TX, link, pkt)
+        else:
+            self._push_in(size * self._ser[link], _TX, link, pkt)
 
-    def _tx_done(self, ev) -> None:
+    def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        link, pkt = ev.value
-        env = self.env  # env.timeout(delay, pkt) → _arrive
-        timer = _Timer(pkt, self._arrive)
-        heappush(self._heap, (env._now + self._prop[link], 1, next(self._eid), timer))
-        if link in self._nic:
+        self._push_lane(self._prop_lane[link], self.env._now + self._prop[link], _ARRIVE, pkt)
+        if self._isnic[link]:
             self._nic_next(link)
             return
         q = self._queues[link]
         if q:
             nxt = q.popleft()
-            self.queue_delay_s += self.env.now - nxt[5]
+            self.queue_delay_s += self.env._now - nxt[5]
             self._transmit(link, nxt)
         else:
             self._busy[link] = False
 
-    def _arrive(self, ev) -> None:
+    def _arrive(self, pkt: list, _=None) -> None:
         self.events += 1
-        pkt = ev.value
         pkt[3] += 1
         if pkt[3] < len(pkt[2]):
             self._enqueue(pkt)
@@ -320,15 +637,13 @@ class PacketTransport:
         else:
             f.ahead.add(seq)
             self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        timer = _Timer(fid, self._ack)  # env.timeout(ack_delay, fid) → _ack
-        heappush(self._heap, (self.env._now + f.ack_delay, 1, next(self._eid), timer))
+        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _ACK, fid)
         if f.delivered == f.n_pkts:
             self.delivered_bytes += f.size
             self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
 
-    def _ack(self, ev) -> None:
+    def _ack(self, fid: int, _=None) -> None:
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from heapq import heappush
+from heapq import heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -52,9 +52,12 @@ from netsim import Simulation
 from netsim.rng import Buffered
 
 from .network import Network
-from .packetsim import PacketTransport, _Flow, _Timer
+from .packetsim import _ARRIVE, _INF, _N_KINDS, _TX, PacketTransport, _Flow
 
 __all__ = ["RoceOptions", "RoceTransport", "pfc_headroom_bytes", "red_mark_probability"]
+
+# calendar event kinds beyond the plain model's (transport.packetsim._push)
+_WAKE, _PAUSE, _GBN_ACK, _NAK, _RTO, _CNP, _INCREASE = range(_N_KINDS, _N_KINDS + 7)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,10 @@ class RoceTransport(PacketTransport):
         self._mqb = [0.0] * n  # deepest egress queue in bytes
         self.drops = self.retransmitted = self.timeouts = self.naks = 0
         self.ecn_marked = self.cnps = self.pauses = 0
+        self._handlers += [self._wake, self._pause_effect, self._gbn_ack, self._gbn_nak,
+                           self._rto, self._cnp, self._increase]
+        if type(self)._roce_loop_ok():
+            self._loop = self._run_roce
 
     @property
     def max_ingress_bytes(self) -> np.ndarray:
@@ -207,6 +214,144 @@ class RoceTransport(PacketTransport):
         """Per link, deepest egress queue in bytes."""
         return np.asarray(self._mqb, dtype=float)
 
+    # -- the calendar loop ----------------------------------------------------------------------
+    @classmethod
+    def _roce_loop_ok(cls) -> bool:
+        """True unless a subclass replaces a step :meth:`_run_roce` inlines."""
+        return all(
+            getattr(cls, m) is getattr(RoceTransport, m)
+            for m in ("_tx_done", "_arrive", "_enqueue", "_next_on", "_transmit", "_run_roce")
+        )
+
+    def _run_roce(self) -> None:
+        """The calendar loop (:meth:`PacketTransport._run_dispatch`) with the per-hop events
+        inlined: a transmission's end (``_tx_done`` with ``_next_on``) and an arrival at a
+        switch (``_arrive`` with ``_enqueue``). Deliveries, ACKs and timers call their
+        methods."""
+        cal, eh, env, handlers = self._cal, self._heap, self.env, self._handlers
+        nexteid = self._eid.__next__
+        busy, lb, mq, ser, lane_of = self._busy, self._lb, self._mq, self._ser, self._lane
+        prop, prop_lane, tx_d, tx_lane = self._prop, self._prop_lane, self._tx_d, self._tx_lane
+        queues, isnic = self._queues, self._isnic
+        ingress, qbytes, paused = self._ingress, self._qbytes, self._paused
+        pause_sent = self._pause_sent
+        xon, xoff, mi, mqb = self._xon, self._xoff, self._mi, self._mqb
+        lossless, ecn, ecn_u = self._lossless, self._ecn, self._ecn_u
+        o = self.opt
+        buf_lim = o.buffer_bytes + 1e-9
+        kmin, kmax, pmax = o.kmin_bytes, o.kmax_bytes, o.pmax
+        mtu = self.mtu
+        top = eh[0] if eh else None
+        et, ep, ee = (top[0], top[1], top[2]) if top is not None else (_INF, 1, 0)
+        n_ev = 0
+        try:
+            while cal:
+                ent = cal[0]
+                t, eid, kind, a, pkt, lane = ent
+                if eh:
+                    if eh[0] is not top:  # a call-out scheduled an engine event
+                        top = eh[0]
+                        et, ep, ee = top[0], top[1], top[2]
+                    if t >= et and (t > et or ep < 1 or eid > ee):
+                        break  # the engine's event comes first
+                if lane is not None:
+                    lane.popleft()
+                    if lane:
+                        heapreplace(cal, lane[0])
+                    else:
+                        heappop(cal)
+                else:
+                    heappop(cal)
+                env._now = t
+                if kind == _ARRIVE:
+                    pkt = a
+                    route = pkt[2]
+                    hop = pkt[3] + 1
+                    if hop == len(route):  # delivery: the receiver's method
+                        self.events += n_ev
+                        n_ev = 0
+                        self._arrive(pkt)
+                        continue
+                    n_ev += 1  # at a switch: _enqueue, inlined
+                    pkt[3] = hop
+                    link, inl, size = route[hop], route[hop - 1], pkt[4]
+                    if lossless:  # ingress accounting, PAUSE at Xoff
+                        held = ingress[inl] + size
+                        if held > buf_lim:
+                            self._enqueue(pkt)  # raises
+                        ingress[inl] = held
+                        if held > mi[inl]:
+                            mi[inl] = held
+                        if held >= xoff[inl] and not pause_sent[inl]:
+                            self._signal_pause(inl, True)
+                    elif qbytes[link] + size > buf_lim:  # lossy: tail drop
+                        self.drops += 1
+                        continue
+                    if ecn and not pkt[6]:
+                        q = qbytes[link]
+                        if q > kmin:  # red_mark_probability
+                            p = 1.0 if q >= kmax else pmax * (q - kmin) / (kmax - kmin)
+                            if p >= 1.0 or ecn_u() < p:
+                                pkt[6] = True
+                                self.ecn_marked += 1
+                    if busy[link] or paused[link]:
+                        q = queues[link]
+                        pkt[5] = t
+                        q.append(pkt)
+                        qb = qbytes[link] = qbytes[link] + size
+                        if qb > mqb[link]:
+                            mqb[link] = qb
+                        if len(q) > mq[link]:
+                            mq[link] = len(q)
+                        continue
+                elif kind == _TX:  # _tx_done, inlined
+                    n_ev += 1
+                    link = a
+                    ln = prop_lane[link]
+                    ent = (t + prop[link], nexteid(), _ARRIVE, pkt, None, ln)
+                    if not ln:
+                        heappush(cal, ent)
+                    ln.append(ent)
+                    hop = pkt[3]
+                    if hop > 0 and lossless:  # the packet leaves the switch
+                        inl = pkt[2][hop - 1]
+                        held = ingress[inl] = ingress[inl] - pkt[4]
+                        if pause_sent[inl] and held <= xon[inl]:
+                            self._signal_pause(inl, False)
+                    if isnic[link]:
+                        self._nic_next(link)
+                        continue
+                    q = queues[link]  # _next_on
+                    if not q or paused[link]:
+                        busy[link] = False
+                        continue
+                    pkt = q.popleft()
+                    size = pkt[4]
+                    qbytes[link] -= size
+                    wait = t - pkt[5]
+                    self.queue_delay_s += wait
+                    pkt[7] += wait  # the packet's fabric queueing delay (Swift's signal)
+                else:
+                    self.events += n_ev
+                    n_ev = 0
+                    handlers[kind](a, pkt)
+                    continue
+                busy[link] = True  # _transmit, inlined
+                size = pkt[4]
+                lb[link] += size
+                if size == mtu:
+                    ln = tx_lane[link]
+                    ent = (t + tx_d[link], nexteid(), _TX, link, pkt, ln)
+                else:
+                    d = size * ser[link]
+                    ln = lane_of(d)
+                    ent = (t + d, nexteid(), _TX, link, pkt, ln)
+                if not ln:
+                    heappush(cal, ent)
+                ln.append(ent)
+        finally:
+            self.events += n_ev
+
     # -- flows ------------------------------------------------------------------------------
     def _new_flow(self) -> _RFlow:
         f = _RFlow()
@@ -217,7 +362,7 @@ class RoceTransport(PacketTransport):
         f.waking = False
         f.una = f.sent_max = 0
         f.nak_for = -1
-        f.progress = self.env.now
+        f.progress = self.env._now
         f.cwnd = float(self.window)
         f.t_dec = -np.inf
         f.qdelays = deque()
@@ -228,8 +373,7 @@ class RoceTransport(PacketTransport):
         super().add(src, dst, path, nbytes, owner, done, rows)
         if not self._lossless:
             for fid in range(first, self._next_id):
-                ev = self.env.timeout(self.opt.rto_s, fid)
-                ev.callbacks.append(self._rto)
+                self._push_in(self.opt.rto_s, _RTO, fid)
 
     def flow_delivered_bytes(self) -> dict:
         """Bytes delivered in order so far per owner of each unfinished subflow."""
@@ -249,20 +393,19 @@ class RoceTransport(PacketTransport):
     def _send(self, fid: int, f: _RFlow) -> None:
         if f.queued or f.waking or not self._can_send(f):
             return
-        now = self.env.now
+        now = self.env._now
         if f.t_next > now + 1e-15:
             f.waking = True
-            ev = self.env.timeout(f.t_next - now, fid)
-            ev.callbacks.append(self._wake)
+            self._push(now + (f.t_next - now), _WAKE, fid)
             return
         self._to_nic(fid, f)
 
-    def _wake(self, ev) -> None:
+    def _wake(self, fid: int, _=None) -> None:
         self.events += 1
-        f = self._flows.get(ev.value)
+        f = self._flows.get(fid)
         if f is not None:
             f.waking = False
-            self._send(ev.value, f)
+            self._send(fid, f)
 
     def _nic_next(self, nic: int) -> None:
         ready = self._nic[nic]
@@ -286,7 +429,7 @@ class RoceTransport(PacketTransport):
             f.sent_max = seq + 1
         route = self._route(f, seq)
         size = f.last_size if seq == f.n_pkts - 1 else self.mtu
-        now = self.env.now
+        now = self.env._now
         wire = size * self._ser[nic]
         if f.rate:  # paced by DCQCN
             f.t_next = now + 8.0 * size / f.rate
@@ -333,7 +476,7 @@ class RoceTransport(PacketTransport):
                     self.ecn_marked += 1
         if self._busy[link] or self._paused[link]:
             q = self._queues[link]
-            pkt[5] = self.env.now
+            pkt[5] = self.env._now
             q.append(pkt)
             qb = self._qbytes[link] = self._qbytes[link] + size
             if qb > self._mqb[link]:
@@ -343,18 +486,16 @@ class RoceTransport(PacketTransport):
         else:
             self._transmit(link, pkt)
 
-    def _tx_done(self, ev) -> None:
+    def _tx_done(self, link: int, pkt: list) -> None:
         self.events += 1
-        link, pkt = ev.value
-        timer = _Timer(pkt, self._arrive)  # env.timeout(delay, pkt) → _arrive
-        heappush(self._heap, (self.env._now + self._prop[link], 1, next(self._eid), timer))
+        self._push_lane(self._prop_lane[link], self.env._now + self._prop[link], _ARRIVE, pkt)
         hop = pkt[3]
         if hop > 0 and self._lossless:  # the packet leaves the switch: free its ingress bytes
             inl = pkt[2][hop - 1]
             held = self._ingress[inl] = self._ingress[inl] - pkt[4]
             if self._pause_sent[inl] and held <= self._xon[inl]:
                 self._signal_pause(inl, False)
-        if link in self._nic:
+        if self._isnic[link]:
             self._nic_next(link)
             return
         self._next_on(link)
@@ -364,7 +505,7 @@ class RoceTransport(PacketTransport):
         if q and not self._paused[link]:
             nxt = q.popleft()
             self._qbytes[link] -= nxt[4]
-            wait = self.env.now - nxt[5]
+            wait = self.env._now - nxt[5]
             self.queue_delay_s += wait
             nxt[7] += wait  # the packet's fabric queueing delay (Swift's signal)
             self._transmit(link, nxt)
@@ -375,36 +516,33 @@ class RoceTransport(PacketTransport):
         """Send PAUSE (``on``) or RESUME to the sender of ``link``; it acts one delay later."""
         self._pause_sent[link] = on
         self.pauses += on
-        ev = self.env.timeout(self._prop[link], (link, on))
-        ev.callbacks.append(self._pause_effect)
+        self._push_in(self._prop[link], _PAUSE, link, on)
 
-    def _pause_effect(self, ev) -> None:
+    def _pause_effect(self, link: int, on: bool) -> None:
         self.events += 1
-        link, on = ev.value
         if on == self._paused[link]:
             return
         self._paused[link] = on
         if on:
-            self._pause_t0[link] = self.env.now
+            self._pause_t0[link] = self.env._now
             return
-        self.pause_time_s[link] += self.env.now - self._pause_t0[link]
+        self.pause_time_s[link] += self.env._now - self._pause_t0[link]
         if not self._busy[link]:
             self._busy[link] = True
-            if link in self._nic:
+            if self._isnic[link]:
                 self._nic_next(link)
             else:
                 self._next_on(link)
 
     # -- receivers --------------------------------------------------------------------------
-    def _arrive(self, ev) -> None:
-        pkt = ev.value
+    def _arrive(self, pkt: list, _=None) -> None:
         if pkt[3] + 1 < len(pkt[2]) or self._lossless:
             if pkt[3] + 1 == len(pkt[2]):
                 if pkt[6]:
                     self._maybe_cnp(pkt[0])
                 if self._swift:  # ACKs return in arrival order: queue the delay they carry
                     self._flows[pkt[0]].qdelays.append(pkt[7])
-            super()._arrive(ev)  # forwarding, or lossless delivery with per-packet ACK
+            super()._arrive(pkt)  # forwarding, or lossless delivery with per-packet ACK
             return
         self.events += 1
         pkt[3] += 1
@@ -423,20 +561,24 @@ class RoceTransport(PacketTransport):
             f.delivered += 1
             if self._swift:
                 f.qdelays.append(pkt[7])
-            ack = self.env.timeout(f.ack_delay, (fid, f.expected, False))
-            ack.callbacks.append(self._gbn_ack)
+            self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _GBN_ACK, fid, f.expected)
             if f.delivered == f.n_pkts:
                 self.delivered_bytes += f.size
                 self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
         elif seq > f.expected and f.nak_for != f.expected:
             f.nak_for = f.expected
             self.naks += 1
-            nak = self.env.timeout(f.ack_delay, (fid, f.expected, True))
-            nak.callbacks.append(self._gbn_ack)
+            self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _NAK, fid, f.expected)
 
-    def _gbn_ack(self, ev) -> None:
+    def _gbn_ack(self, fid: int, cum: int) -> None:
+        self._gbn(fid, cum, False)
+
+    def _gbn_nak(self, fid: int, cum: int) -> None:
+        self._gbn(fid, cum, True)
+
+    def _gbn(self, fid: int, cum: int, nak: bool) -> None:
+        """Go-back-N sender: cumulative ACK ``cum`` or a NAK asking to resend from ``cum``."""
         self.events += 1
-        fid, cum, nak = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
@@ -444,7 +586,7 @@ class RoceTransport(PacketTransport):
             self._swift_update(f, f.qdelays.popleft())
         if cum > f.una:
             f.una = cum
-            f.progress = self.env.now
+            f.progress = self.env._now
             f.next_seq = max(f.next_seq, cum)  # never resend what is acknowledged
         if f.una >= f.n_pkts:
             del self._flows[fid]
@@ -453,12 +595,12 @@ class RoceTransport(PacketTransport):
             f.next_seq = cum  # go back N
         self._send(fid, f)
 
-    def _ack(self, ev) -> None:
+    def _ack(self, fid: int, _=None) -> None:
         if self._swift:
-            f = self._flows.get(ev.value)
+            f = self._flows.get(fid)
             if f is not None:
                 self._swift_update(f, f.qdelays.popleft())
-        super()._ack(ev)
+        super()._ack(fid)
 
     def _swift_update(self, f: _RFlow, delay_s: float) -> None:
         """Swift (Kumar et al., SIGCOMM 2020, Alg. 1, fabric part): per ACK, below the target
@@ -468,7 +610,7 @@ class RoceTransport(PacketTransport):
         if delay_s < o.swift_target_s:
             f.cwnd = min(float(self.window), f.cwnd + o.swift_ai_pkts / f.cwnd)
             return
-        now = self.env.now
+        now = self.env._now
         if now - f.t_dec >= 2 * f.ack_delay + delay_s:
             cut = max(
                 1 - o.swift_beta * (delay_s - o.swift_target_s) / delay_s, 1 - o.swift_max_mdf
@@ -476,20 +618,18 @@ class RoceTransport(PacketTransport):
             f.cwnd = max(1.0, f.cwnd * cut)
             f.t_dec = now
 
-    def _rto(self, ev) -> None:
+    def _rto(self, fid: int, _=None) -> None:
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
-        now, rto = self.env.now, self.opt.rto_s
+        now, rto = self.env._now, self.opt.rto_s
         if now - f.progress >= rto * (1 - 1e-9) and f.next_seq > f.una:
             self.timeouts += 1
             f.next_seq = f.una
             f.progress = now
             self._send(fid, f)
-        nxt = self.env.timeout(max(f.progress + rto - now, rto * 1e-3), fid)
-        nxt.callbacks.append(self._rto)
+        self._push(now + max(f.progress + rto - now, rto * 1e-3), _RTO, fid)
 
     # -- DCQCN --------------------------------------------------------------------------------
     def _maybe_cnp(self, fid: int) -> None:
@@ -497,21 +637,19 @@ class RoceTransport(PacketTransport):
         if not self._dcqcn:
             return
         f = self._flows.get(fid)
-        now = self.env.now
+        now = self.env._now
         if f is None or now - f.cnp_sent < self.opt.cnp_interval_s:
             return
         f.cnp_sent = now
-        ev = self.env.timeout(f.ack_delay, fid)
-        ev.callbacks.append(self._cnp)
+        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _CNP, fid)
 
-    def _cnp(self, ev) -> None:
+    def _cnp(self, fid: int, _=None) -> None:
         """RP: multiplicative decrease; α decays lazily over the K periods since the last CNP."""
         self.events += 1
-        fid = ev.value
         f = self._flows.get(fid)
         if f is None:
             return
-        o, now = self.opt, self.env.now
+        o, now = self.opt, self.env._now
         self.cnps += 1
         if not f.rate:
             f.line = f.rate = self._cap[f.routes[0][0]]
@@ -524,13 +662,11 @@ class RoceTransport(PacketTransport):
         f.alpha = (1.0 - o.g) * f.alpha + o.g
         f.inc = 0
         f.epoch += 1
-        t = self.env.timeout(o.timer_s, (fid, f.epoch))
-        t.callbacks.append(self._increase)
+        self._push_in(o.timer_s, _INCREASE, fid, f.epoch)
 
-    def _increase(self, ev) -> None:
+    def _increase(self, fid: int, epoch: int) -> None:
         """RP rate-increase timer: fast recovery, then additive increase (DCQCN Fig. 7)."""
         self.events += 1
-        fid, epoch = ev.value
         f = self._flows.get(fid)
         if f is None or epoch != f.epoch:
             return  # a CNP reset the timer
@@ -540,7 +676,6 @@ class RoceTransport(PacketTransport):
             f.rt = min(f.line, f.rt + o.rai_bps)
         f.rate = min(f.line, (f.rt + f.rate) / 2.0)
         if f.rate < f.line * (1 - 1e-9):
-            t = self.env.timeout(o.timer_s, ev.value)
-            t.callbacks.append(self._increase)
+            self._push_in(o.timer_s, _INCREASE, fid, epoch)
         else:
             f.rate = f.line
