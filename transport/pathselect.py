@@ -28,8 +28,10 @@ sprays, one when it pins a path); the scheme picks among them:
   latencies: a new flowlet leaves more than ``δ`` after the old one's last packet.
 * ``adaptive``: per-packet spraying to the path whose first fabric hop (the ToR uplink) has
   the fewest packets: queued + in service + already committed by this ToR but still on a host
-  link (local state, known when the packet is sent); ties go round-robin after the path used
-  last. Packets reorder; the receiver's reorder buffer (below) says what it costs.
+  link (local state, known when the packet is sent); ties go round-robin after the hop used
+  last, and the paths that share a first hop take turns (a remote slow or busy link further
+  on is invisible to this local rule). Packets reorder; the receiver's reorder buffer (below)
+  says what that costs.
 
 **Reorder buffer.** With a selector attached every receiver's out-of-order set is timed:
 a packet waits from its arrival until every earlier packet of its subflow has arrived (then it
@@ -214,7 +216,7 @@ def with_capacity(net: Network, links, factor: float) -> Network:
 
 # -- the selector on a packet transport ------------------------------------------------------
 class _State:
-    __slots__ = ("src", "dst", "h", "route", "last", "turn")
+    __slots__ = ("src", "dst", "h", "route", "last", "turn", "groups", "groups_of", "inner")
 
 
 class _ReorderBuffer(set):
@@ -322,7 +324,7 @@ class PathSelector:
         st = _State()
         st.src, st.dst = src, dst
         st.h = flow_hashes([src], [dst], [49152 + fid % 16384], self.seed)[0]
-        st.route, st.last, st.turn = None, -inf, 0
+        st.route, st.last, st.turn, st.groups_of = None, -inf, 0, None
         f.ahead = _ReorderBuffer(self)
         if self.flow_paths is not None:
             self._fid_of[f] = fid
@@ -366,20 +368,29 @@ class PathSelector:
         return f.last_size if seq == f.n_pkts - 1 else self.tr.mtu
 
     def _least(self, f, st, now: float) -> tuple:
-        """The route with the least-loaded first fabric hop; ties round-robin after the last
-        pick."""
-        routes = f.routes
-        k = len(routes)
-        best, best_i = None, 0
-        for j in range(k):
-            i = (st.turn + j) % k
-            load = self._load(routes[i][1], now)
-            if best is None or load < best:
-                best, best_i = load, i
+        """A route through the least-loaded first fabric hop (ties round-robin after the hop
+        picked last), round-robin among the routes through that hop."""
+        if st.groups_of is not f.routes:
+            by_hop: dict[int, list] = {}
+            for r in f.routes:
+                by_hop.setdefault(r[1], []).append(r)
+            st.groups, st.groups_of = list(by_hop.values()), f.routes
+            st.inner = [0] * len(st.groups)
+        groups = st.groups
+        n = len(groups)
+        best, pick = -1, 0
+        for j in range(n):
+            g = (st.turn + j) % n
+            load = self._load(groups[g][0][1], now)
+            if best < 0 or load < best:
+                best, pick = load, g
                 if load == 0:
                     break
-        st.turn = best_i + 1
-        return routes[best_i]
+        st.turn = pick + 1
+        grp = groups[pick]
+        i = st.inner[pick]
+        st.inner[pick] = i + 1
+        return grp[i % len(grp)]
 
     def _flowlet(self, f, seq: int) -> tuple:
         routes = f.routes
