@@ -191,6 +191,18 @@ def flow_hashes(src, dst, sport, seed: int) -> list[int]:
     return [int(h) for h in ecmp_hash(src, dst, sport, ROCE_DPORT, UDP, seed)]
 
 
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def flow_hash(src: int, dst: int, sport: int, seed: int) -> int:
+    """:func:`flow_hashes` of one flow in plain integers (the same value, 50× cheaper than a
+    one-element numpy call)."""
+    h = _mix(seed)
+    for x in (src, dst, sport, ROCE_DPORT, UDP):
+        h = _mix(h ^ ((x + _GOLDEN) & _M64))
+    return h
+
+
 def per_hop_routes(net: Network, src, dst, sport, seed: int, polarised: bool, dead=()):
     """Route (tuple of link ids) per flow under per-hop ECMP (:func:`per_hop_choice`)."""
     salts = switch_salts(net, seed, polarised)
@@ -323,7 +335,7 @@ class PathSelector:
         """A new subflow ``fid`` from host ``src`` to ``dst`` (before its first packet)."""
         st = _State()
         st.src, st.dst = src, dst
-        st.h = flow_hashes([src], [dst], [49152 + fid % 16384], self.seed)[0]
+        st.h = flow_hash(src, dst, 49152 + fid % 16384, self.seed)
         st.route, st.last, st.turn, st.groups_of = None, -inf, 0, None
         f.ahead = _ReorderBuffer(self)
         if self.flow_paths is not None:

@@ -19,6 +19,8 @@ from transport.pathselect import (
     PathOptions,
     PathSelector,
     equal_cost_routes,
+    flow_hash,
+    flow_hashes,
     per_hop_routes,
     with_capacity,
 )
@@ -56,6 +58,14 @@ def _run(net, src, dst, path, nbytes, opts=None, start_s=0.0, spy=False, **kw):
 
 
 # -- per-hop ECMP ----------------------------------------------------------------------------
+def test_scalar_flow_hash_equals_the_vectorised_ecmp_hash():
+    rng = np.random.default_rng(0)
+    s, d, sp = rng.integers(0, 1000, 40), rng.integers(0, 1000, 40), rng.integers(0, 65536, 40)
+    for seed in (0, 12345, 2**63 - 5):
+        scalar = [flow_hash(int(a), int(b), int(c), seed) for a, b, c in zip(s, d, sp, strict=True)]
+        assert scalar == flow_hashes(s, d, sp, seed)
+
+
 def _pod0_core_loads(net, polarised, trials, m, seed):
     """Flows from pod 0 to other pods of a fat tree: per trial, flows per pod-0 core uplink."""
     rng = np.random.default_rng(seed)
@@ -268,3 +278,37 @@ def test_failures_need_the_plain_packet_transport():
     with pytest.raises(ValueError, match="^failures:"):
         PathSelector(RoceTransport(Simulation(0), net),
                      PathOptions(failures=(LinkFailure(fab, 0.0),)))
+
+
+# -- the study's routing section -------------------------------------------------------------
+def test_routing_section_of_the_study(tmp_path):
+    """The collective_transport study's ``routing`` section on its smallest grid: every scheme
+    once per fabric and condition, deterministic; polarised hashing leaves at least a quarter
+    of the k=4 fat tree's fabric links idle (off-diagonal core links), spraying fewer; minimal split
+    only on the leaf-spine; the table is written."""
+    from netsim import RunContext
+    from netsim.scenario import resolve
+    from scenarios.collective_transport import SCENARIO, _routing_table
+
+    over = ["leaves=[2]", "spines=2", "hosts_per_leaf=2", "collectives=[ring_allreduce]",
+            "message_mb=[0.5]", "policies=[ecmp]", "placements=[random]",
+            "packet.enabled=false", "background.enabled=false", "roce.enabled=false",
+            "routing.collectives=[alltoall]", "routing.message_mb=0.1", "routing.leaves=2",
+            "routing.spines=2", "routing.hosts_per_leaf=4"]
+    resolved = resolve("collective_transport", over, seed=4, reps=1)
+    res = SCENARIO.run(resolved.config, RunContext(seed=4))
+    val = res[(res["section"] == "routing") & (res["kind"] == "value")]
+    tab = val.pivot_table(index=["fabric", "condition", "policy"], columns="metric",
+                          values="value")
+    assert len(tab) == 2 * 3 * 7 - 3  # no minimal split on the fat tree
+    healthy = tab.xs("healthy", level="condition")
+    assert (healthy["cct_over_lb"] >= 1 - 1e-9).all()
+    assert healthy.loc[("fat_tree", "ecmp_polarised"), "fabric_used_share"] <= 0.75
+    used = healthy["fabric_used_share"]
+    assert used[("fat_tree", "spray")] > used[("fat_tree", "ecmp_polarised")]
+    assert (tab.xs("link_failure", level="condition")["cct_over_lb"] > 1).all()
+    again = SCENARIO.run(resolved.config, RunContext(seed=4))
+    again = again[(again["section"] == "routing") & (again["kind"] == "value")]
+    np.testing.assert_array_equal(again["value"].to_numpy(), val["value"].to_numpy())
+    _routing_table(res, tmp_path)
+    assert "ecmp_polarised" in (tmp_path / "table_routing.md").read_text()
