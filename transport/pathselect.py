@@ -73,6 +73,7 @@ __all__ = [
     "equal_cost_routes",
     "per_hop_choice",
     "per_hop_routes",
+    "pod_core_loads",
     "switch_salts",
     "with_capacity",
 ]
@@ -214,6 +215,29 @@ def per_hop_routes(net: Network, src, dst, sport, seed: int, polarised: bool, de
         i = per_hop_choice(routes, h, salts, dead)
         out.append(routes[i] if i >= 0 else None)
     return out
+
+
+def pod_core_loads(net: Network, m: int, trials: int, seed: int, polarised: bool) -> np.ndarray:
+    """Polarisation experiment on a fat tree: per trial, ``m`` flows from random hosts of pod 0
+    to random hosts of other pods (random source ports, a fresh hash seed) are routed by
+    per-hop ECMP; returns the flows per pod-0 core uplink, ``(trials, (k/2)²)``, column
+    ``a·k/2 + c`` for aggregation switch ``a`` and core ``c`` of its group. Independent
+    hashing makes a row ``m`` balls in ``(k/2)²`` bins; polarised, only the ``k/2`` columns
+    ``c = a`` are used."""
+    if net.kind != "fat_tree":
+        raise ValueError("pod_core_loads: needs a fat-tree network")
+    rng = np.random.default_rng(seed)
+    per_pod = net.n_hosts // (int(net.tables["pod"].max()) + 1)
+    a2c = net.tables["a2c"][0].ravel()
+    loads = np.zeros((trials, a2c.size), dtype=np.int64)
+    for t in range(trials):
+        src = rng.integers(0, per_pod, m)
+        dst = rng.integers(per_pod, net.n_hosts, m)
+        sport = rng.integers(49152, 65536, m)
+        routes = per_hop_routes(net, src, dst, sport, int(rng.integers(2**62)), polarised)
+        links = np.array([r[2] for r in routes])  # the aggregation → core hop
+        loads[t] = np.bincount(links, minlength=net.n_links)[a2c]
+    return loads
 
 
 def with_capacity(net: Network, links, factor: float) -> Network:

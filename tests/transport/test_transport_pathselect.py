@@ -21,7 +21,7 @@ from transport.pathselect import (
     equal_cost_routes,
     flow_hash,
     flow_hashes,
-    per_hop_routes,
+    pod_core_loads,
     with_capacity,
 )
 from transport.roce import RoceTransport
@@ -66,29 +66,13 @@ def test_scalar_flow_hash_equals_the_vectorised_ecmp_hash():
         assert scalar == flow_hashes(s, d, sp, seed)
 
 
-def _pod0_core_loads(net, polarised, trials, m, seed):
-    """Flows from pod 0 to other pods of a fat tree: per trial, flows per pod-0 core uplink."""
-    rng = np.random.default_rng(seed)
-    per_pod = net.n_hosts // (int(net.tables["pod"].max()) + 1)
-    a2c = net.tables["a2c"][0].ravel()
-    loads = []
-    for _ in range(trials):
-        src = rng.integers(0, per_pod, m)
-        dst = rng.integers(per_pod, net.n_hosts, m)
-        sport = rng.integers(49152, 65536, m)
-        routes = per_hop_routes(net, src, dst, sport, int(rng.integers(2**62)), polarised)
-        links = np.array([r[2] for r in routes])
-        loads.append(np.bincount(links, minlength=net.n_links)[a2c])
-    return np.array(loads)  # (trials, (k/2)²), column a·k/2 + c
-
-
 def test_polarised_hashing_uses_only_k_half_cores_balls_into_bins_over_k_half():
     """Same hash at the edge and aggregation tiers: agg a only sends to core a of its group
     (H mod k/2 chose a already), so k/2 of (k/2)² core uplinks carry everything and the max
     load follows m balls into k/2 bins (exact E[max]: balancing.expected_max_load)."""
     net = fat_tree_network(8)
     half, m, trials = 4, 16, 300
-    loads = _pod0_core_loads(net, True, trials, m, seed=1)
+    loads = pod_core_loads(net, m, trials, 1, True)
     a, c = np.divmod(np.arange(half * half), half)
     assert loads[:, a != c].sum() == 0  # only the diagonal cores
     assert (loads > 0).mean() <= 1 / half
@@ -101,7 +85,7 @@ def test_per_switch_hashing_is_balls_into_bins_over_all_cores():
     = expected_max_load(m, (k/2)²) and the used fraction is 1 − (1 − 1/K)^m."""
     net = fat_tree_network(8)
     K, m, trials = 16, 16, 400
-    loads = _pod0_core_loads(net, False, trials, m, seed=2)
+    loads = pod_core_loads(net, m, trials, 2, False)
     mx = loads.max(axis=1)
     assert mx.mean() == pytest.approx(expected_max_load(m, K), abs=4 * mx.std() / np.sqrt(trials))
     used = (loads > 0).mean(axis=1)
