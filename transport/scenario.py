@@ -120,7 +120,7 @@ class RoutingStudy(Config):
     @classmethod
     def _even(cls, v: int) -> int:
         if v % 2:
-            raise ValueError(f"must be even (got {v})")
+            raise ValueError("must be even")
         return v
 
 

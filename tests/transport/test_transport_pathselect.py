@@ -296,3 +296,24 @@ def test_routing_section_of_the_study(tmp_path):
     np.testing.assert_array_equal(again["value"].to_numpy(), val["value"].to_numpy())
     _routing_table(res, tmp_path)
     assert "ecmp_polarised" in (tmp_path / "table_routing.md").read_text()
+
+
+@pytest.mark.parametrize("scheme", ["per_hop_ecmp", "flowlet", "adaptive"])
+def test_selectors_compose_with_idle_roce(scheme):
+    """The selector hooks also drive RoceTransport (it routes through ``_route``): with every
+    RoCE feature idle the run equals the plain packet model's, reorder timing included."""
+    from transport.collectives import alltoall
+    from transport.roce import RoceOptions
+    from transport.simulate import PacketOptions, simulate_collective
+
+    net = fat_tree_network(4)
+    kw = {"balancing": "spray", "placement": "random", "seed": 3, "alpha_s": 1e-6,
+          "mode": "packet"}
+    paths = PathOptions(scheme, flowlet_timeout_s=1e-6)
+    plain = simulate_collective(net, alltoall(8, 1e6), packet=PacketOptions(paths=paths), **kw)
+    idle = RoceOptions(buffer_bytes=1e12, ecn=False, cc="none")
+    roce = simulate_collective(net, alltoall(8, 1e6),
+                               packet=PacketOptions(roce=idle, paths=paths), **kw)
+    assert roce.cct_s == plain.cct_s
+    assert np.array_equal(roce.link_bytes, plain.link_bytes)
+    assert roce.extra["reorder_delay_mean_s"] == plain.extra["reorder_delay_mean_s"]
