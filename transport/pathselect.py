@@ -473,7 +473,8 @@ class PathSelector:
         tr = self.tr
         self.down.add(link)
         self.bytes_at_failure[link] = tr._lb[link]
-        lost = list(tr._queues[link])
+        q = tr._queues[link]
+        lost = [q.popleft() for _ in range(len(q))]  # FIFO or fair queue
         for entry in tr._heap:  # the packet in serialisation and those on the wire
             ev = entry[3]
             if type(ev) is not _Timer or not ev.callbacks:

@@ -225,6 +225,19 @@ def test_no_packet_crosses_a_failed_link_after_the_failure(scheme, pinned):
         assert all(len(p) == 2 for p in sel.flow_paths.values())
 
 
+def test_failure_with_fair_queues_loses_the_queue_and_resends_it():
+    """Per-subflow fair queues: the packets queued on the link when it fails are lost and
+    resent too (the queue is emptied, not iterated)."""
+    net = leaf_spine_network(2, 2, 4, uplink_rate_bps=100e9)
+    up = int(net.uplinks()[0, 0])
+    opts = PathOptions(failures=(LinkFailure(up, 30e-6),), detect_s=5e-6)
+    tr, sel, out, arr = _run(net, [0, 1, 2, 3], [4, 5, 6, 7], [0, 0, 0, 0], [1e6] * 4, opts,
+                             spy=True, queue="fair")
+    assert sel.lost > 4 and sel.resent == sel.lost  # more than one packet per subflow
+    assert len(out) == 4 and tr.delivered_bytes == 4e6
+    assert not [a for a in arr if a[1] == up and a[0] > 30e-6]
+
+
 def test_failed_uplink_leaves_the_remaining_capacity():
     """Spine 0's uplink from leaf 0 is down before traffic starts: 2 × 4 MB sprayed from
     leaf 0 must all cross the one remaining 100 Gb/s uplink: 640 µs (within 1 %)."""
