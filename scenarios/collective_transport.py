@@ -7,8 +7,11 @@ Spraying in Large-Scale Distributed Training" (arXiv:2407.00550): on leaf-spine 
 all-to-all of 1 MB–1 GB, compare the completion time (against the step-synchronous spraying
 lower bound) and the maximum link congestion (against the spraying bound) of ECMP, ideal
 spraying, minimal-split single-path and least-loaded adaptive routing, with the fluid
-max-min model. Two side studies: the packet-level model against the fluid one (FIFO and fair
-switch queues: queueing effects, reordering) and background traffic sharing the fabric.
+max-min model. Side studies: the packet-level model against the fluid one (FIFO and fair
+switch queues: queueing effects, reordering), background traffic sharing the fabric, RoCE
+(PFC, DCQCN, go-back-N) and routing variants at packet level (per-hop ECMP with or without
+polarisation, flowlets, adaptive spraying with its reorder-buffer cost, a slow spine and a
+link failure, on a leaf-spine and a fat tree).
 Config schema and fabric factory: :mod:`transport.scenario`.
 """
 
