@@ -7,8 +7,11 @@ Spraying in Large-Scale Distributed Training" (arXiv:2407.00550): on leaf-spine 
 all-to-all of 1 MB–1 GB, compare the completion time (against the step-synchronous spraying
 lower bound) and the maximum link congestion (against the spraying bound) of ECMP, ideal
 spraying, minimal-split single-path and least-loaded adaptive routing, with the fluid
-max-min model. Two side studies: the packet-level model against the fluid one (FIFO and fair
-switch queues: queueing effects, reordering) and background traffic sharing the fabric.
+max-min model. Side studies: the packet-level model against the fluid one (FIFO and fair
+switch queues: queueing effects, reordering), background traffic sharing the fabric, RoCE
+(PFC, DCQCN, go-back-N) and routing variants at packet level (per-hop ECMP with or without
+polarisation, flowlets, adaptive spraying with its reorder-buffer cost, a slow spine and a
+link failure, on a leaf-spine and a fat tree).
 Config schema and fabric factory: :mod:`transport.scenario`.
 """
 
@@ -26,9 +29,13 @@ from netsim.results import default_summary
 from netsim.rng import derive_seed
 from netsim.tables import markdown_table
 from transport.collectives import build_collective
+from transport.metrics import lower_bound_cct_s
+from transport.network import fat_tree_network
+from transport.pathselect import LinkFailure, PathOptions, with_capacity
 from transport.roce import RoceOptions
 from transport.scenario import (
     POLICIES,
+    ROUTING_SCHEMES,
     TIMING_METRICS,
     CollectiveTransportConfig,
     build_fabric,
@@ -95,7 +102,13 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
     n_bg = len(cfg.background.loads) * len(cfg.policies) if cfg.background.enabled else 0
     r = cfg.roce
     n_roce = len(r.collectives) * len(r.modes) * len(cfg.policies) if r.enabled else 0
-    total = len(grid) + n_pkt + n_bg + n_roce
+    g = cfg.routing
+    n_route = (
+        len(g.fabrics) * len(g.conditions) * len(g.collectives) * len(g.schemes)
+        if g.enabled
+        else 0
+    )
+    total = len(grid) + n_pkt + n_bg + n_roce + n_route
     done = 0
     nets = {}
     for leaves, over, cname, place, size_mb, pol in grid:
@@ -137,7 +150,13 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
         done += n_bg
     if r.enabled:
         rows += _roce_rows(cfg, ctx, done, total)
+        done += n_roce
+    if g.enabled:
+        rows += _routing_rows(cfg, ctx, done, total)
     df = pd.DataFrame(rows)
+    for col in ("fabric", "condition"):
+        if col in df.columns:
+            df[col] = df[col].fillna("")
     df["kind"] = "value"
     return pd.concat([df, *samples], ignore_index=True)
 
@@ -246,6 +265,90 @@ def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total
     return rows
 
 
+#: reorder-buffer and failure counters reported by the ``routing`` section
+ROUTING_METRICS = ("reordered", "reorder_delay_mean_s", "reorder_delay_max_s",
+                   "reorder_buffer_peak_pkts", "reorder_buffer_mean_pkts", "flowlets", "lost")
+
+
+def _routing_fabrics(cfg: CollectiveTransportConfig):
+    """``(name, healthy network, slow links, failing link pair)`` per fabric of the section:
+    the slow element is spine 0 (leaf-spine) or core 0 (fat tree), all its links; the failure
+    takes down both directions of leaf 0 – spine 0 (edge… aggregation 0.0 – core 0)."""
+    g = cfg.routing
+    for name in g.fabrics:
+        if name == "leaf_spine":
+            net = build_fabric(cfg, g.leaves, 1.0, g.spines, g.hosts_per_leaf)
+            slow = np.r_[net.uplinks()[:, 0], net.downlinks()[0]]
+            fail = (int(net.uplinks()[0, 0]), int(net.downlinks()[0, 0]))
+        else:
+            net = fat_tree_network(g.fat_tree_k, cfg.host_rate_gbps * 1e9,
+                                   cfg.link_delay_us * 1e-6)
+            t = net.tables
+            slow = np.r_[t["a2c"][:, 0, 0], t["c2a"][0]]
+            fail = (int(t["a2c"][0, 0, 0]), int(t["c2a"][0, 0]))
+        yield name, net, slow, fail
+
+
+def _routing_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
+    """Every routing scheme on every fabric and condition (common random numbers: one
+    placement, hash seed and spray stream per fabric and collective). ``cct_over_lb`` is
+    over the healthy fabric's step lower bound, so the slow and failed rows also show what
+    the fault costs."""
+    g = cfg.routing
+    rows = []
+    for fname, healthy, slow, fail in _routing_fabrics(cfg):
+        sections = _section_collectives(healthy, g.collectives, g.message_mb, ctx,
+                                        f"routing.{fname}")
+        for cname, ranks, coll, seed in sections:
+            for cond in g.conditions:
+                net = healthy
+                if cond == "slow_spine":
+                    net = with_capacity(healthy, slow, g.slow_factor)
+                failures = ()
+                if cond == "link_failure":
+                    failures = tuple(LinkFailure(x, g.fail_at_us * 1e-6) for x in fail)
+                for scheme in g.schemes:
+                    balancing, how = ROUTING_SCHEMES[scheme]
+                    if balancing == "minimal_split" and net.kind != "leaf_spine":
+                        continue
+                    paths = PathOptions(
+                        how,
+                        polarised=scheme == "ecmp_polarised",
+                        flowlet_timeout_s=g.flowlet_timeout_us * 1e-6,
+                        failures=failures,
+                        detect_s=g.detect_us * 1e-6,
+                    )
+                    opts = PacketOptions(g.mtu_bytes, g.window_pkts, paths=paths)
+                    res = _simulate(cfg, net, coll, balancing, seed, mode="packet", packet=opts)
+                    lb = lower_bound_cct_s(healthy, coll, res.hosts, cfg.alpha_us * 1e-6)
+                    keys = {
+                        "section": "routing",
+                        "fabric": fname,
+                        "condition": cond,
+                        "collective": cname,
+                        "leaves": healthy.n_tors,
+                        "ranks": ranks,
+                        "oversubscription": 1.0,
+                        "placement": "random",
+                        "message_mb": g.message_mb,
+                        "policy": scheme,
+                        "queue": "fifo",
+                        "background_load": 0.0,
+                    }
+                    fab = res.link_bytes[net.fabric]
+                    vals = {
+                        "cct_s": res.cct_s,
+                        "cct_over_lb": res.cct_s / lb,
+                        "fabric_used_share": float((fab > 0).mean()),
+                        "fabric_max_over_mean": float(fab.max() / fab.mean()) if fab.any() else 0.0,
+                        **{m: float(res.extra[m]) for m in ROUTING_METRICS},
+                    }
+                    rows += [{**keys, "metric": m, "value": v} for m, v in vals.items()]
+                    done += 1
+                    ctx.progress(done / total)
+    return rows
+
+
 def _background_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
     b = cfg.background
     net = build_fabric(cfg, b.leaves, b.oversubscription)
@@ -317,6 +420,37 @@ def plot(results: pd.DataFrame, cfg: CollectiveTransportConfig, out: Path) -> No
         _plot_background(results, out)
     if (results["section"] == "roce").any():
         _roce_table(results, out)
+    if (results["section"] == "routing").any():
+        _routing_table(results, out)
+
+
+def _ci_cell(m, lo, hi, n) -> str:
+    return f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if n > 1 and np.isfinite(lo) else f"{m:.3g}"
+
+
+def _routing_table(results, out):
+    """``table_routing.md/.csv``: CCT over the healthy bound per fabric, condition and
+    collective (rows) and scheme (columns), mean [95 % CI]; ``table_routing_reorder.md``:
+    mean reorder-buffer delay (ns per packet) and lost packets on the same grid."""
+    s = default_summary(results[(results["section"] == "routing") & (results["kind"] == "value")])
+    index = ["fabric", "condition", "collective"]
+    for metric, name, scale in (
+        ("cct_over_lb", "table_routing", 1.0),
+        ("reorder_delay_mean_s", "table_routing_reorder_ns", 1e9),
+        ("fabric_max_over_mean", "table_routing_fabric_max_over_mean", 1.0),
+    ):
+        sub = s[s["metric"] == metric].copy()
+        if sub.empty:
+            continue
+        sub["cell"] = [
+            _ci_cell(m * scale, lo * scale, hi * scale, n)
+            for m, lo, hi, n in zip(sub["mean"], sub["ci_low"], sub["ci_high"], sub["n"],
+                                    strict=True)
+        ]
+        table = sub.pivot_table(index=index, columns="policy", values="cell", aggfunc="first")
+        table = table[[c for c in ROUTING_SCHEMES if c in table.columns]].fillna("–")
+        table.to_csv(out / f"{name}.csv")
+        (out / f"{name}.md").write_text(markdown_table(table, index=True), encoding="utf-8")
 
 
 def _roce_table(results, out):

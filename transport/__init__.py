@@ -13,7 +13,9 @@ Large-Scale Distributed Training", arXiv:2407.00550):
   reduce-scatter, all-to-all as steps and dependency DAGs;
 * :mod:`transport.flowsim`, :mod:`transport.packetsim` - fluid and packet-level transports
   on the engine; :mod:`transport.roce` adds finite buffers, ECN, PFC, DCQCN and go-back-N
-  to the packet mode; :mod:`transport.execute` runs a collective over any of them;
+  to the packet mode; :mod:`transport.pathselect` adds per-hop ECMP (with polarisation),
+  flowlets, adaptive spraying with a timed reorder buffer, and link failures to it;
+  :mod:`transport.execute` runs a collective over any of them;
 * :mod:`transport.chakra` - Chakra execution-trace replay (``scenarios/chakra_replay.py``);
 * :mod:`transport.simulate` - ``simulate_collective`` (one run, all metrics);
   :mod:`transport.metrics`, :mod:`transport.background`, :mod:`transport.stepfluid` (a step's

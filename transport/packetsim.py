@@ -184,6 +184,9 @@ class PacketTransport:
         self.max_reorder_pkts = 0
         self.queue_delay_s = 0.0
         self.delivered_bytes = 0.0
+        #: optional path selector (:class:`transport.pathselect.PathSelector`): told of every
+        #: new subflow in :meth:`add`, asked for packet paths in :meth:`_route`
+        self.selector = None
 
     # -- public -----------------------------------------------------------------------------
     @property
@@ -230,6 +233,8 @@ class PacketTransport:
             fid = self._next_id
             self._next_id += 1
             self._flows[fid] = f
+            if self.selector is not None:
+                self.selector.added(fid, f, int(src[i]), int(dst[i]))
             self._send(fid, f)
 
     def outstanding_bytes(self) -> np.ndarray:
@@ -554,7 +559,11 @@ class PacketTransport:
 
     def _route(self, f: _Flow, seq: int) -> tuple:
         """The path of packet ``seq`` of ``f``: its only route, or sprayed (round-robin from
-        ``f.rr``, or uniformly at random from the spray stream)."""
+        ``f.rr``, or uniformly at random from the spray stream), unless a path selector
+        picks it."""
+        sel = self.selector
+        if sel is not None and sel.pick is not None:
+            return sel.pick(f, seq)
         k = len(f.routes)
         if k == 1:
             return f.routes[0]

@@ -19,6 +19,8 @@ __all__ = [
     "CollectiveTransportConfig",
     "PacketStudy",
     "POLICIES",
+    "ROUTING_SCHEMES",
+    "RoutingStudy",
     "TIMING_METRICS",
     "build_fabric",
 ]
@@ -67,6 +69,59 @@ class RoceStudy(Config):
     buffer_kb: float = Field(500.0, gt=0, description="per-port buffer (kB)")
     mtu_bytes: int = Field(4096, ge=64)
     window_pkts: int = Field(64, ge=1)
+
+
+#: routing variants of the ``routing`` section: scheme -> (balancer, transport.pathselect scheme)
+ROUTING_SCHEMES = {
+    "ecmp": ("ecmp", "source"),
+    "ecmp_per_hop": ("spray", "per_hop_ecmp"),
+    "ecmp_polarised": ("spray", "per_hop_ecmp"),
+    "flowlet": ("spray", "flowlet"),
+    "adaptive_spray": ("spray", "adaptive"),
+    "spray": ("spray", "source"),
+    "minimal_split": ("minimal_split", "source"),
+}
+RoutingScheme = Literal[tuple(ROUTING_SCHEMES)]
+
+
+class RoutingStudy(Config):
+    """Routing variants at packet level (:mod:`transport.pathselect`) on a leaf-spine and a
+    3-tier fat tree, healthy, with one slow spine (core) and with a link failure: per-flow
+    ECMP, per-hop ECMP (per-switch hash salts, or one hash fabric-wide: polarised), flowlet
+    switching, adaptive spraying, round-robin spraying and minimal split (leaf-spine only).
+    Set ``enabled: false`` to skip."""
+
+    enabled: bool = True
+    fabrics: list[Literal["leaf_spine", "fat_tree"]] = Field(
+        default_factory=lambda: ["leaf_spine", "fat_tree"], min_length=1
+    )
+    leaves: int = Field(4, ge=2, le=16)
+    spines: int = Field(4, ge=2, le=16)
+    hosts_per_leaf: int = Field(4, ge=1, le=16)
+    fat_tree_k: int = Field(4, ge=4, le=8, description="k of the fat tree (even)")
+    conditions: list[Literal["healthy", "slow_spine", "link_failure"]] = Field(
+        default_factory=lambda: ["healthy", "slow_spine", "link_failure"], min_length=1
+    )
+    schemes: list[RoutingScheme] = Field(
+        default_factory=lambda: list(ROUTING_SCHEMES), min_length=1
+    )
+    collectives: list[CollectiveName] = Field(
+        default_factory=lambda: ["ring_allreduce", "alltoall"], min_length=1
+    )
+    message_mb: float = Field(2.0, gt=0)
+    flowlet_timeout_us: float = Field(20.0, ge=0, description="flowlet gap δ (µs)")
+    slow_factor: float = Field(0.5, gt=0, le=1, description="slow spine/core rate / nominal")
+    fail_at_us: float = Field(20.0, ge=0, description="when the link fails (µs)")
+    detect_us: float = Field(50.0, ge=0, description="failure detection delay (µs)")
+    mtu_bytes: int = Field(4096, ge=64)
+    window_pkts: int = Field(64, ge=1)
+
+    @field_validator("fat_tree_k")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError("must be even")
+        return v
 
 
 class BackgroundStudy(Config):
@@ -122,6 +177,7 @@ class CollectiveTransportConfig(Config):
     packet: PacketStudy = Field(default_factory=PacketStudy)
     roce: RoceStudy = Field(default_factory=RoceStudy)
     background: BackgroundStudy = Field(default_factory=BackgroundStudy)
+    routing: RoutingStudy = Field(default_factory=RoutingStudy)
 
     @field_validator("pipeline_chunks")
     @classmethod

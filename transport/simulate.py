@@ -31,6 +31,7 @@ from .metrics import (
 )
 from .network import Network
 from .packetsim import PacketTransport
+from .pathselect import PathOptions, PathSelector
 from .roce import RoceOptions, RoceTransport
 
 __all__ = ["Background", "PacketOptions", "CollectiveResult", "simulate_collective"]
@@ -54,6 +55,9 @@ class PacketOptions:
     spray: str = "round_robin"
     queue: str = "fifo"
     roce: RoceOptions | None = None  # buffers, ECN, PFC, DCQCN, go-back-N (transport.roce)
+    #: per-hop ECMP, flowlets, adaptive spraying, failures; reorder-buffer timing
+    #: (transport.pathselect); they choose among the balancer's paths (use ``spray``)
+    paths: PathOptions | None = None
 
 
 @dataclass
@@ -139,6 +143,10 @@ def simulate_collective(
             transport = RoceTransport(
                 sim, net, p.mtu_bytes, p.window_pkts, p.spray, p.queue, options=p.roce
             )
+    sel = None
+    if mode == "packet" and p.paths is not None:
+        seed_sel = int(sim.rng("transport.pathselect").integers(2**63))
+        sel = PathSelector(transport, p.paths, seed=seed_sel)
     bg = None
     if background is not None:
         bg = BackgroundTraffic(
@@ -179,6 +187,18 @@ def simulate_collective(
                 pause_time_s=float(transport.pause_time_s.sum()),
                 max_ingress_bytes=float(transport.max_ingress_bytes.max()),
                 max_queue_bytes=float(transport.max_queue_bytes.max()),
+            )
+        if sel is not None:
+            n_pkts = max(transport.packets, 1)
+            extra.update(
+                reorder_delay_mean_s=sel.reorder_wait_s / n_pkts,
+                reorder_delay_max_s=sel.reorder_max_wait_s,
+                reorder_buffered=sel.reorder_buffered,
+                reorder_buffer_peak_pkts=sel.reorder_peak_pkts,
+                reorder_buffer_mean_pkts=sel.reorder_mean_pkts(cct),
+                flowlets=sel.flowlets,
+                lost=sel.lost,
+                resent=sel.resent,
             )
         events = transport.events
         max_util = float("nan")

@@ -18,6 +18,7 @@ SIDE_STUDIES = [
     "roce.leaves=2",
     "roce.hosts_per_leaf=2",
     "roce.message_mb=0.5",
+    "routing.enabled=false",  # its own test: test_transport_pathselect.py
 ]
 
 TINY = [
