@@ -21,7 +21,7 @@ one loop, not as one engine event each; the order is exactly the engine's (secti
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappop, heappush, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 
 import numpy as np
 
@@ -303,6 +303,25 @@ class PacketTransport:
         if not self._running:
             self._arm()
 
+    def _cancel(self, match) -> list:
+        """Remove the pending calendar events ``(kind, a, b)`` for which ``match`` is true and
+        return them (rare: a failed link's packets); lanes stay FIFO, the heap is rebuilt."""
+        gone, keep = [], []
+        for ent in self._cal:
+            if ent[5] is None:
+                (gone if match(ent[2], ent[3], ent[4]) else keep).append(ent)
+        for lane in self._lanes.values():
+            if lane:
+                kept = [e for e in lane if not match(e[2], e[3], e[4])]
+                gone += [e for e in lane if match(e[2], e[3], e[4])]
+                lane.clear()
+                lane.extend(kept)
+                if kept:
+                    keep.append(kept[0])
+        self._cal[:] = keep
+        heapify(self._cal)
+        return [(e[2], e[3], e[4]) for e in sorted(gone)]
+
     def _arm(self) -> None:
         """Make sure an engine event is due at the calendar's head (a new earlier head gets a
         new wake; the one it supersedes fires later and does nothing)."""
@@ -400,10 +419,12 @@ class PacketTransport:
                         f.expected += 1
                         ahead = f.ahead
                         if ahead:
+                            env._now = t  # a path selector's reorder buffer reads the clock
                             while f.expected in ahead:
                                 ahead.discard(f.expected)
                                 f.expected += 1
                     else:
+                        env._now = t
                         f.ahead.add(seq)
                         if len(f.ahead) > self.max_reorder_pkts:
                             self.max_reorder_pkts = len(f.ahead)

@@ -63,7 +63,7 @@ import numpy as np
 
 from .balancing import ROCE_DPORT, UDP, ecmp_hash
 from .network import Network
-from .packetsim import PacketTransport, _Timer
+from .packetsim import _ARRIVE, _TX, PacketTransport
 
 __all__ = [
     "SCHEMES",
@@ -475,17 +475,12 @@ class PathSelector:
         self.bytes_at_failure[link] = tr._lb[link]
         q = tr._queues[link]
         lost = [q.popleft() for _ in range(len(q))]  # FIFO or fair queue
-        for entry in tr._heap:  # the packet in serialisation and those on the wire
-            ev = entry[3]
-            if type(ev) is not _Timer or not ev.callbacks:
-                continue
-            cb, v = ev.callbacks[0], ev.value
-            if cb == tr._tx_done and v[0] == link:
-                lost.append(v[1])
-                ev.callbacks = []
-            elif cb == tr._arrive and v[2][v[3]] == link:
-                lost.append(v)
-                ev.callbacks = []
+        # the packet in serialisation (_TX on the link) and those on the wire (_ARRIVE over it)
+        gone = tr._cancel(
+            lambda kind, a, b: (kind == _TX and a == link)
+            or (kind == _ARRIVE and a[2][a[3]] == link)
+        )
+        lost += [a if kind == _ARRIVE else b for kind, a, b in gone]
         self.lost += len(lost)
         tr._queues[link] = _Hold(self, link, lost)
         tr._busy[link] = True  # nothing starts on it again

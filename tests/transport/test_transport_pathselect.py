@@ -27,23 +27,26 @@ from transport.pathselect import (
 from transport.roce import RoceTransport
 
 
+class _Spy(PacketTransport):
+    """Records every (time, link, seq) arrival at the far end of a link (the method-per-event
+    loop runs, since ``_arrive`` is overridden)."""
+
+    def _arrive(self, pkt, _=None):
+        self.spied.append((self.env.now, pkt[2][pkt[3]], pkt[1]))
+        super()._arrive(pkt, _)
+
+
 def _run(net, src, dst, path, nbytes, opts=None, start_s=0.0, spy=False, **kw):
     """Subflows on a plain packet transport (with a selector if ``opts``); returns the
     transport, selector, completion time per subflow and (``spy``) every (time, link, pkt)
     arrival at the far end of a link."""
     sim = Simulation(0)
-    tr = PacketTransport(sim, net, **kw)
-    sel = PathSelector(tr, opts, seed=7, record_paths=True) if opts is not None else None
-    out, arrivals = {}, []
+    arrivals = []
+    tr = (_Spy if spy else PacketTransport)(sim, net, **kw)
     if spy:
-        inner = tr._arrive
-
-        def arrive(ev):
-            pkt = ev.value
-            arrivals.append((sim.now, pkt[2][pkt[3]], pkt[1]))
-            inner(ev)
-
-        tr._arrive = arrive
+        tr.spied = arrivals
+    sel = PathSelector(tr, opts, seed=7, record_paths=True) if opts is not None else None
+    out = {}
 
     def go():
         tr.add(src, dst, path, nbytes, np.arange(len(src)),
@@ -186,6 +189,10 @@ def test_reorder_buffer_hand_case():
     assert sel.reorder_peak_pkts == 1 and tr.max_reorder_pkts == 1
     assert out[0] == pytest.approx(7 * T + 4 * d + D)
     assert sel.reorder_mean_pkts(out[0]) == pytest.approx((D - T) / out[0])
+    # the inlined calendar loop (no spy) sets the clock before the reorder buffer reads it
+    _, sel2, out2, _ = _run(net, [0], [1], SPRAY, [4 * 4096], PathOptions("adaptive"))
+    assert out2 == out and sel2.reorder_wait_s == sel.reorder_wait_s
+    assert sel2.reorder_mean_pkts(out2[0]) == sel.reorder_mean_pkts(out[0])
 
 
 def test_adaptive_spraying_reaches_the_capacity_bound_with_a_slow_spine():
