@@ -128,13 +128,14 @@ class EdgeLink:
 
 
 def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
-    """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``."""
+    """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``; an edge's
+    own ``local_time_s`` attribute, if any, replaces ``cfg.local_time_s`` on that fibre."""
     out = {}
     f0 = link_initial_fidelity("midpoint", cfg.link_fidelity, 0.1)
     w = float(fidelity_to_werner(f0))
     for u, v, d in g.edges(data=True):
         L = float(d.get("length_km", 0.0))
-        t = float(attempt_time_s(L, cfg.local_time_s))
+        t = float(attempt_time_s(L, d.get("local_time_s", cfg.local_time_s)))
         if t <= 0:
             raise ValueError(f"edge {u}-{v}: length_km and local_time_s are both 0")
         if cfg.success_probability is not None:
