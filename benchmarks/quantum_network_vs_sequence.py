@@ -178,8 +178,8 @@ def run_sequence(p: dict) -> dict | None:
 
 
 def _row(x: dict) -> str:
-    return (f"{x['rate']:8.1f} ± {x['rate_ci']:5.1f} pairs/s, F {x['fid']:.5f} ± "
-            f"{x['fid_se']:.5f}")
+    return (f"{x['rate']:8.1f} ± {x['rate_ci']:5.1f} pairs/s, F {x['fid']:.5f} (se "
+            f"{x['fid_se']:.1e})")
 
 
 def main(argv=None) -> int:

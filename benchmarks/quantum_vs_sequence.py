@@ -15,7 +15,11 @@ The netsim side is configured with the same physics (:mod:`quantum.chain`):
 * p per attempt = ½(η_emit·η(L/2)·η_det)², SeQUeNCe's SingleHeraldedBSM success rule;
 * attempt duration 4·L/c = 200 µs: SeQUeNCe's attempt is a four-message cycle (resource
   manager REQUEST/RESPONSE, generation NEGOTIATE/ACK) overlapping the photon flight, so
-  netsim's ``L/c + local_time_s`` uses ``local_time_s = 3·L/c``;
+  netsim's ``L/c + local_time_s`` uses ``local_time_s = 3·L/c``. The overlap holds because
+  the router names grow along the chain (``r0 < r1 < …``): the downstream router of each
+  link is the generation protocol's primary and negotiates as soon as it accepts the
+  REQUEST; with the names reversed an attempt takes 5·L/c
+  (``benchmarks/quantum_network_vs_sequence.py``, ``sequence_attempt_cycles``);
 * depolarising memories with τ = 3T/4: SeQUeNCe's BDS memories apply X, Y, Z errors at rate
   1/(3T) each, which shrinks the Werner parameter by e^{−4t/(3T)} per stored qubit;
 * cutoff T (SeQUeNCe memories expire one coherence time after excitation), nested swap order
