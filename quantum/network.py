@@ -31,8 +31,9 @@ policy of :mod:`quantum.routing`):
   that they still hold their halves: it waits one round trip to the farther one, both pairs
   busy meanwhile (SeQUeNCe's swapping rules do this).
 * **Decay and cutoff.** Stored pairs depolarise, ``w(t) = w·e^{−2t/τ}`` (both halves
-  stored); a pair whose oldest constituent is older than ``cutoff_s`` is discarded (a pair
-  busy in a handshake when its cutoff fires is checked again when the swap ends).
+  stored); a pair whose oldest constituent is older than ``cutoff_s`` is discarded. A pair
+  busy in a handshake when its cutoff fires is swapped anyway; the swapped pair keeps the
+  oldest birth time, so it is discarded at once unless it is end-to-end (as in the chain).
 * **Delivery.** An end-to-end pair is consumed at once without latency (fidelity recorded,
   qubits freed), or as each end learns it with latency; it counts as good when
   ``F ≥ f_min``.
