@@ -134,7 +134,7 @@ def netsim_config(p: dict, latency: bool = True) -> NetworkConfig:
         emission_efficiency=p["eta_emit"], link_fidelity=p["f0"],
         coherence_time_s=0.75 * p["coherence_s"], cutoff_s=p["coherence_s"],
         f_min=p["f_min"], classical_latency=latency, swap_handshake=latency,
-        swap_order="nested")
+        request_ahead=latency, swap_order="nested")
 
 
 def run_netsim(p: dict, reps: int, latency: bool = True) -> dict:

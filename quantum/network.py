@@ -29,7 +29,11 @@ policy of :mod:`quantum.routing`):
   pair counts as delivered, with its fidelity decayed up to then, when the later end knows.
   ``swap_handshake=True`` (needs the latency) makes a swap first confirm with both far nodes
   that they still hold their halves: it waits one round trip to the farther one, both pairs
-  busy meanwhile (SeQUeNCe's swapping rules do this).
+  busy meanwhile (SeQUeNCe's swapping rules do this). ``request_ahead=True`` (needs the
+  latency) models SeQUeNCe's resource manager, whose hop attempt opens with a request sent by
+  the upstream end as soon as its own qubit is free: when the downstream end frees ``δ`` later,
+  ``0 < δ ≤ min(L/c, local_time)`` (typically after the upstream node swapped, its outcome
+  and the request flying together), the first attempt ends ``δ`` earlier than a fresh one.
 * **Decay and cutoff.** Stored pairs depolarise, ``w(t) = w·e^{−2t/τ}`` (both halves
   stored); a pair whose oldest constituent is older than ``cutoff_s`` is discarded. A pair
   busy in a handshake when its cutoff fires is swapped anyway; the swapped pair keeps the
@@ -101,12 +105,18 @@ class NetworkConfig(Config):
     swap_order: Literal["asap", "nested"] = Field(
         "asap", description="swap any ready couple (asap) or only doubling-scheme partners "
         "along the route (nested)")
+    request_ahead: bool = Field(
+        False, description="a hop's upstream end sends its generation request as soon as its "
+        "own qubit is free (SeQUeNCe's resource manager), so a downstream end freed up to L/c "
+        "later does not delay the attempt (needs classical_latency)")
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.swap_handshake and not self.classical_latency:
             raise ValueError("swap_handshake needs classical_latency = true (a handshake "
                              "without message latency takes no time)")
+        if self.request_ahead and not self.classical_latency:
+            raise ValueError("request_ahead needs classical_latency = true")
         return self
 
 
@@ -216,6 +226,9 @@ class EntanglementNetwork:
         self._lat = cfg.classical_latency
         self._handshake = cfg.swap_handshake
         self._nested = cfg.swap_order == "nested"
+        self._ahead = cfg.request_ahead
+        #: per request and hop: when the hop's upstream side was freed (request_ahead)
+        self._up_free_t: list[list[float]] = []
         self._s_per_km = 1e3 / C_FIBER_M_S
         self._length_km = {(u, v): float(d.get("length_km", 0.0)) for u, v, d in g.edges(data=True)}
         #: per request: cumulative fibre length (km) along the route, and nested partners
@@ -242,6 +255,7 @@ class EntanglementNetwork:
             km.append(km[-1] + self._length_km.get((u, v), self._length_km.get((v, u), 0.0)))
         self.routes.append(idx)
         self.route_km.append(km)
+        self._up_free_t.append([-math.inf] * len(hops))
         self._partners.append(nested_partners(len(hops)) if self._nested else None)
         self._hop_edge.append(hops)
         self.rpair.append([None] * len(idx))
@@ -291,7 +305,14 @@ class EntanglementNetwork:
                 k = 1
             else:
                 k = 1 + int(math.log1p(-self._u[e]()) / math.log1p(-link.p))
-            self.env.timeout(k * link.attempt_s, (r, h)).callbacks.append(self._on_herald)
+            delay = k * link.attempt_s
+            if self._ahead:
+                lead = self.env.now - self._up_free_t[r][h]
+                hop_s = self._delay(r, h, h + 1)
+                if 0.0 < lead <= min(hop_s, link.attempt_s - hop_s) + _EPS_S:
+                    delay -= lead  # the request left the upstream end ``lead`` ago
+                self._up_free_t[r][h] = -math.inf
+            self.env.timeout(delay, (r, h)).callbacks.append(self._on_herald)
         elif not self.queued[r][h]:
             self.queued[r][h] = True
             self._wait_node[a].append((r, h))
@@ -407,6 +428,8 @@ class EntanglementNetwork:
         new = _Pair(left.i, right.j, left.w * right.w * self.cfg.swap_werner, now,
                     min(left.t_born, right.t_born), ka, kb)
         self.lpair[r][m] = self.rpair[r][m] = None
+        if self._ahead:
+            self._up_free_t[r][m] = now
         self.rpair[r][new.i] = new
         self.lpair[r][new.j] = new
         self.swaps += 1
@@ -443,6 +466,8 @@ class EntanglementNetwork:
         held_b = self.lpair[r][p.j] is p
         if held_a:
             self.rpair[r][p.i] = None
+            if self._ahead:
+                self._up_free_t[r][p.i] = self.env.now
         if held_b:
             self.lpair[r][p.j] = None
         a, b = self.routes[r][p.i], self.routes[r][p.j]
@@ -495,6 +520,8 @@ class EntanglementNetwork:
         else:
             self.rpair[r][0] = None
             node, hop = self.routes[r][0], 0
+            if self._ahead:
+                self._up_free_t[r][0] = self.env.now
         self.free[node] += 1
         if self.rpair[r][0] is not p and self.lpair[r][k] is not p:
             self._record(r, p)

@@ -85,6 +85,26 @@ def test_message_timings_are_exact():
         assert 30e3 / C_FIBER_M_S == pytest.approx(150e-6)
 
 
+def test_request_ahead_timings_are_exact():
+    """request_ahead (SeQUeNCe's resource manager sends a hop's request from its upstream end
+    as soon as that end is free): p = 1, hops of 10 and 30 km whose attempts last 4·L/c
+    (200 µs, 600 µs). Node 1 swaps at 600 µs; node 2 learns it at 750 µs, when node 1's
+    request (sent at the swap) reaches it, so hop 1's next pair is heralded 600 − 150 µs
+    later, at 1200 µs, and delivered at 1350 µs: every 600 µs instead of 750 µs."""
+    g = nx.Graph()
+    for u, v, km in ((0, 1, 10.0), (1, 2, 30.0)):
+        g.add_edge(u, v, length_km=km, local_time_s=3 * km * 1e3 / C_FIBER_M_S)
+    base = dict(memories=2, success_probability=1.0, coherence_time_s=None, cutoff_s=None,
+                classical_latency=True, f_min=0.0)
+    for ahead, gap in ((False, 750e-6), (True, 600e-6)):
+        sim = Simulation(1)
+        cfg = validate(NetworkConfig, {**base, "request_ahead": ahead})
+        net = EntanglementNetwork(sim, g, [[0, 1, 2]], cfg, record=True)
+        sim.run(until=750e-6 + 4.5 * gap)
+        times = [t for _, t, _ in net.log]
+        assert times == pytest.approx([750e-6 + i * gap for i in range(5)], abs=1e-12)
+
+
 def _held(net, r):
     return {p for p in (*net.rpair[r], *net.lpair[r]) if p is not None}
 
@@ -136,4 +156,6 @@ def test_ending_requests_mid_flight_returns_every_qubit():
 def test_handshake_without_latency_is_rejected():
     with pytest.raises(ConfigError, match="swap_handshake"):
         validate(NetworkConfig, {"swap_handshake": True})
+    with pytest.raises(ConfigError, match="request_ahead"):
+        validate(NetworkConfig, {"request_ahead": True})
     assert NetworkConfig().classical_latency is False
