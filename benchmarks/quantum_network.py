@@ -4,10 +4,10 @@ Network: a connected random geometric graph of ``--nodes`` nodes in a 200 km squ
 chosen for connectivity, fibre length = distance), 8 qubits per node, one channel per
 fibre, τ = 1 s, cutoff 0.1 s; ``--requests`` user pairs routed on shortest paths, all
 running at once (:mod:`quantum.network`), first in the zero-latency limit (the default
-config), then with classical-message latency, swap handshakes and nested swapping (the
-SeQUeNCe-like mode of ``benchmarks/quantum_network_vs_sequence.py``). Printed: engine
-events, CPU time and events/s (target ≥ 50k events/s), and the same figures for the
-repeater chain of :mod:`quantum.chain` (1,000 nodes) run in the same process as the
+config), then with classical-message latency, swap handshakes, early requests and nested
+swapping (the SeQUeNCe-like mode of ``benchmarks/quantum_network_vs_sequence.py``).
+Printed: engine events, CPU time and events/s (target ≥ 50k events/s), and the same figures
+for the repeater chain of :mod:`quantum.chain` (1,000 nodes) run in the same process as the
 reference; the ratio last.
 Timings on a shared machine are pessimistic; CPU time is the fairer figure.
 
@@ -53,7 +53,7 @@ def run_network(nodes: int, requests: int, sim_s: float, seed: int = 1,
     routes = route_requests(g, pairs, "shortest")
     cfg = NetworkConfig(memories=8, coherence_time_s=1.0, cutoff_s=0.1,
                         classical_latency=latency, swap_handshake=latency,
-                        swap_order="nested" if latency else "asap")
+                        request_ahead=latency, swap_order="nested" if latency else "asap")
     counter = EventCounter()
     simulate_network(g, routes, cfg, seed, sim_s, trace=counter)
     res, wall, cpu = timed(lambda: simulate_network(g, routes, cfg, seed, sim_s))
@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     for latency in (False, True):
         net = run_network(args.nodes, args.requests, args.sim_s, latency=latency)
         eps[latency] = net["events"] / net["cpu_s"]
-        mode = ("classical latency, handshake, nested" if latency else "zero latency")
+        mode = "latency, handshake, request_ahead, nested" if latency else "zero latency"
         print(f"network ({mode}): {args.nodes} nodes, {args.requests} requests "
               f"({net['hops']:.1f} hops on average), {args.sim_s:g} s simulated: "
               f"{net['events']} events, {net['cpu_s']:.2f} s CPU ({net['wall_s']:.2f} s "
