@@ -9,14 +9,17 @@ fidelity 0.9, η_emit = η_det = 0.9, 0.2 dB/km, memory coherence T = 1 s, reque
 one memory per request and route side.
 
 The netsim side is :mod:`quantum.network` with the same mapping as the chain benchmark
-(p per attempt ``½(η_emit·η(L/2)·η_det)²``; SeQUeNCe's attempt is four messages over the
-fibre, ``4·L/c``, so each fibre's ``local_time_s`` is ``3·L/c``; depolarising τ = 3T/4;
-cutoff T; nested swap order; swap handshake) and ``classical_latency=True``: swap outcomes,
-handshakes and end releases travel the fibre along the route. SeQUeNCe's RSVP reserves a
-request's memories at every node of its route for the whole run (all or nothing), so the
-centre gets two memories per request; netsim's nodes share ``2 × requests`` qubits, enough
-that requests never contend, as in SeQUeNCe. The zero-latency model
-(``classical_latency=False``) runs beside it as the simple rival.
+(p per attempt ``½(η_emit·η(L/2)·η_det)²``; depolarising τ = 3T/4; cutoff T; nested swap
+order; swap handshake) and ``classical_latency=True``: swap outcomes, handshakes and end
+releases travel the fibre along the route. Two details of SeQUeNCe's protocols are mapped:
+an attempt takes 4·L/c or 5·L/c depending on which end's *name* is larger
+(:func:`sequence_attempt_cycles`; each fibre's ``local_time_s`` is the rest beyond ``L/c``),
+and a hop's upstream end sends its generation request as soon as it is free
+(``request_ahead=True``), so after a swap the request travels with the swap outcome.
+SeQUeNCe's RSVP reserves a request's memories at every node of its route for the whole run
+(all or nothing), so the centre gets two memories per request; netsim's nodes share
+``2 × requests`` qubits, enough that requests never contend, as in SeQUeNCe. The
+zero-latency model (``classical_latency=False``) runs beside it as the simple rival.
 
 Printed: per request, delivered pairs/s with F ≥ 0.6 (95 % t-CI over independent runs,
 different seeds) and the mean fidelity of those pairs for both simulators, their differences,
@@ -25,7 +28,8 @@ time, ``--seq-sim-s``, on bigger stars). Without SeQUeNCe (``SEQUENCE_PYTHON``, 
 benchmark) it prints the netsim side and one line saying why.
 
 Run: ``python benchmarks/quantum_network_vs_sequence.py [--leaves 4] [--arms-km 5,10,15,20]
-[--hops-per-arm 1] [--sim-s 2] [--seq-sim-s S] [--reps 20] [--seq-reps 4]``.
+[--hops-per-arm 1] [--names plain|ordered] [--sim-s 2] [--seq-sim-s S] [--reps 20]
+[--seq-reps 4]``.
 """
 
 from __future__ import annotations
