@@ -15,7 +15,11 @@ The netsim side is configured with the same physics (:mod:`quantum.chain`):
 * p per attempt = ½(η_emit·η(L/2)·η_det)², SeQUeNCe's SingleHeraldedBSM success rule;
 * attempt duration 4·L/c = 200 µs: SeQUeNCe's attempt is a four-message cycle (resource
   manager REQUEST/RESPONSE, generation NEGOTIATE/ACK) overlapping the photon flight, so
-  netsim's ``L/c + local_time_s`` uses ``local_time_s = 3·L/c``;
+  netsim's ``L/c + local_time_s`` uses ``local_time_s = 3·L/c``. The overlap holds because
+  the router names grow along the chain (``r0 < r1 < …``): the downstream router of each
+  link is the generation protocol's primary and negotiates as soon as it accepts the
+  REQUEST; with the names reversed an attempt takes 5·L/c
+  (``benchmarks/quantum_network_vs_sequence.py``, ``sequence_attempt_cycles``);
 * depolarising memories with τ = 3T/4: SeQUeNCe's BDS memories apply X, Y, Z errors at rate
   1/(3T) each, which shrinks the Werner parameter by e^{−4t/(3T)} per stored qubit;
 * cutoff T (SeQUeNCe memories expire one coherence time after excitation), nested swap order
@@ -60,7 +64,9 @@ SCENARIO = {
 
 SEQUENCE_PYTHON = os.environ.get("SEQUENCE_PYTHON", "/work/venvs/sequence/bin/python")
 
-# Runs inside SeQUeNCe's venv; prints one JSON line.
+# Runs inside SeQUeNCe's venv; prints one JSON line. Any topology of quantum routers: one
+# BSM node at the middle of every fibre, classical channels between every two routers with
+# the fibre distance between them, requests (initiator, responder) reserved from 1 ms on.
 SEQUENCE_DRIVER = r"""
 import json, sys, time
 from importlib.metadata import version
@@ -79,11 +85,11 @@ for cls in (EntanglementSwappingA, EntanglementSwappingB, PurificationProtocol):
     cls.set_formalism(BDS)
 
 P = json.loads(sys.argv[1])
-n, L = P["routers"], P["link_km"] * 1e3
+routers, links = P["names"], P["links"]
 c = 2e8
 ps = lambda s: int(round(s * 1e12))
-routers = [f"r{i}" for i in range(n)]
-bsms = [f"bsm{i}" for i in range(n - 1)]
+bsms = [f"bsm{k}" for k in range(len(links))]
+off = max(50, len(routers))
 det = {"efficiency": P["eta_det"], "dark_count": 0, "time_resolution": 6, "count_rate": 1e11}
 cfg = {
     "formalism": "bell_diagonal",
@@ -94,20 +100,18 @@ cfg = {
         "bsm": {"encoding_type": "single_heralded",
                 "SingleHeraldedBSM": {"detectors": [det, det]}},
     },
-    "nodes": [{"name": r, "type": "QuantumRouter", "_i": i,
-               "memo_size": 2 * P["memories"], "template": "router"}
-              for i, r in enumerate(routers)]
-    + [{"name": b, "type": "BSMNode", "_i": 50 + i, "template": "bsm"}
-       for i, b in enumerate(bsms)],
-    "qchannels": [{"source": routers[i + j], "destination": bsms[i], "distance": L / 2,
+    "nodes": [{"name": r, "type": "QuantumRouter", "_i": i, "memo_size": P["memo"][i],
+               "template": "router"} for i, r in enumerate(routers)]
+    + [{"name": b, "type": "BSMNode", "_i": off + k, "template": "bsm"}
+       for k, b in enumerate(bsms)],
+    "qchannels": [{"source": routers[x], "destination": bsms[k], "distance": km * 1e3 / 2,
                    "attenuation": P["att_db_per_km"] / 1e3}
-                  for i in range(n - 1) for j in (0, 1)],
-    "cchannels": [{"source": a, "destination": b, "delay": ps(L / 2 / c)}
-                  for i in range(n - 1)
-                  for a, b in ((routers[i], bsms[i]), (bsms[i], routers[i]),
-                               (routers[i + 1], bsms[i]), (bsms[i], routers[i + 1]))]
-    + [{"source": routers[i], "destination": routers[j], "delay": ps(abs(i - j) * L / c)}
-       for i in range(n) for j in range(n) if i != j],
+                  for k, (a, b, km) in enumerate(links) for x in (a, b)],
+    "cchannels": [{"source": u, "destination": v, "delay": ps(km * 1e3 / 2 / c)}
+                  for k, (a, b, km) in enumerate(links) for x in (a, b)
+                  for u, v in ((routers[x], bsms[k]), (bsms[k], routers[x]))]
+    + [{"source": routers[i], "destination": routers[j], "delay": ps(P["dist_km"][i][j] * 1e3 / c)}
+       for i in range(len(routers)) for j in range(len(routers)) if i != j],
 }
 rejected = [0]
 _orig = rm.ResourceManager.received_message
@@ -118,33 +122,39 @@ def received_message(self, src, msg):
 rm.ResourceManager.received_message = received_message
 
 class App(RequestApp):
-    fids, times = [], []
+    log = {}
     def get_memory(self, info):
         if info.state in ("ENTANGLED", "PURIFIED") and info.index in self.memo_to_reservation:
             res = self.memo_to_reservation[info.index]
             if info.remote_node == res.responder and info.fidelity >= res.fidelity:
-                App.fids.append(info.fidelity)
-                App.times.append(self.node.timeline.now() * 1e-12 - 1e-3)
+                fids, times = App.log.setdefault((res.initiator, res.responder), ([], []))
+                fids.append(info.fidelity)
+                times.append(self.node.timeline.now() * 1e-12 - 1e-3)
         super().get_memory(info)
 
 def run(seed):
     for node in cfg["nodes"]:
         node["seed"] = seed * 100 + node["_i"]
-    App.fids, App.times = [], []
+    App.log = {}
     rejected[0] = 0
     topo = RouterNetTopo({**cfg, "nodes": [{k: v for k, v in x.items() if k != "_i"}
                                            for x in cfg["nodes"]]})
     tl = topo.get_timeline()
     tl.show_progress = False
     nodes = {x.name: x for x in topo.get_nodes_by_type(RouterNetTopo.QUANTUM_ROUTER)}
-    app = App(nodes[routers[0]])
-    App(nodes[routers[-1]])
+    apps = {}
+    for s, d in P["requests"]:
+        for x in (s, d):
+            if x not in apps:
+                apps[x] = App(nodes[routers[x]])
     tl.init()
     # RSVP needs the reservation to start after its messages arrive: start at 1 ms
-    app.start(routers[-1], ps(1e-3), ps(1e-3 + P["sim_s"]), P["memories"], P["f_min"])
+    for s, d in P["requests"]:
+        apps[s].start(routers[d], ps(1e-3), ps(1e-3 + P["sim_s"]), P["memories"], P["f_min"])
     w0, c0 = time.perf_counter(), time.process_time()
     tl.run()
-    return {"seed": seed, "fidelities": App.fids, "times": App.times,
+    per = [App.log.get((routers[s], routers[d]), ([], [])) for s, d in P["requests"]]
+    return {"seed": seed, "requests": [{"fidelities": f, "times": t} for f, t in per],
             "events": tl.run_counter, "rejected": rejected[0],
             "wall_s": time.perf_counter() - w0, "cpu_s": time.process_time() - c0}
 
@@ -152,6 +162,15 @@ runs = [run(P["seed"] + r) for r in range(P["seq_reps"])]
 print(json.dumps({"version": version("sequence"), "python": sys.version.split()[0],
                   "runs": runs}))
 """
+
+
+def sequence_chain(p: dict) -> dict:
+    """The chain of ``p`` as a SeQUeNCe topology (:data:`SEQUENCE_DRIVER`'s input)."""
+    n, km = p["routers"], p["link_km"]
+    return {"names": [f"r{i}" for i in range(n)],
+            "links": [[i, i + 1, km] for i in range(n - 1)],
+            "dist_km": [[abs(i - j) * km for j in range(n)] for i in range(n)],
+            "memo": [2 * p["memories"]] * n, "requests": [[0, n - 1]]}
 
 
 def netsim_config(p: dict, n_links: int | None = None) -> ChainConfig:
@@ -179,18 +198,17 @@ def run_netsim(p: dict, reps: int) -> dict:
         fids.append(res.fidelities[res.fidelities >= p["f_min"]])
     counter = EventCounter()
     simulate_chain(cfg, seed=1000, horizon_s=p["sim_s"], trace=counter)
-    f = np.concatenate(fids)
-    mean, half = t_interval(rates)
-    se = f.std(ddof=1) / np.sqrt(f.size)
-    return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
+    return {**summarise(rates, fids),
             "wall_s": float(np.median(walls)), "cpu_s": float(np.median(cpus)),
             "events": counter.count, "attempt_s": link_physics(cfg).attempt_s,
             "p": link_physics(cfg).p}
 
 
-def run_sequence(p: dict) -> dict | None:
-    """``p["seq_reps"]`` independent SeQUeNCe runs (seeds ``seed``, ``seed + 1``, ...) in one
-    subprocess; the rate CI is a t-interval over the runs."""
+def run_sequence_topology(p: dict, topo: dict) -> dict | None:
+    """``p["seq_reps"]`` independent SeQUeNCe runs (seeds ``seed``, ``seed + 1``, ...) of the
+    requests of ``topo`` (see :func:`sequence_chain`) in one subprocess; returns the raw runs
+    (per request: delivered fidelities and times) or None, printing why, when SeQUeNCe is
+    missing or fails."""
     if not Path(SEQUENCE_PYTHON).exists():
         print(
             f"SeQUeNCe comparison skipped: no interpreter at {SEQUENCE_PYTHON} (SeQUeNCe 1.x "
@@ -198,11 +216,11 @@ def run_sequence(p: dict) -> dict | None:
         )
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "sequence_chain.py"
+        script = Path(tmp) / "sequence_network.py"
         script.write_text(SEQUENCE_DRIVER)
         w0 = time.perf_counter()
-        out = subprocess.run([SEQUENCE_PYTHON, str(script), json.dumps(p)], cwd=tmp,
-                             capture_output=True, text=True, check=False)
+        out = subprocess.run([SEQUENCE_PYTHON, str(script), json.dumps({**p, **topo})],
+                             cwd=tmp, capture_output=True, text=True, check=False)
         total = time.perf_counter() - w0
     if out.returncode != 0:
         if "No module named 'sequence'" in out.stderr:
@@ -214,16 +232,31 @@ def run_sequence(p: dict) -> dict | None:
             print("SeQUeNCe comparison failed:\n" + out.stderr[-2000:])
         return None
     d = json.loads(out.stdout.strip().splitlines()[-1])
-    runs = d["runs"]
-    rates = [len(r["times"]) / p["sim_s"] for r in runs]
-    f = np.concatenate([np.asarray(r["fidelities"], dtype=float) for r in runs])
+    d["process_s"] = total
+    return d
+
+
+def summarise(rates: list[float], fids: list[np.ndarray]) -> dict:
+    """Rate mean and 95 % t half-width over independent runs; mean fidelity of the pooled
+    pairs and its standard error."""
+    f = np.concatenate([np.asarray(x, dtype=float) for x in fids])
     mean, half = t_interval(rates)
-    se = f.std(ddof=1) / np.sqrt(f.size)
-    return {"rate": mean, "rate_ci": half, "fid": f.mean(), "fid_se": se,
-            "wall_s": float(np.median([r["wall_s"] for r in runs])),
+    return {"rate": mean, "rate_ci": half, "fid": float(f.mean()) if f.size else float("nan"),
+            "fid_se": float(f.std(ddof=1) / np.sqrt(f.size)) if f.size > 1 else float("nan")}
+
+
+def run_sequence(p: dict) -> dict | None:
+    """SeQUeNCe on the chain of ``p``; the rate CI is a t-interval over the runs."""
+    d = run_sequence_topology(p, sequence_chain(p))
+    if d is None:
+        return None
+    runs = d["runs"]
+    out = summarise([len(r["requests"][0]["times"]) / p["sim_s"] for r in runs],
+                    [r["requests"][0]["fidelities"] for r in runs])
+    return {**out, "wall_s": float(np.median([r["wall_s"] for r in runs])),
             "cpu_s": float(np.median([r["cpu_s"] for r in runs])),
             "events": int(np.median([r["events"] for r in runs])),
-            "rejected": int(sum(r["rejected"] for r in runs)), "process_s": total,
+            "rejected": int(sum(r["rejected"] for r in runs)), "process_s": d["process_s"],
             "version": d["version"], "python": d["python"], "reps": len(runs)}
 
 

@@ -17,16 +17,36 @@ policy of :mod:`quantum.routing`):
   herald, the two qubits stay with the pair.
 * **Swap-ASAP.** A node holding a pair of request ``r`` on each side of its route swaps them
   at once: Werner parameters multiply (``F' = F1·F2 + (1−F1)(1−F2)/3`` for Werner pairs,
-  times ``swap_werner``) and the node's two qubits are freed. Classical messages are taken as
-  instantaneous (no swap-outcome latency), so this is the zero-latency limit of the chain.
+  times ``swap_werner``) and the node's two qubits are freed. ``swap_order="nested"`` lets a
+  node swap only pairs reaching its doubling-scheme partners on the route
+  (:func:`quantum.protocols.nested_partners`, SeQUeNCe's RSVP order).
+* **Classical messages.** ``classical_latency=False`` (the default) takes them as
+  instantaneous: the zero-latency limit, whose slot oracles are below. With
+  ``classical_latency=True`` they travel the route's fibre at ``c`` (``d/c``, ``d`` the
+  distance along the route), exactly as in :mod:`quantum.protocols`: a swap outcome reaches
+  the two far nodes ``d/c`` later and a node swaps a pair only once it knows its partner;
+  each end of an end-to-end pair frees its qubit when the last outcome reaches it, and the
+  pair counts as delivered, with its fidelity decayed up to then, when the later end knows.
+  ``swap_handshake=True`` (needs the latency) makes a swap first confirm with both far nodes
+  that they still hold their halves: it waits one round trip to the farther one, both pairs
+  busy meanwhile (SeQUeNCe's swapping rules do this). ``request_ahead=True`` (needs the
+  latency) models SeQUeNCe's resource manager, whose hop attempt opens with a request sent by
+  the upstream end as soon as its own qubit is free: when the downstream end frees ``δ`` later,
+  ``0 < δ ≤ min(L/c, local_time)`` (typically after the upstream node swapped, its outcome
+  and the request flying together), the first attempt ends ``δ`` earlier than a fresh one.
 * **Decay and cutoff.** Stored pairs depolarise, ``w(t) = w·e^{−2t/τ}`` (both halves
-  stored); a pair whose oldest constituent is older than ``cutoff_s`` is discarded.
-* **Delivery.** An end-to-end pair is consumed at once (fidelity recorded, qubits freed);
-  it counts as good when ``F ≥ f_min``.
+  stored); a pair whose oldest constituent is older than ``cutoff_s`` is discarded. A pair
+  busy in a handshake when its cutoff fires is swapped anyway; the swapped pair keeps the
+  oldest birth time, so it is discarded at once unless it is end-to-end (as in the chain).
+* **Delivery.** An end-to-end pair is consumed at once without latency (fidelity recorded,
+  qubits freed), or as each end learns it with latency; it counts as good when
+  ``F ≥ f_min``.
 
 Oracle cases (tests): one request on ``k`` zero-latency hops reproduces the chain's
 steady-state interval (:func:`quantum.waiting.swap_asap_interval`); requests on a star
-whose centre has enough memory are independent (interval ``E[max of 2 geometrics]``).
+whose centre has enough memory are independent (interval ``E[max of 2 geometrics]``); with
+``classical_latency=True`` one request on a path reproduces the repeater chain of
+:mod:`quantum.protocols` (rate and fidelity, asap or nested, with or without handshake).
 """
 
 from __future__ import annotations
@@ -35,10 +55,11 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from netsim import Config, Simulation
 from netsim.rng import Buffered
@@ -50,6 +71,7 @@ from .physics import (
     link_initial_fidelity,
     link_success_probability,
 )
+from .protocols import nested_partners
 
 __all__ = ["NetworkConfig", "EdgeLink", "edge_links", "EntanglementNetwork", "NetworkResult",
            "simulate_network"]
@@ -74,6 +96,32 @@ class NetworkConfig(Config):
     cutoff_s: float | None = Field(0.05, gt=0, description="discard pairs older than this (s)")
     swap_werner: float = Field(1.0, gt=0, le=1, description="Werner factor of a swap")
     f_min: float = Field(0.5, ge=0, le=1, description="delivered fidelity that counts")
+    classical_latency: bool = Field(
+        False, description="swap outcomes and end releases travel the fibre at c (True) or "
+        "are instantaneous (False: the zero-latency limit)")
+    swap_handshake: bool = Field(
+        False, description="a swap first waits a round trip to confirm with the farther far "
+        "node (needs classical_latency)")
+    swap_order: Literal["asap", "nested"] = Field(
+        "asap", description="swap any ready couple (asap) or only doubling-scheme partners "
+        "along the route (nested)")
+    request_ahead: bool = Field(
+        False, description="a hop's upstream end sends its generation request as soon as its "
+        "own qubit is free (SeQUeNCe's resource manager), so a downstream end freed up to L/c "
+        "later does not delay the attempt (needs classical_latency)")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.swap_handshake and not self.classical_latency:
+            raise ValueError("swap_handshake needs classical_latency = true (a handshake "
+                             "without message latency takes no time)")
+        if self.request_ahead and not self.classical_latency:
+            raise ValueError("request_ahead needs classical_latency = true")
+        return self
+
+
+# messages due at t count as arrived at t ± this (float rounding of now + (t − now))
+_EPS_S = 1e-12
 
 
 @dataclass(frozen=True)
@@ -91,13 +139,14 @@ class EdgeLink:
 
 
 def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
-    """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``."""
+    """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``; an edge's
+    own ``local_time_s`` attribute, if any, replaces ``cfg.local_time_s`` on that fibre."""
     out = {}
     f0 = link_initial_fidelity("midpoint", cfg.link_fidelity, 0.1)
     w = float(fidelity_to_werner(f0))
     for u, v, d in g.edges(data=True):
         L = float(d.get("length_km", 0.0))
-        t = float(attempt_time_s(L, cfg.local_time_s))
+        t = float(attempt_time_s(L, d.get("local_time_s", cfg.local_time_s)))
         if t <= 0:
             raise ValueError(f"edge {u}-{v}: length_km and local_time_s are both 0")
         if cfg.success_probability is not None:
@@ -119,10 +168,16 @@ def _uniforms(gen: np.random.Generator) -> Buffered:
 
 
 class _Pair:
-    __slots__ = ("i", "j", "w", "t_ref", "t_born", "alive")
+    """A pair of one request between route positions ``i < j``; ``ka``/``kb``: when the
+    ends at ``i``/``j`` know their partner; ``busy``: in a swap handshake;
+    ``delivering``: end-to-end, its ends freeing their halves as they learn it."""
 
-    def __init__(self, i, j, w, t, born):
+    __slots__ = ("i", "j", "w", "t_ref", "t_born", "alive", "ka", "kb", "busy", "delivering")
+
+    def __init__(self, i, j, w, t, born, ka, kb):
         self.i, self.j, self.w, self.t_ref, self.t_born, self.alive = i, j, w, t, born, True
+        self.ka, self.kb = ka, kb
+        self.busy = self.delivering = False
 
 
 class EntanglementNetwork:
@@ -168,6 +223,17 @@ class EntanglementNetwork:
         self.discarded = 0
         self.swaps = 0
         self.heralds = 0
+        self._lat = cfg.classical_latency
+        self._handshake = cfg.swap_handshake
+        self._nested = cfg.swap_order == "nested"
+        self._ahead = cfg.request_ahead
+        #: per request and hop: when the hop's upstream side was freed (request_ahead)
+        self._up_free_t: list[list[float]] = []
+        self._s_per_km = 1e3 / C_FIBER_M_S
+        self._length_km = {(u, v): float(d.get("length_km", 0.0)) for u, v, d in g.edges(data=True)}
+        #: per request: cumulative fibre length (km) along the route, and nested partners
+        self.route_km: list[list[float]] = []
+        self._partners: list[dict | None] = []
         for route in routes:
             self.add_request(route)
 
@@ -184,7 +250,13 @@ class EntanglementNetwork:
             if key not in self.edge_index:
                 raise ValueError(f"route {r}: {list(route)} uses a missing edge")
             hops.append(self.edge_index[key])
+        km = [0.0]
+        for u, v in zip(route[:-1], route[1:], strict=True):
+            km.append(km[-1] + self._length_km.get((u, v), self._length_km.get((v, u), 0.0)))
         self.routes.append(idx)
+        self.route_km.append(km)
+        self._up_free_t.append([-math.inf] * len(hops))
+        self._partners.append(nested_partners(len(hops)) if self._nested else None)
         self._hop_edge.append(hops)
         self.rpair.append([None] * len(idx))
         self.lpair.append([None] * len(idx))
@@ -207,9 +279,12 @@ class EntanglementNetwork:
         q = self.queued[r]
         for h in range(len(q)):
             q[h] = False
-        for p in list(self.rpair[r]):
-            if p is not None:
-                self._free_pair(r, p)
+        held = []  # a delivering pair may already be gone from its first end
+        for p in (*self.rpair[r], *self.lpair[r]):
+            if p is not None and p.alive and p not in held:
+                held.append(p)
+        for p in held:
+            self._free_pair(r, p)
 
     # -- generation ---------------------------------------------------------------------
     def _try_start(self, r: int, h: int) -> None:
@@ -230,7 +305,14 @@ class EntanglementNetwork:
                 k = 1
             else:
                 k = 1 + int(math.log1p(-self._u[e]()) / math.log1p(-link.p))
-            self.env.timeout(k * link.attempt_s, (r, h)).callbacks.append(self._on_herald)
+            delay = k * link.attempt_s
+            if self._ahead:
+                lead = self.env.now - self._up_free_t[r][h]
+                hop_s = self._delay(r, h, h + 1)
+                if 0.0 < lead <= min(hop_s, link.attempt_s - hop_s) + _EPS_S:
+                    delay -= lead  # the request left the upstream end ``lead`` ago
+                self._up_free_t[r][h] = -math.inf
+            self.env.timeout(delay, (r, h)).callbacks.append(self._on_herald)
         elif not self.queued[r][h]:
             self.queued[r][h] = True
             self._wait_node[a].append((r, h))
@@ -271,11 +353,11 @@ class EntanglementNetwork:
             self._released(node=a)
             self._released(node=b)
             return
-        pair = _Pair(h, h + 1, self._edge_phys[e].w0, now, now)
+        pair = _Pair(h, h + 1, self._edge_phys[e].w0, now, now, now, now)
         self.rpair[r][h] = pair
         self.lpair[r][h + 1] = pair
         self._arm_cutoff(r, pair)
-        self._swap_around(r, pair)
+        self._progress(r, pair)
         self._released(edge=e)
 
     # -- swapping, delivery, cutoff -----------------------------------------------------
@@ -285,44 +367,112 @@ class EntanglementNetwork:
             p.w *= math.exp(-self._rate * dt)
         p.t_ref = now
 
-    def _swap_around(self, r: int, pair: _Pair) -> None:
-        k = len(self.routes[r]) - 1
-        lp, rp = self.lpair[r], self.rpair[r]
-        if pair.i > 0 and lp[pair.i] is not None:
-            pair = self._swap(r, pair.i)
-        if pair.j < k and rp[pair.j] is not None:
-            pair = self._swap(r, pair.j)
-        if pair.i == 0 and pair.j == k:
-            self._deliver(r, pair)
+    def _delay(self, r: int, i: int, j: int) -> float:
+        """Message latency (s) between route positions ``i`` and ``j`` of request ``r``."""
+        km = self.route_km[r]
+        return abs(km[j] - km[i]) * self._s_per_km
 
-    def _swap(self, r: int, m: int) -> _Pair:
+    def _progress(self, r: int, pair: _Pair) -> None:
+        """A pair known at both ends: deliver it if end-to-end, else try its ends' swaps."""
+        k = len(self.routes[r]) - 1
+        if pair.i == 0 and pair.j == k:
+            if self._lat:
+                self._schedule_delivery(r, pair)
+            else:
+                self._deliver(r, pair)
+            return
+        if pair.i > 0 and self._try_swap(r, pair.i):
+            return  # the swap carries the new pair on
+        if pair.j < k:
+            self._try_swap(r, pair.j)
+
+    def _try_swap(self, r: int, m: int) -> bool:
+        """Swap (or start the handshake of) the pairs at route position ``m`` if it holds
+        one on each side, knows both partners, and (nested) they reach its partners."""
+        left, right = self.lpair[r][m], self.rpair[r][m]
+        if left is None or right is None or left.busy or right.busy:
+            return False
+        if self._lat:
+            t = self.env.now + _EPS_S
+            if left.kb > t or right.ka > t:
+                return False
+        if self._nested:
+            lo, hi = self._partners[r][m]
+            if left.i != lo or right.j != hi:
+                return False
+        if self._handshake:
+            wait = 2.0 * max(self._delay(r, left.i, m), self._delay(r, m, right.j))
+            left.busy = right.busy = True
+            self.env.timeout(wait, (r, m, left, right)).callbacks.append(self._on_handshake)
+            return True
+        self._swap(r, m)
+        return True
+
+    def _on_handshake(self, ev) -> None:
+        r, m, left, right = ev.value
+        left.busy = right.busy = False
+        if left.alive and right.alive:  # else the request ended meanwhile
+            self._swap(r, m)
+
+    def _swap(self, r: int, m: int) -> None:
         now = self.env.now
         left, right = self.lpair[r][m], self.rpair[r][m]
         self._refresh(left, now)
         self._refresh(right, now)
         left.alive = right.alive = False
+        if self._lat:
+            ka = max(left.ka, now + self._delay(r, left.i, m))
+            kb = max(right.kb, now + self._delay(r, m, right.j))
+        else:
+            ka = kb = now
         new = _Pair(left.i, right.j, left.w * right.w * self.cfg.swap_werner, now,
-                    min(left.t_born, right.t_born))
+                    min(left.t_born, right.t_born), ka, kb)
         self.lpair[r][m] = self.rpair[r][m] = None
+        if self._ahead:
+            self._up_free_t[r][m] = now
         self.rpair[r][new.i] = new
         self.lpair[r][new.j] = new
         self.swaps += 1
         node = self.routes[r][m]
         self.free[node] += 2
-        if new.i > 0 or new.j < len(self.routes[r]) - 1:
+        k = len(self.routes[r]) - 1
+        if new.i > 0 or new.j < k:
             self._arm_cutoff(r, new)
         self._try_start(r, m - 1)
         self._try_start(r, m)
         self._released(node=node)
-        return new
+        if not self._lat:
+            self._progress(r, new)
+        elif new.i == 0 and new.j == k:
+            self._schedule_delivery(r, new)
+        else:  # the outcome travels to the far ends; each may act when it knows
+            for end, t in ((new.i, ka), (new.j, kb)):
+                if 0 < end < k:
+                    if t > now:
+                        ev = self.env.timeout(t - now, (r, end))
+                        ev.callbacks.append(self._on_message)
+                    else:
+                        self._try_swap(r, end)
+
+    def _on_message(self, ev) -> None:
+        r, m = ev.value
+        if self.active[r]:
+            self._try_swap(r, m)
 
     def _free_pair(self, r: int, p: _Pair) -> None:
+        """Discard ``p``: free whichever of its ends still hold it."""
         p.alive = False
-        self.rpair[r][p.i] = None
-        self.lpair[r][p.j] = None
+        held_a = self.rpair[r][p.i] is p
+        held_b = self.lpair[r][p.j] is p
+        if held_a:
+            self.rpair[r][p.i] = None
+            if self._ahead:
+                self._up_free_t[r][p.i] = self.env.now
+        if held_b:
+            self.lpair[r][p.j] = None
         a, b = self.routes[r][p.i], self.routes[r][p.j]
-        self.free[a] += 1
-        self.free[b] += 1
+        self.free[a] += held_a
+        self.free[b] += held_b
         k = len(self.routes[r]) - 1
         if p.i < k:
             self._try_start(r, p.i)
@@ -331,7 +481,7 @@ class EntanglementNetwork:
         self._released(node=a)
         self._released(node=b)
 
-    def _deliver(self, r: int, p: _Pair) -> None:
+    def _record(self, r: int, p: _Pair) -> None:
         self._refresh(p, self.env.now)
         f = (1.0 + 3.0 * p.w) / 4.0
         self.delivered[r] += 1
@@ -340,7 +490,44 @@ class EntanglementNetwork:
             self.good[r] += 1
         if self.log is not None:
             self.log.append((r, self.env.now, f))
+
+    def _deliver(self, r: int, p: _Pair) -> None:
+        """Zero latency: consume an end-to-end pair at once."""
+        self._record(r, p)
         self._free_pair(r, p)
+
+    def _schedule_delivery(self, r: int, p: _Pair) -> None:
+        """With latency: each end frees its half when it learns the last swap outcome
+        (``ka`` at the first end, ``kb`` at the last), as :mod:`quantum.protocols` does."""
+        p.delivering = True
+        now = self.env.now
+        for last, t in ((False, p.ka), (True, p.kb)):
+            if t <= now:
+                self._free_end(r, p, last)
+            else:
+                self.env.timeout(t - now, (r, p, last)).callbacks.append(self._on_end_knows)
+
+    def _on_end_knows(self, ev) -> None:
+        self._free_end(*ev.value)
+
+    def _free_end(self, r: int, p: _Pair, last: bool) -> None:
+        if not p.alive:
+            return  # the request ended meanwhile and freed it
+        k = len(self.routes[r]) - 1
+        if last:
+            self.lpair[r][k] = None
+            node, hop = self.routes[r][k], k - 1
+        else:
+            self.rpair[r][0] = None
+            node, hop = self.routes[r][0], 0
+            if self._ahead:
+                self._up_free_t[r][0] = self.env.now
+        self.free[node] += 1
+        if self.rpair[r][0] is not p and self.lpair[r][k] is not p:
+            self._record(r, p)
+            p.alive = False
+        self._try_start(r, hop)
+        self._released(node=node)
 
     def _arm_cutoff(self, r: int, p: _Pair) -> None:
         if self.cfg.cutoff_s is None:
@@ -350,7 +537,7 @@ class EntanglementNetwork:
 
     def _on_cutoff(self, ev) -> None:
         r, p = ev.value
-        if p.alive:
+        if p.alive and not p.busy and not p.delivering:
             self.discarded += 1
             self._free_pair(r, p)
 

@@ -62,3 +62,48 @@ def test_network_benchmark_runs_small():
     mod = _load("quantum_network")
     out = mod.run_network(nodes=20, requests=5, sim_s=0.02)
     assert out["events"] > 0 and out["cpu_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def net_seq():
+    return _load("quantum_network_vs_sequence")
+
+
+def test_star_routes_cross_the_centre_with_sequence_attempt_times(net_seq):
+    """Default star: request i joins leaves 2i+1 and 2i+2 through the centre (node 0).
+    SeQUeNCe's attempt is 4 L/c when the downstream end has the larger name (it negotiates
+    as soon as it accepts the REQUEST), 5 L/c otherwise; with plain names the centre 'c' is
+    the smallest, so every request's first hop takes 5 L/c."""
+    p = dict(net_seq.SCENARIO)
+    g, names, routes = net_seq.star(p)
+    assert [[names[x] for x in r] for r in routes] == [["l1", "c", "l2"], ["l3", "c", "l4"]]
+    lc = {km: km * 1e3 / 2e8 for km in (5.0, 10.0, 15.0, 20.0)}
+    assert g.edges[1, 0]["local_time_s"] == pytest.approx(4 * lc[5.0])
+    assert g.edges[0, 2]["local_time_s"] == pytest.approx(3 * lc[10.0])
+    ordered = dict(p, names="ordered", hops_per_arm=2)
+    g2, names2, routes2 = net_seq.star(ordered)
+    for r in routes2:
+        assert len(r) == 5 and r[2] == 0
+        assert [names2[x] for x in r] == sorted(names2[x] for x in r)
+        for u, v in zip(r[:-1], r[1:], strict=True):
+            km = g2.edges[u, v]["length_km"]
+            assert g2.edges[u, v]["local_time_s"] == pytest.approx(3 * km * 1e3 / 2e8)
+    topo = net_seq.sequence_star(p)
+    assert topo["memo"] == [4, 2, 2, 2, 2] and topo["requests"] == [[1, 2], [3, 4]]
+    assert topo["dist_km"][1][2] == pytest.approx(15.0)
+
+
+def test_network_benchmark_without_sequence(net_seq, monkeypatch, capsys):
+    monkeypatch.setattr(net_seq.vs, "SEQUENCE_PYTHON", "/nonexistent/python3.12")
+    assert net_seq.main(["--sim-s", "0.05", "--reps", "2", "--seq-reps", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "l1→l2" in out and "l3→l4" in out and "zero-latency model" in out
+    assert "SeQUeNCe comparison skipped" in out
+
+
+@pytest.mark.parametrize("args", [["--leaves", "3"], ["--arms-km", "5,x"], ["--reps", "1"],
+                                  ["--names", "fancy"], ["--sim-s", "0"]])
+def test_network_benchmark_bad_options_exit_2(net_seq, args):
+    with pytest.raises(SystemExit) as err:
+        net_seq.main(args)
+    assert err.value.code == 2
