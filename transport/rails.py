@@ -152,8 +152,11 @@ def rail_network(
     G = _check_int("gpus_per_server", gpus_per_server)
     S = _check_int("spines", spines)
     H = N if hosts_per_leaf is None else _check_int("hosts_per_leaf", hosts_per_leaf)
-    for name, v in (("nic_rate_bps", nic_rate_bps), ("nvlink_rate_bps", nvlink_rate_bps),
-                    ("oversubscription", oversubscription)):
+    for name, v in (
+        ("nic_rate_bps", nic_rate_bps),
+        ("nvlink_rate_bps", nvlink_rate_bps),
+        ("oversubscription", oversubscription),
+    ):
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"{name}: must be a finite number > 0 (got {v!r})")
     if link_delay_s < 0 or nvlink_delay_s < 0:
