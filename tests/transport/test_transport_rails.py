@@ -17,6 +17,7 @@ from transport.collectives import (
 from transport.metrics import link_bytes, spray_bound_s
 from transport.network import SPRAY
 from transport.rails import NVLINK4_BPS, rail_network, rail_ring_order
+from transport.roce import RoceOptions
 from transport.simulate import PacketOptions, simulate_collective
 from transport.stepfluid import drain_times_s
 
@@ -222,6 +223,21 @@ def test_packet_mode_runs_on_rails():
     assert pkt.cct_s >= pkt.lower_bound_s
     assert pkt.cct_s == pytest.approx(flow.cct_s, rel=0.3)
     assert pkt.link_bytes[net.fabric].sum() > 0  # the cross-rail hops used the spines
+
+
+def test_roce_lossless_on_rails():
+    """RoCE with PFC on an oversubscribed rail cluster: an all-to-all pauses but loses no
+    packet, and finishes within 10 % of the fluid time."""
+    net = rail_network(2, 2, 2, link_delay_s=0.5e-6, oversubscription=2.0)
+    coll = alltoall(4, 2e6)
+    opts = PacketOptions(4096, 64, roce=RoceOptions(buffer_bytes=200e3, pfc=True))
+    res = simulate_collective(
+        net, coll, balancing="spray", placement="packed", mode="packet", packet=opts
+    )
+    flow = simulate_collective(net, coll, balancing="spray", placement="packed")
+    assert res.extra["drops"] == 0 and res.extra["pauses"] > 0
+    assert res.delivered_bytes == pytest.approx(res.requested_bytes)
+    assert res.cct_s == pytest.approx(flow.cct_s, rel=0.1)
 
 
 @pytest.mark.parametrize(
