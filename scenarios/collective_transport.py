@@ -267,7 +267,7 @@ def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total
     return rows
 
 
-def _rail_collective(cfg: CollectiveTransportConfig, cname: str, placement: str, net):
+def _rail_collective(cfg: CollectiveTransportConfig, cname: str, placement: str):
     """``(collective, hosts, α-β time)`` of the rail section: ``packed`` is topology-aware
     (the ring snakes rail-aligned through the servers, the hierarchical all-reduce and
     all-to-all keep rank ``s·G + g`` on GPU ``g`` of server ``s``); ``random`` leaves the
@@ -302,7 +302,7 @@ def _rail_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total
     for over, wiring in itertools.product(r.oversubscription, r.wirings):
         net = build_rail_fabric(cfg, wiring, over)
         for cname, place in itertools.product(r.collectives, r.placements):
-            coll, hosts, ab = _rail_collective(cfg, cname, place, net)
+            coll, hosts, ab = _rail_collective(cfg, cname, place)
             seed = derive_seed(ctx.seed, "rail", over, cname, place)
             for pol in cfg.policies:
                 res = _simulate(cfg, net, coll, pol, seed, place, hosts=hosts)
