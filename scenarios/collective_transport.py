@@ -9,9 +9,12 @@ lower bound) and the maximum link congestion (against the spraying bound) of ECM
 spraying, minimal-split single-path and least-loaded adaptive routing, with the fluid
 max-min model. Side studies: the packet-level model against the fluid one (FIFO and fair
 switch queues: queueing effects, reordering), background traffic sharing the fabric, RoCE
-(PFC, DCQCN, go-back-N) and routing variants at packet level (per-hop ECMP with or without
-polarisation, flowlets, adaptive spraying with its reorder-buffer cost, a slow spine and a
-link failure, on a leaf-spine and a fat tree).
+(PFC + DCQCN vs lossy go-back-N, alone and with ECMP background load; ``table_roce.md``),
+routing variants at packet level (per-hop ECMP with or without polarisation, flowlets,
+adaptive spraying with its reorder-buffer cost, a slow spine and a link failure, on a
+leaf-spine and a fat tree; ``table_routing.md``) and a rail-optimised multi-NIC cluster
+(NVLink servers, one NIC per GPU on its rail leaf) against the ToR-wired leaf-spine at equal
+GPU count (``table_rail.md``).
 Config schema and fabric factory: :mod:`transport.scenario`.
 """
 
@@ -28,10 +31,15 @@ from netsim.plotting import new_figure, save_figure
 from netsim.results import default_summary
 from netsim.rng import derive_seed
 from netsim.tables import markdown_table
-from transport.collectives import build_collective
-from transport.metrics import lower_bound_cct_s
+from transport.collectives import (
+    alpha_beta_time,
+    build_collective,
+    hierarchical_allreduce,
+    hierarchical_allreduce_time,
+)
 from transport.network import fat_tree_network
 from transport.pathselect import LinkFailure, PathOptions, with_capacity
+from transport.rails import rail_ring_order
 from transport.roce import RoceOptions
 from transport.scenario import (
     POLICIES,
@@ -39,6 +47,7 @@ from transport.scenario import (
     TIMING_METRICS,
     CollectiveTransportConfig,
     build_fabric,
+    build_rail_fabric,
 )
 from transport.simulate import Background, PacketOptions, simulate_collective
 
@@ -72,7 +81,8 @@ def _rows(res, keys: dict) -> list[dict]:
         "wall_s": res.wall_s,
     }
     for k, v in res.extra.items():
-        if k in ("reordered", "max_queue_pkts", "mean_queue_delay_s", "bg_mean_slowdown"):
+        if k in ("reordered", "max_queue_pkts", "mean_queue_delay_s", "bg_mean_slowdown",
+                 "bg_p99_slowdown"):
             vals[k] = float(v)
     return [{**keys, "metric": m, "value": float(v)} for m, v in vals.items()]
 
@@ -101,14 +111,18 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
     n_pkt = len(cfg.packet.collectives) * len(cfg.policies) if cfg.packet.enabled else 0
     n_bg = len(cfg.background.loads) * len(cfg.policies) if cfg.background.enabled else 0
     r = cfg.roce
-    n_roce = len(r.collectives) * len(r.modes) * len(cfg.policies) if r.enabled else 0
+    n_roce = len(r.collectives) * len(r.modes) * len(r.background_loads) * len(cfg.policies)
+    n_roce = n_roce if r.enabled else 0
     g = cfg.routing
     n_route = (
         len(g.fabrics) * len(g.conditions) * len(g.collectives) * len(g.schemes)
         if g.enabled
         else 0
     )
-    total = len(grid) + n_pkt + n_bg + n_roce + n_route
+    ra = cfg.rail
+    n_rail = len(ra.oversubscription) * len(ra.wirings) * len(ra.collectives)
+    n_rail *= len(ra.placements) * len(cfg.policies) if ra.enabled else 0
+    total = len(grid) + n_pkt + n_bg + n_roce + n_route + n_rail
     done = 0
     nets = {}
     for leaves, over, cname, place, size_mb, pol in grid:
@@ -153,6 +167,9 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
         done += n_roce
     if g.enabled:
         rows += _routing_rows(cfg, ctx, done, total)
+        done += n_route
+    if ra.enabled:
+        rows += _rail_rows(cfg, ctx, done, total)
     df = pd.DataFrame(rows)
     for col in ("fabric", "condition"):
         if col in df.columns:
@@ -229,37 +246,100 @@ ROCE_METRICS = ("drops", "retransmitted", "timeouts", "ecn_marked", "cnps", "pau
 
 
 def _roce_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
-    """Every policy under PFC + DCQCN and under lossy DCQCN + go-back-N (common random
-    numbers: one placement and ECMP seed per collective)."""
+    """Every policy under PFC + DCQCN and under lossy DCQCN + go-back-N, alone and with ECMP
+    background flows at each of ``background_loads`` (common random numbers: one placement,
+    ECMP seed and background arrival sequence per collective and load)."""
     r = cfg.roce
     net = build_fabric(cfg, r.leaves, r.oversubscription, r.spines, r.hosts_per_leaf)
     rows = []
     sections = _section_collectives(net, r.collectives, r.message_mb, ctx, "roce")
-    for cname, ranks, coll, seed in sections:
-        for mode in r.modes:
-            opts = PacketOptions(
-                r.mtu_bytes,
-                r.window_pkts,
-                "round_robin",
-                "fifo",
-                roce=RoceOptions(buffer_bytes=r.buffer_kb * 1e3, pfc=mode == "lossless"),
-            )
+    for (cname, ranks, coll, seed), mode, load in itertools.product(
+        sections, r.modes, r.background_loads
+    ):
+        opts = PacketOptions(
+            r.mtu_bytes,
+            r.window_pkts,
+            "round_robin",
+            "fifo",
+            roce=RoceOptions(buffer_bytes=r.buffer_kb * 1e3, pfc=mode == "lossless"),
+        )
+        bg = Background(load, r.background_flow_mb * 1e6, "exponential") if load > 0 else None
+        for pol in cfg.policies:
+            res = _simulate(cfg, net, coll, pol, seed, mode="packet", packet=opts, background=bg)
+            keys = {
+                "section": "roce",
+                "collective": cname,
+                "leaves": r.leaves,
+                "ranks": ranks,
+                "oversubscription": r.oversubscription,
+                "placement": "random",
+                "message_mb": r.message_mb,
+                "policy": pol,
+                "queue": mode,
+                "background_load": load,
+            }
+            rows += _rows(res, keys)
+            rows += [{**keys, "metric": m, "value": float(res.extra[m])} for m in ROCE_METRICS]
+            done += 1
+            ctx.progress(done / total)
+    return rows
+
+
+def _rail_collective(cfg: CollectiveTransportConfig, cname: str, placement: str):
+    """``(collective, hosts, α-β time)`` of the rail section: ``packed`` is topology-aware
+    (the ring snakes rail-aligned through the servers, the hierarchical all-reduce and
+    all-to-all keep rank ``s·G + g`` on GPU ``g`` of server ``s``); ``random`` leaves the
+    hosts to the run's placement stream. The α-β time is that of the topology-aware
+    schedule on this hardware (NIC rate between servers, NVLink inside, no propagation):
+    what a non-blocking fabric would give."""
+    r = cfg.rail
+    N, G = r.servers, r.gpus_per_server
+    n, S, a = N * G, r.message_mb * 1e6, cfg.alpha_us * 1e-6
+    nic, nvl = r.nic_gbps * 1e9, r.nvlink_gbps * 1e9
+    if cname == "hierarchical_allreduce":
+        coll = hierarchical_allreduce(N, G, S)
+        ab = hierarchical_allreduce_time(N, G, S, a, nvl, nic)
+        hosts = np.arange(n)
+    else:
+        coll = build_collective(cname, n, S)
+        if cname == "ring_allreduce":
+            ab = alpha_beta_time(coll, a, nic)
+            hosts = rail_ring_order(N, G)
+        else:  # all-to-all: S(n−G)/n through the NIC, S(G−1)/n over NVLink
+            ab = a + 8.0 * S * max((n - G) / (n * nic), (G - 1) / (n * nvl))
+            hosts = np.arange(n)
+    return coll, (hosts if placement == "packed" else None), ab
+
+
+def _rail_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, total: int):
+    """Rail vs ToR wiring × oversubscription × collective × placement × policy (fluid; common
+    random numbers: one placement and ECMP seed per oversubscription, collective and
+    placement, shared by both wirings and every policy)."""
+    r = cfg.rail
+    rows = []
+    for over, wiring in itertools.product(r.oversubscription, r.wirings):
+        net = build_rail_fabric(cfg, wiring, over)
+        for cname, place in itertools.product(r.collectives, r.placements):
+            coll, hosts, ab = _rail_collective(cfg, cname, place)
+            seed = derive_seed(ctx.seed, "rail", over, cname, place)
             for pol in cfg.policies:
-                res = _simulate(cfg, net, coll, pol, seed, mode="packet", packet=opts)
+                res = _simulate(cfg, net, coll, pol, seed, place, hosts=hosts)
                 keys = {
-                    "section": "roce",
+                    "section": "rail",
                     "collective": cname,
-                    "leaves": r.leaves,
-                    "ranks": ranks,
-                    "oversubscription": r.oversubscription,
-                    "placement": "random",
+                    "leaves": net.n_tors,
+                    "ranks": coll.n_ranks,
+                    "oversubscription": over,
+                    "placement": place,
                     "message_mb": r.message_mb,
                     "policy": pol,
-                    "queue": mode,
+                    "queue": wiring,
                     "background_load": 0.0,
                 }
                 rows += _rows(res, keys)
-                rows += [{**keys, "metric": m, "value": float(res.extra[m])} for m in ROCE_METRICS]
+                spine = res.placed_link_bytes[net.fabric].sum() / (2.0 * res.requested_bytes)
+                rows.append({**keys, "metric": "cct_over_ab", "value": res.cct_s / ab})
+                rows.append({**keys, "metric": "spine_share", "value": float(spine)})
                 done += 1
                 ctx.progress(done / total)
     return rows
@@ -422,10 +502,8 @@ def plot(results: pd.DataFrame, cfg: CollectiveTransportConfig, out: Path) -> No
         _roce_table(results, out)
     if (results["section"] == "routing").any():
         _routing_table(results, out)
-
-
-def _ci_cell(m, lo, hi, n) -> str:
-    return f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if n > 1 and np.isfinite(lo) else f"{m:.3g}"
+    if (results["section"] == "rail").any():
+        _rail_table(results, out)
 
 
 def _routing_table(results, out):
@@ -443,7 +521,7 @@ def _routing_table(results, out):
         if sub.empty:
             continue
         sub["cell"] = [
-            _ci_cell(m * scale, lo * scale, hi * scale, n)
+            _cell(m * scale, lo * scale, hi * scale, n)
             for m, lo, hi, n in zip(sub["mean"], sub["ci_low"], sub["ci_high"], sub["n"],
                                     strict=True)
         ]
@@ -453,31 +531,52 @@ def _routing_table(results, out):
         (out / f"{name}.md").write_text(markdown_table(table, index=True), encoding="utf-8")
 
 
+def _cell(m, lo, hi, n) -> str:
+    """``mean [95 % CI]`` (the mean alone for one replication)."""
+    return f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if n > 1 and np.isfinite(lo) else f"{m:.3g}"
+
+
+def _rail_table(results, out):
+    """``table_rail.md/.csv``: CCT over the α-β time of the topology-aware schedule per
+    policy (mean [95 % CI]), and the share of bytes that crosses the spines, per collective,
+    placement, oversubscription and wiring."""
+    s = default_summary(results[(results["section"] == "rail") & (results["kind"] == "value")])
+    keys = ["collective", "placement", "oversubscription", "queue"]
+    cct = s[s["metric"] == "cct_over_ab"].copy()
+    cct["cell"] = [
+        _cell(*v) for v in zip(cct["mean"], cct["ci_low"], cct["ci_high"], cct["n"], strict=True)
+    ]
+    table = cct.pivot_table(index=keys, columns="policy", values="cell", aggfunc="first")
+    table = table[[p for p in POLICIES if p in table.columns]]
+    share = s[s["metric"] == "spine_share"].groupby(keys)["mean"].max()
+    table["spine share (max)"] = share.reindex(table.index).map(lambda v: f"{v:.3g}")
+    table.index = table.index.set_names(["collective", "placement", "oversub", "wiring"])
+    table.to_csv(out / "table_rail.csv")
+    (out / "table_rail.md").write_text(markdown_table(table, index=True), encoding="utf-8")
+
+
 def _roce_table(results, out):
     """``table_roce.md/.csv``: CCT over the bound, PFC pause time and drops per collective,
     mode and policy (mean [95 % CI] over replications)."""
     s = default_summary(results[(results["section"] == "roce") & (results["kind"] == "value")])
     cols = {"cct_over_lb": "CCT/LB", "pause_time_s": "PFC pause (µs)", "drops": "drops",
             "retransmitted": "retransmitted", "max_ingress_bytes": "max ingress (kB)",
-            "max_queue_bytes": "max queue (kB)"}
+            "max_queue_bytes": "max queue (kB)", "bg_p99_slowdown": "bg p99 slowdown"}
     scale = {"pause_time_s": 1e6, "max_ingress_bytes": 1e-3, "max_queue_bytes": 1e-3}
     s = s[s["metric"].isin(cols)].copy()
     f = s["metric"].map(scale).fillna(1.0)
 
-    def cell(m, lo, hi, n):
-        return f"{m:.3g} [{lo:.3g}, {hi:.3g}]" if n > 1 and np.isfinite(lo) else f"{m:.3g}"
-
     s["cell"] = [
-        cell(m, lo, hi, n)
+        _cell(m, lo, hi, n)
         for m, lo, hi, n in zip(
             s["mean"] * f, s["ci_low"] * f, s["ci_high"] * f, s["n"], strict=True
         )
     ]
     s["metric"] = s["metric"].map(cols)
-    table = s.pivot_table(index=["collective", "queue", "policy"], columns="metric",
-                          values="cell", aggfunc="first")
+    table = s.pivot_table(index=["collective", "queue", "background_load", "policy"],
+                          columns="metric", values="cell", aggfunc="first")
     table = table[[c for c in cols.values() if c in table.columns]]
-    table.index = table.index.set_names(["collective", "mode", "policy"])
+    table.index = table.index.set_names(["collective", "mode", "bg load", "policy"])
     table.to_csv(out / "table_roce.csv")
     (out / "table_roce.md").write_text(markdown_table(table, index=True), encoding="utf-8")
 

@@ -8,9 +8,11 @@ Large-Scale Distributed Training", arXiv:2407.00550):
 * :mod:`transport.maxmin` - ``max_min_rates(incidence, capacity_bps, *, demand_bps, weights)``,
   vectorised progressive filling (a pure function, reusable by any module);
 * :mod:`transport.network` - directed links and equal-cost paths of leaf-spine / fat-tree;
+  :mod:`transport.rails` - rail-optimised multi-NIC GPU clusters (NVLink servers, one NIC
+  per GPU on its rail leaf) and the ToR-wired baseline;
 * :mod:`transport.balancing` - ECMP, spraying, minimal split (König), adaptive, random;
-* :mod:`transport.collectives` - ring / tree / Rabenseifner all-reduce, all-gather,
-  reduce-scatter, all-to-all as steps and dependency DAGs;
+* :mod:`transport.collectives` - ring / tree / Rabenseifner / hierarchical all-reduce,
+  all-gather, reduce-scatter, all-to-all as steps and dependency DAGs;
 * :mod:`transport.flowsim`, :mod:`transport.packetsim` - fluid and packet-level transports
   on the engine; :mod:`transport.roce` adds finite buffers, ECN, PFC, DCQCN and go-back-N
   to the packet mode; :mod:`transport.pathselect` adds per-hop ECMP (with polarisation),

@@ -175,8 +175,9 @@ def _spine_counts(start: int, length: int, S: int) -> np.ndarray:
 
 
 def minimal_split(net: Network, src, dst, nbytes) -> Assignment:
-    """The paper's minimal splitting with König colouring (see module docstring); same-leaf
-    flows stay whole on their only path.
+    """The paper's minimal splitting with König colouring (see module docstring); flows that
+    do not cross the spines (same leaf; on a rail network also same server) stay whole on
+    their only path.
 
     Flows of different sizes are coloured together, weighted by size: sizes (rounded to whole
     bytes) are written as ``u_f`` units of ``g = gcd`` bytes, the leaf multigraph gets
@@ -184,14 +185,14 @@ def minimal_split(net: Network, src, dst, nbytes) -> Assignment:
     of its pair. Every spine's uplink (downlink) of a leaf then carries at most ``Δ·g/S``
     bytes, ``Δ`` the leaf's largest unit degree: the spraying bound of the whole batch (up to
     the sub-byte rounding). Equal sizes give ``u_f = 1``, the paper's construction."""
-    if net.kind != "leaf_spine":
-        raise ValueError("minimal_split: only defined for a leaf-spine network")
+    if net.kind not in ("leaf_spine", "rail"):
+        raise ValueError("minimal_split: only defined for a leaf-spine or rail network")
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     nbytes = np.asarray(nbytes, dtype=float)
     S, L = net.spines, net.n_tors
     ls, ld = net.tor[src], net.tor[dst]
-    cross = ls != ld
+    cross = net.via_spine(src, dst)
     parents, paths, fracs = [np.flatnonzero(~cross)], [np.zeros((~cross).sum(), np.int64)], []
     fracs.append(np.ones(parents[0].size))
     idx = np.flatnonzero(cross)
@@ -306,6 +307,7 @@ class MinimalSplit(Balancer):
         dst = np.asarray(dst, dtype=np.int64)
         nbytes = np.asarray(nbytes, dtype=float)
         key = net.tor[src].tobytes() + net.tor[dst].tobytes() + nbytes.tobytes()
+        key += net.via_spine(src, dst).tobytes()  # rails: same leaves, NVLink or spine
         hit = self._memo.get(key)
         if hit is None:
             hit = self._memo[key] = minimal_split(net, src, dst, nbytes)

@@ -12,7 +12,14 @@ an ``S``-byte send buffer (``S/n`` to each peer). Algorithms, for ``n`` ranks:
   ``2·log2(n)·α + 2(n−1)/n·S/B``; ``n`` a power of two;
 * double binary tree all-reduce (NCCL ``ncclGetDtree``, src/graph/trees.cc): two
   complementary binary trees each reduce ``S/2`` to the root and broadcast it back;
-* all-to-all: one step in which every rank sends ``S/n`` to every other rank.
+* all-to-all: one step in which every rank sends ``S/n`` to every other rank;
+* hierarchical all-reduce on ``N`` servers of ``G`` GPUs (rank ``s·G + g``; the 2D / hierarchical
+  scheme of Horovod's hierarchical all-reduce; Cho et al., "BlueConnect",
+  SysML 2019): ring reduce-scatter inside each server (``G−1`` steps of ``S/G``), ring
+  all-reduce of the ``S/G`` shard across servers on each rail (``2(N−1)`` steps of
+  ``S/(GN)``), ring all-gather inside each server; time
+  ``2(G−1)(α + 8S/(G·B_intra)) + 2(N−1)(α + 8S/(GN·B_inter))``
+  (:func:`hierarchical_allreduce_time`).
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ __all__ = [
     "rabenseifner_allreduce",
     "tree_allreduce",
     "alltoall",
+    "hierarchical_allreduce",
+    "hierarchical_allreduce_time",
     "double_binary_tree",
     "place_ranks",
     "schedule",
@@ -220,6 +229,40 @@ def alltoall(n: int, message_bytes: float) -> Collective:
     off = src != dst
     step = _step(src[off], dst[off], message_bytes / n)
     return Collective("alltoall", "alltoall", n, float(message_bytes), (step,))
+
+
+def hierarchical_allreduce(servers: int, gpus_per_server: int, message_bytes: float) -> Collective:
+    """Hierarchical all-reduce (module docstring) on ``N·G`` ranks, rank ``s·G + g`` = GPU
+    ``g`` of server ``s``: intra-server ring reduce-scatter, per-rail inter-server ring
+    all-reduce of the shard, intra-server ring all-gather. Every step runs all servers (or
+    all rails) at once; a phase with one member (``G = 1`` or ``N = 1``) has no steps."""
+    for name, v in (("servers", servers), ("gpus_per_server", gpus_per_server)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{name}: must be an integer >= 1 (got {v!r})")
+    N, G = int(servers), int(gpus_per_server)
+    _check(N * G, message_bytes)
+    srv, gpu = np.divmod(np.arange(N * G), G)
+    intra = _step(np.arange(N * G), srv * G + (gpu + 1) % G, message_bytes / G)
+    inter = _step(np.arange(N * G), ((srv + 1) % N) * G + gpu, message_bytes / (G * N))
+    steps = (intra,) * (G - 1) + (inter,) * (2 * (N - 1)) + (intra,) * (G - 1)
+    return Collective("hierarchical_allreduce", "allreduce", N * G, float(message_bytes), steps)
+
+
+def hierarchical_allreduce_time(
+    servers: int,
+    gpus_per_server: int,
+    message_bytes: float,
+    alpha_s: float,
+    intra_bps: float,
+    inter_bps: float,
+) -> float:
+    """α-β time of :func:`hierarchical_allreduce` (s): ``2(G−1)(α + 8S/(G·B_intra)) +
+    2(N−1)(α + 8S/(G·N·B_inter))``: two intra-server ring phases of ``G−1`` steps of ``S/G``
+    and one inter-server ring all-reduce of ``S/G`` (Patarasuk & Yuan 2009 per phase)."""
+    N, G, S = int(servers), int(gpus_per_server), float(message_bytes)
+    intra = 2 * (G - 1) * (alpha_s + 8.0 * S / (G * intra_bps))
+    inter = 2 * (N - 1) * (alpha_s + 8.0 * S / (G * N * inter_bps))
+    return intra + inter
 
 
 COLLECTIVES: dict[str, Callable[[int, float], Collective]] = {

@@ -307,7 +307,7 @@ class CollectiveRun:
         starts = s.succ_ptr[nodes]
         lens = s.succ_ptr[nodes + 1] - starts
         total = int(lens.sum())
-        if total == nodes.size and total:  # one successor each (e.g. the step's barrier)
+        if total == nodes.size and total and lens.min() == 1:  # one successor each (barrier)
             succ = s.succ[starts]
             lo, hi = succ.min(), succ.max()
             if lo == hi:  # all the same successor

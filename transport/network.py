@@ -28,6 +28,8 @@ __all__ = ["Network", "SPRAY", "fat_tree_network", "from_graph", "leaf_spine_net
 
 #: path index meaning "spray evenly over every equal-cost path"
 SPRAY = -1
+#: kinds with a leaf-spine core (``up``/``down`` tables; :class:`transport.rails.RailNetwork`)
+_SPINED = ("leaf_spine", "rail")
 
 
 @dataclass(frozen=True)
@@ -71,20 +73,20 @@ class Network:
     @property
     def spines(self) -> int:
         """Spines of a leaf-spine fabric (= equal-cost paths between two leaves)."""
-        if self.kind != "leaf_spine":
-            raise ValueError("spines: only defined for a leaf-spine network")
+        if self.kind not in _SPINED:
+            raise ValueError("spines: only defined for a leaf-spine or rail network")
         return int(self.tables["spines"])
 
     def uplinks(self) -> np.ndarray:
         """``(leaves, spines)`` link ids leaf→spine (leaf-spine only)."""
-        if self.kind != "leaf_spine":
-            raise ValueError("uplinks: only defined for a leaf-spine network")
+        if self.kind not in _SPINED:
+            raise ValueError("uplinks: only defined for a leaf-spine or rail network")
         return self.tables["up"]
 
     def downlinks(self) -> np.ndarray:
         """``(spines, leaves)`` link ids spine→leaf (leaf-spine only)."""
-        if self.kind != "leaf_spine":
-            raise ValueError("downlinks: only defined for a leaf-spine network")
+        if self.kind not in _SPINED:
+            raise ValueError("downlinks: only defined for a leaf-spine or rail network")
         return self.tables["down"]
 
     def link_name(self, link: int) -> str:
@@ -101,6 +103,13 @@ class Network:
         if np.any(s == d):
             raise ValueError("a flow needs distinct source and destination hosts")
         return s, d
+
+    def via_spine(self, src_hosts, dst_hosts) -> np.ndarray:
+        """Per pair: does its traffic leave the top-of-rack switch (several equal-cost paths
+        on a leaf-spine)? Here: different ToRs; a rail network also keeps same-server pairs
+        on NVLink."""
+        s, d = self._pairs(src_hosts, dst_hosts)
+        return self.tor[s] != self.tor[d]
 
     def n_paths(self, src_hosts, dst_hosts) -> np.ndarray:
         """Number of equal-cost paths per (src, dst) host pair."""

@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from netsim import Config
 
 from .collectives import COLLECTIVES
 from .network import Network, leaf_spine_network
+from .rails import RailNetwork, rail_network
 
 __all__ = [
     "BackgroundStudy",
     "CollectiveTransportConfig",
     "PacketStudy",
     "POLICIES",
+    "RailStudy",
     "ROUTING_SCHEMES",
     "RoutingStudy",
     "TIMING_METRICS",
     "build_fabric",
+    "build_rail_fabric",
 ]
 
 POLICIES = ("ecmp", "spray", "minimal_split", "adaptive", "random")
@@ -69,6 +72,57 @@ class RoceStudy(Config):
     buffer_kb: float = Field(500.0, gt=0, description="per-port buffer (kB)")
     mtu_bytes: int = Field(4096, ge=64)
     window_pkts: int = Field(64, ge=1)
+    background_loads: list[Annotated[float, Field(ge=0, lt=1)]] = Field(
+        default_factory=lambda: [0.0, 0.2],
+        min_length=1,
+        description="offered ECMP background load per host link (0 = none)",
+    )
+    background_flow_mb: float = Field(0.5, gt=0, description="mean background flow (MB, exp.)")
+
+
+class RailStudy(Config):
+    """Rail-optimised multi-NIC cluster (:mod:`transport.rails`) against the rail-unaware
+    ToR wiring at equal GPU, switch and port count, fluid model. ``packed`` placement is
+    topology-aware (the ring walks servers in a rail-aligned snake, the hierarchical
+    all-reduce keeps its servers); ``random`` scatters ranks over GPUs. Set ``enabled:
+    false`` to skip."""
+
+    enabled: bool = True
+    servers: int = Field(16, ge=2, le=256)
+    gpus_per_server: int = Field(8, ge=2, le=16)
+    spines: int = Field(8, ge=1, le=64)
+    nic_gbps: float = Field(400.0, gt=0, description="NIC rate per GPU (Gb/s)")
+    nvlink_gbps: float = Field(3600.0, gt=0, description="NVLink per GPU and direction (Gb/s)")
+    oversubscription: list[Annotated[float, Field(gt=0, le=64)]] = Field(
+        default_factory=lambda: [1.0, 2.0], min_length=1
+    )
+    wirings: list[Literal["rail", "tor"]] = Field(
+        default_factory=lambda: ["rail", "tor"], min_length=1
+    )
+    collectives: list[Literal["ring_allreduce", "hierarchical_allreduce", "alltoall"]] = Field(
+        default_factory=lambda: ["ring_allreduce", "hierarchical_allreduce", "alltoall"],
+        min_length=1,
+    )
+    placements: list[Literal["packed", "random"]] = Field(
+        default_factory=lambda: ["packed", "random"], min_length=1
+    )
+    message_mb: float = Field(64.0, gt=0)
+
+    @field_validator("servers")
+    @classmethod
+    def _even(cls, v: int) -> int:
+        if v % 2:
+            raise ValueError("must be even (the rail-aligned ring snakes through servers)")
+        return v
+
+    @model_validator(mode="after")
+    def _tor_fits(self):
+        if "tor" in self.wirings and self.servers % self.gpus_per_server:
+            raise ValueError(
+                "servers: must be a multiple of gpus_per_server for the tor wiring "
+                "(a ToR leaf of `servers` ports takes whole servers)"
+            )
+        return self
 
 
 #: routing variants of the ``routing`` section: scheme -> (balancer, transport.pathselect scheme)
@@ -176,6 +230,7 @@ class CollectiveTransportConfig(Config):
     link_delay_us: float = Field(0.5, ge=0, description="propagation delay per link (µs)")
     packet: PacketStudy = Field(default_factory=PacketStudy)
     roce: RoceStudy = Field(default_factory=RoceStudy)
+    rail: RailStudy = Field(default_factory=RailStudy)
     background: BackgroundStudy = Field(default_factory=BackgroundStudy)
     routing: RoutingStudy = Field(default_factory=RoutingStudy)
 
@@ -211,4 +266,22 @@ def build_fabric(
         cfg.host_rate_gbps * 1e9,
         over,
         cfg.link_delay_us * 1e-6,
+    )
+
+
+def build_rail_fabric(cfg: CollectiveTransportConfig, wiring: str, over: float) -> RailNetwork:
+    """The rail study's cluster: ``servers × gpus_per_server`` GPUs, ``gpus_per_server``
+    leaves of ``servers`` NIC ports (one per rail, or ToR leaves of whole servers), the
+    study's link delay on NIC and leaf-spine links."""
+    r = cfg.rail
+    return rail_network(
+        r.servers,
+        r.gpus_per_server,
+        r.spines,
+        hosts_per_leaf=r.servers,
+        wiring=wiring,
+        nic_rate_bps=r.nic_gbps * 1e9,
+        nvlink_rate_bps=r.nvlink_gbps * 1e9,
+        oversubscription=over,
+        link_delay_s=cfg.link_delay_us * 1e-6,
     )

@@ -207,6 +207,7 @@ def simulate_collective(
             bg_started=bg.started,
             bg_finished=bg.finished,
             bg_mean_slowdown=float(np.mean(bg.slowdown)) if bg.slowdown else np.nan,
+            bg_p99_slowdown=float(np.quantile(bg.slowdown, 0.99)) if bg.slowdown else np.nan,
         )
     requested = float(sched.nbytes.sum())
     delivered = float(transport.delivered_bytes)

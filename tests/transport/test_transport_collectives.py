@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from netsim import Simulation
+from transport.balancing import make_balancer
 from transport.collectives import (
     BUSBW_FACTORS,
     COLLECTIVES,
@@ -14,6 +16,8 @@ from transport.collectives import (
     ring_allreduce,
     schedule,
 )
+from transport.execute import CollectiveRun
+from transport.flowsim import FlowTransport
 from transport.network import leaf_spine_network
 from transport.simulate import simulate_collective
 
@@ -177,3 +181,23 @@ def test_pipelined_tree_is_faster_and_above_its_bound():
     bound = pipelined_bound_s(net, coll, step.hosts)
     assert piped.lower_bound_s == pytest.approx(bound)
     assert bound <= piped.cct_s and bound <= step.cct_s
+
+
+def test_settle_mixed_successor_counts():
+    """Regression (full collective_transport study, pipelined tree): transfers that finish
+    together with 0 and 2 successors (total = count) took the one-successor-each shortcut
+    and indexed past the successor list; each successor of the finished transfers must lose
+    exactly one dependency."""
+    net = leaf_spine_network(2, 2, 2)
+    sched = schedule(build_collective("tree_allreduce", 4, 1e6), 2, "dataflow")
+    lens = np.diff(sched.succ_ptr)
+    none, two = int(np.flatnonzero(lens == 0)[-1]), int(np.flatnonzero(lens == 2)[-1])
+    sim = Simulation(seed=0)
+    run = CollectiveRun(
+        sim, net, sched, np.arange(4), make_balancer("spray", sim.rng("b")), FlowTransport(sim, net)
+    )
+    before = run._deps.copy()
+    run._settle(np.array([two, none]), np.zeros(2))
+    want = before.copy()
+    want[sched.successors(two)] -= 1
+    np.testing.assert_array_equal(run._deps, want)

@@ -7,7 +7,7 @@ import pytest
 from netsim import ConfigError, RunContext, validate
 from netsim.runner import run_scenario
 from netsim.scenario import resolve
-from scenarios.collective_transport import SCENARIO, _roce_table
+from scenarios.collective_transport import SCENARIO, _rail_table, _roce_table
 from transport.scenario import TIMING_METRICS, CollectiveTransportConfig
 
 # the background and RoCE sections, as small as they go (both grids use them)
@@ -19,6 +19,13 @@ SIDE_STUDIES = [
     "roce.hosts_per_leaf=2",
     "roce.message_mb=0.5",
     "routing.enabled=false",  # its own test: test_transport_pathselect.py
+    "roce.background_loads=[0.0,0.3]",
+    "roce.background_flow_mb=0.1",
+    "rail.servers=2",
+    "rail.gpus_per_server=2",
+    "rail.spines=2",
+    "rail.message_mb=1.0",
+    "rail.oversubscription=[2.0]",
 ]
 
 TINY = [
@@ -62,9 +69,11 @@ def test_small_study_rows_and_roce_table(tmp_path):
     resolved = resolve("collective_transport", SMALL, seed=3, reps=1)
     results = SCENARIO.run(resolved.config, RunContext(seed=3))
     _roce_table(results, tmp_path)
+    _rail_table(results, tmp_path)
     assert "lossless" in (tmp_path / "table_roce.md").read_text()
+    assert "hierarchical_allreduce" in (tmp_path / "table_rail.md").read_text()
     val = results[results["kind"] == "value"]
-    assert set(val["section"]) == {"fabric", "packet", "background", "roce"}
+    assert set(val["section"]) == {"fabric", "packet", "background", "roce", "rail"}
     cong = val[(val["section"] == "fabric") & (val["metric"] == "congestion_ratio")]
     assert np.allclose(cong[cong["policy"] != "ecmp"]["value"], 1.0)
     roce = val[val["section"] == "roce"].pivot_table(
@@ -74,6 +83,15 @@ def test_small_study_rows_and_roce_table(tmp_path):
     assert (roce.loc["lossy", "pauses"] == 0).all()
     assert (roce["cct_over_lb"] >= 1 - 1e-9).all()
     assert (roce.loc["lossless", "max_ingress_bytes"] <= 500e3).all()
+    bg = val[(val["section"] == "roce") & (val["metric"] == "bg_p99_slowdown")]
+    assert (bg["background_load"] > 0).all() and (bg["value"] >= 1.0).all()
+    rail = val[val["section"] == "rail"].pivot_table(
+        index=["queue", "collective", "placement", "policy"], columns="metric", values="value"
+    )
+    # rail wiring keeps the topology-aware all-reduces off the spines, under every policy
+    aligned = rail.loc["rail"].xs("packed", level="placement")
+    assert (aligned.loc[["ring_allreduce", "hierarchical_allreduce"], "spine_share"] == 0).all()
+    assert (rail["cct_over_lb"] >= 1 - 1e-9).all()
     again = SCENARIO.run(resolved.config, RunContext(seed=3))
     keep = ~results["metric"].isin(TIMING_METRICS)
     np.testing.assert_array_equal(again.loc[keep, "value"], results.loc[keep, "value"])
@@ -122,6 +140,9 @@ def test_tiny_study_end_to_end(tmp_path):
         ({"background": {"loads": [1.2]}}, "loads"),
         ({"pipeline_chunks": {"tree_allreduce": 0}}, "pipeline_chunks"),
         ({"pipeline_chunks": {"ring": 4}}, "pipeline_chunks"),
+        ({"rail": {"servers": 3}}, "servers"),
+        ({"rail": {"servers": 4, "gpus_per_server": 8}}, "servers"),
+        ({"roce": {"background_loads": [1.0]}}, "background_loads"),
     ],
 )
 def test_bad_config(override, match):
