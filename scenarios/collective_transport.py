@@ -37,6 +37,7 @@ from transport.collectives import (
     hierarchical_allreduce,
     hierarchical_allreduce_time,
 )
+from transport.metrics import lower_bound_cct_s
 from transport.network import fat_tree_network
 from transport.pathselect import LinkFailure, PathOptions, with_capacity
 from transport.rails import rail_ring_order

@@ -430,7 +430,8 @@ EXPECTED: dict = {'a2a_ecmp_window8': {'cct_s': 0.00011713568000000079,
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_packet_runs_match_the_recorded_engine_runs(case):
     got = CASES[case](case)
-    assert got == EXPECTED[case]
+    # the recorded quantities (results added since, e.g. bg_p99_slowdown, are not recorded)
+    assert {k: got.get(k) for k in EXPECTED[case]} == EXPECTED[case]
 
 
 def _alone(net, src, dst, window):
