@@ -380,72 +380,81 @@ class PacketTransport:
                 else:
                     heappop(cal)
                 n_ev += 1
-                if kind == 1:  # arrival at the end of link route[hop] (packet ``a``)
+                if kind == 2:  # ACK for subflow ``a``
+                    fid = a
+                    f = flows.get(fid)
+                    if f is None:
+                        continue
+                    f.inflight -= 1
+                    if f.next_seq < f.n_pkts:
+                        if not f.queued and f.inflight < window:  # _send → _to_nic
+                            nic = f.nic
+                            f.queued = True
+                            nicq[nic].append(fid)
+                            if not busy[nic]:
+                                env._now = t
+                                nic_next(nic)
+                                if eh and eh[0] is not top:
+                                    top = eh[0]
+                                    et, ep, ee = top[0], top[1], top[2]
+                    elif f.inflight == 0 and f.delivered == f.n_pkts:
+                        del flows[fid]
+                    continue
+                elif kind == 1:  # arrival at the end of link route[hop] (packet ``a``)
                     pkt = a
                     hop = pkt[3] + 1
                     pkt[3] = hop
                     route = pkt[2]
-                    if hop < len(route):  # switch: join the next link's queue
-                        link = route[hop]
-                        if busy[link]:
-                            q = queues[link]
-                            pkt[5] = t
-                            q.append(pkt)
-                            if len(q) > mq[link]:
-                                mq[link] = len(q)
+                    if hop == len(route):  # delivered: reorder, ACK, completion
+                        fid, seq = pkt[0], pkt[1]
+                        f = flows[fid]
+                        f.delivered += 1
+                        if seq < f.max_seen:
+                            self.reordered += 1
                         else:
-                            busy[link] = True
-                            size = pkt[4]
-                            lb[link] += size
-                            if size == mtu:
-                                ln = tx_lane[link]
-                                ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
-                            else:
-                                d = size * ser[link]
-                                ln = lane_of(d)
-                                ent = (t + d, nexteid(), 0, link, pkt, ln)
-                            if not ln:
-                                heappush(cal, ent)
-                            ln.append(ent)
+                            f.max_seen = seq
+                        if seq == f.expected:
+                            f.expected += 1
+                            ahead = f.ahead
+                            if ahead:
+                                env._now = t  # a path selector's reorder buffer reads the clock
+                                while f.expected in ahead:
+                                    ahead.discard(f.expected)
+                                    f.expected += 1
+                        else:
+                            env._now = t
+                            f.ahead.add(seq)
+                            if len(f.ahead) > self.max_reorder_pkts:
+                                self.max_reorder_pkts = len(f.ahead)
+                        ln = f.ack_lane
+                        ent = (t + f.ack_delay, nexteid(), 2, fid, None, ln)
+                        if not ln:
+                            heappush(cal, ent)
+                        ln.append(ent)
+                        if f.delivered == f.n_pkts:
+                            self.delivered_bytes += f.size
+                            self.events += n_ev
+                            self.packets += n_pk
+                            self.queue_delay_s = qd
+                            n_ev = n_pk = 0
+                            env._now = t
+                            self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
+                            qd = self.queue_delay_s
+                            if eh and eh[0] is not top:
+                                top = eh[0]
+                                et, ep, ee = top[0], top[1], top[2]
                         continue
-                    fid, seq = pkt[0], pkt[1]
-                    f = flows[fid]
-                    f.delivered += 1
-                    if seq < f.max_seen:
-                        self.reordered += 1
-                    else:
-                        f.max_seen = seq
-                    if seq == f.expected:
-                        f.expected += 1
-                        ahead = f.ahead
-                        if ahead:
-                            env._now = t  # a path selector's reorder buffer reads the clock
-                            while f.expected in ahead:
-                                ahead.discard(f.expected)
-                                f.expected += 1
-                    else:
-                        env._now = t
-                        f.ahead.add(seq)
-                        if len(f.ahead) > self.max_reorder_pkts:
-                            self.max_reorder_pkts = len(f.ahead)
-                    ln = f.ack_lane
-                    ent = (t + f.ack_delay, nexteid(), 2, fid, None, ln)
-                    if not ln:
-                        heappush(cal, ent)
-                    ln.append(ent)
-                    if f.delivered == f.n_pkts:
-                        self.delivered_bytes += f.size
-                        self.events += n_ev
-                        self.packets += n_pk
-                        self.queue_delay_s = qd
-                        n_ev = n_pk = 0
-                        env._now = t
-                        self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
-                        qd = self.queue_delay_s
-                        if eh and eh[0] is not top:
-                            top = eh[0]
-                            et, ep, ee = top[0], top[1], top[2]
-                elif kind == 0:  # link ``a`` finished serialising packet ``pkt``
+                    link = route[hop]  # switch: join the next link's queue, or transmit
+                    if busy[link]:
+                        q = queues[link]
+                        pkt[5] = t
+                        q.append(pkt)
+                        if len(q) > mq[link]:
+                            mq[link] = len(q)
+                        continue
+                    busy[link] = True
+                    size = pkt[4]
+                else:  # kind 0: link ``a`` finished serialising packet ``pkt``
                     link = a
                     ln = prop_lane[link]
                     ent = (t + prop[link], nexteid(), 1, pkt, None, ln)
@@ -485,36 +494,18 @@ class PacketTransport:
                         pkt = q.popleft()
                         qd += t - pkt[5]
                         size = pkt[4]
-                    lb[link] += size
-                    if size == mtu:
-                        ln = tx_lane[link]
-                        ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
-                    else:
-                        d = size * ser[link]
-                        ln = lane_of(d)
-                        ent = (t + d, nexteid(), 0, link, pkt, ln)
-                    if not ln:
-                        heappush(cal, ent)
-                    ln.append(ent)
-                else:  # ACK for subflow ``a``
-                    fid = a
-                    f = flows.get(fid)
-                    if f is None:
-                        continue
-                    f.inflight -= 1
-                    if f.next_seq < f.n_pkts:
-                        if not f.queued and f.inflight < window:  # _send → _to_nic
-                            nic = f.nic
-                            f.queued = True
-                            nicq[nic].append(fid)
-                            if not busy[nic]:
-                                env._now = t
-                                nic_next(nic)
-                                if eh and eh[0] is not top:
-                                    top = eh[0]
-                                    et, ep, ee = top[0], top[1], top[2]
-                    elif f.inflight == 0 and f.delivered == f.n_pkts:
-                        del flows[fid]
+                # transmit ``pkt`` (``size`` bytes) on the idle or just-freed ``link``
+                lb[link] += size
+                if size == mtu:
+                    ln = tx_lane[link]
+                    ent = (t + tx_d[link], nexteid(), 0, link, pkt, ln)
+                else:
+                    d = size * ser[link]
+                    ln = lane_of(d)
+                    ent = (t + d, nexteid(), 0, link, pkt, ln)
+                if not ln:
+                    heappush(cal, ent)
+                ln.append(ent)
             else:
                 env._now = t
         finally:
