@@ -312,24 +312,24 @@ def _from_leaf_spine(g: nx.Graph) -> Network:
     order = [(f"h{j}", f"l{j // H}") for j in range(n)]
     order += [(f"l{i}", f"s{k}") for i in range(L) for k in range(S)]
     index, src, dst, cap, delay = _directed(g, order)
-    up = np.array([[index[(f"l{i}", f"s{k}")] for k in range(S)] for i in range(L)])
-    down = np.array([[index[(f"s{k}", f"l{i}")] for i in range(L)] for k in range(S)])
     h_up, h_down = _host_tables(g, index, n, lambda j: f"l{j // H}")
-    fabric = np.zeros(cap.size, dtype=bool)
-    fabric[up.ravel()] = True
-    fabric[down.ravel()] = True
-    tables = {
-        "up": up,
-        "down": down,
-        "spines": S,
-        "leaves": L,
-        "hosts_per_leaf": H,
-        "n_tors": L,
-        "width": 4,
-    }
+    fabric, tables = _spine_tables(index, cap.size, L, S, H)
+    tables["width"] = 4
     return Network(
         "leaf_spine", src, dst, cap, delay, fabric, n, h_up, h_down, np.arange(n) // H, tables, g
     )
+
+
+def _spine_tables(index, n_links: int, L: int, S: int, H: int) -> tuple[np.ndarray, dict]:
+    """The fabric-link mask and the ``up``/``down`` tables of a leaf-spine core (leaves
+    ``l{i}``, spines ``s{k}``), shared by leaf-spine and rail networks."""
+    up = np.array([[index[(f"l{i}", f"s{k}")] for k in range(S)] for i in range(L)])
+    down = np.array([[index[(f"s{k}", f"l{i}")] for i in range(L)] for k in range(S)])
+    fabric = np.zeros(n_links, dtype=bool)
+    fabric[up.ravel()] = True
+    fabric[down.ravel()] = True
+    return fabric, {"up": up, "down": down, "spines": S, "leaves": L, "hosts_per_leaf": H,
+                    "n_tors": L}
 
 
 def fat_tree_network(k: int, rate_bps: float = 100e9, link_delay_s: float = 1e-6) -> Network:

@@ -88,6 +88,22 @@ _TX, _ARRIVE, _ACK, _N_KINDS = 0, 1, 2, 3
 _INF = float("inf")
 
 
+class _NoLane:
+    """The lane of events scheduled at an arbitrary time (``_push``): always empty, so the
+    loop's "pop the head off its lane, promote the next" is a plain heap pop for them."""
+
+    __slots__ = ()
+
+    def popleft(self) -> None:
+        return None
+
+    def __len__(self) -> int:
+        return 0
+
+
+_NO_LANE = _NoLane()
+
+
 class _Flow:
     __slots__ = (
         "routes",
@@ -268,7 +284,7 @@ class PacketTransport:
     # clock never goes back and float addition is monotone. Each distinct ``d`` has a FIFO lane
     # (a deque); only a lane's head sits in the heap ``_cal``, which so holds a handful of
     # entries instead of every packet in flight. Other delays go to the heap directly
-    # (``lane`` None).
+    # (``lane`` is ``_NO_LANE``, always empty).
     def _lane(self, delay_s: float) -> deque:
         """The FIFO lane of events scheduled ``delay_s`` after now (created on first use)."""
         lane = self._lanes.get(delay_s)
@@ -278,7 +294,7 @@ class PacketTransport:
 
     def _push(self, t: float, kind: int, a, b=None) -> None:
         """Schedule calendar event ``kind`` with payload ``(a, b)`` at absolute time ``t``."""
-        heappush(self._cal, (t, next(self._eid), kind, a, b, None))
+        heappush(self._cal, (t, next(self._eid), kind, a, b, _NO_LANE))
         if not self._running:
             self._arm()
 
@@ -308,7 +324,7 @@ class PacketTransport:
         return them (rare: a failed link's packets); lanes stay FIFO, the heap is rebuilt."""
         gone, keep = [], []
         for ent in self._cal:
-            if ent[5] is None:
+            if ent[5] is _NO_LANE:
                 (gone if match(ent[2], ent[3], ent[4]) else keep).append(ent)
         for lane in self._lanes.values():
             if lane:
@@ -357,6 +373,7 @@ class PacketTransport:
         prop, prop_lane, tx_d, tx_lane = self._prop, self._prop_lane, self._tx_d, self._tx_lane
         queues, nicq, isnic, flows = self._queues, self._nic, self._isnic, self._flows
         route_fn, nic_next, lane_of = self._route, self._nic_next, self._lane
+        deliver = self._deliver
         mtu, window = self.mtu, self.window
         # the engine's next entry (time, priority, id); only the code this loop calls out to
         # (the done callback, _route, _nic_next) can schedule engine events: re-read after it
@@ -371,12 +388,9 @@ class PacketTransport:
                 t, eid, kind, a, pkt, lane = ent
                 if t >= et and (t > et or ep < 1 or eid > ee):
                     break  # the engine's event comes first
-                if lane is not None:  # take the head off its lane
-                    lane.popleft()
-                    if lane:
-                        heapreplace(cal, lane[0])
-                    else:
-                        heappop(cal)
+                lane.popleft()  # take the head off its lane (the next one, if any, is the head)
+                if lane:
+                    heapreplace(cal, lane[0])
                 else:
                     heappop(cal)
                 n_ev += 1
@@ -408,24 +422,8 @@ class PacketTransport:
                     if hop == len(route):  # delivered: reorder, ACK, completion
                         fid, seq = pkt[0], pkt[1]
                         f = flows[fid]
-                        f.delivered += 1
-                        if seq < f.max_seen:
-                            self.reordered += 1
-                        else:
-                            f.max_seen = seq
-                        if seq == f.expected:
-                            f.expected += 1
-                            ahead = f.ahead
-                            if ahead:
-                                env._now = t  # a path selector's reorder buffer reads the clock
-                                while f.expected in ahead:
-                                    ahead.discard(f.expected)
-                                    f.expected += 1
-                        else:
-                            env._now = t
-                            f.ahead.add(seq)
-                            if len(f.ahead) > self.max_reorder_pkts:
-                                self.max_reorder_pkts = len(f.ahead)
+                        env._now = t  # a path selector's reorder buffer reads the clock
+                        deliver(f, seq)
                         ln = f.ack_lane
                         ent = (t + f.ack_delay, nexteid(), 2, fid, None, ln)
                         if not ln:
@@ -539,12 +537,9 @@ class PacketTransport:
                     et, ep, ee = top[0], top[1], top[2]
                 if t > et or (t == et and (ep < 1 or eid > ee)):
                     break
-            if lane is not None:
-                lane.popleft()
-                if lane:
-                    heapreplace(cal, lane[0])
-                else:
-                    heappop(cal)
+            lane.popleft()
+            if lane:
+                heapreplace(cal, lane[0])
             else:
                 heappop(cal)
             env._now = t
@@ -645,6 +640,15 @@ class PacketTransport:
             return
         fid, seq = pkt[0], pkt[1]
         f = self._flows[fid]
+        self._deliver(f, seq)
+        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _ACK, fid)
+        if f.delivered == f.n_pkts:
+            self.delivered_bytes += f.size
+            self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
+
+    def _deliver(self, f: _Flow, seq: int) -> None:
+        """Packet ``seq`` of ``f`` reached its receiver: count it, note reordering, and move
+        the in-order point past the packets held in the out-of-order set ``f.ahead``."""
         f.delivered += 1
         if seq < f.max_seen:
             self.reordered += 1
@@ -652,16 +656,15 @@ class PacketTransport:
             f.max_seen = seq
         if seq == f.expected:
             f.expected += 1
-            while f.expected in f.ahead:
-                f.ahead.discard(f.expected)
-                f.expected += 1
+            ahead = f.ahead
+            if ahead:
+                while f.expected in ahead:
+                    ahead.discard(f.expected)
+                    f.expected += 1
         else:
             f.ahead.add(seq)
-            self.max_reorder_pkts = max(self.max_reorder_pkts, len(f.ahead))
-        self._push_lane(f.ack_lane, self.env._now + f.ack_delay, _ACK, fid)
-        if f.delivered == f.n_pkts:
-            self.delivered_bytes += f.size
-            self._callbacks[f.cb](np.asarray([f.owner]), np.zeros(1))
+            if len(f.ahead) > self.max_reorder_pkts:
+                self.max_reorder_pkts = len(f.ahead)
 
     def _ack(self, fid: int, _=None) -> None:
         self.events += 1

@@ -40,7 +40,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from .network import Network, _directed
+from .network import Network, _directed, _spine_tables
 
 __all__ = ["RailNetwork", "rail_network", "rail_ring_order"]
 
@@ -207,18 +207,8 @@ def rail_network(
     def ids(pairs):
         return np.array([index[p] for p in pairs], dtype=np.int64)
 
-    up = np.array([[index[(f"l{i}", f"s{k}")] for k in range(S)] for i in range(L)])
-    down = np.array([[index[(f"s{k}", f"l{i}")] for i in range(L)] for k in range(S)])
-    fabric = np.zeros(cap.size, dtype=bool)
-    fabric[up.ravel()] = True
-    fabric[down.ravel()] = True
-    tables = {
-        "up": up,
-        "down": down,
-        "spines": S,
-        "leaves": L,
-        "hosts_per_leaf": H,
-        "n_tors": L,
+    fabric, tables = _spine_tables(index, cap.size, L, S, H)
+    tables.update({
         "width": 6,
         "servers": N,
         "gpus": G,
@@ -229,7 +219,7 @@ def rail_network(
         "nic_down": ids([(f"l{tor[h]}", f"p{h}") for h in range(n)]),
         "nvl_up": ids([(f"p{h}", f"nv{server[h]}") for h in range(n)]),
         "nvl_down": ids([(f"nv{server[h]}", f"p{h}") for h in range(n)]),
-    }
+    })
     h_up = ids([(f"h{h}", f"p{h}") for h in range(n)])
     h_down = ids([(f"p{h}", f"h{h}") for h in range(n)])
     return RailNetwork("rail", src, dst, cap, delay, fabric, n, h_up, h_down, tor, tables, g)

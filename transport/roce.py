@@ -254,12 +254,9 @@ class RoceTransport(PacketTransport):
                         et, ep, ee = top[0], top[1], top[2]
                     if t >= et and (t > et or ep < 1 or eid > ee):
                         break  # the engine's event comes first
-                if lane is not None:
-                    lane.popleft()
-                    if lane:
-                        heapreplace(cal, lane[0])
-                    else:
-                        heappop(cal)
+                lane.popleft()  # the head off its lane (see PacketTransport._run)
+                if lane:
+                    heapreplace(cal, lane[0])
                 else:
                     heappop(cal)
                 env._now = t
