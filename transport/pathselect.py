@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import heapq
 import zlib
+from collections import deque
 from dataclasses import dataclass, replace
 from math import inf, isnan
 
@@ -64,6 +65,7 @@ import numpy as np
 from .balancing import ROCE_DPORT, UDP, ecmp_hash
 from .network import Network
 from .packetsim import _ARRIVE, _TX, PacketTransport
+from .roce import RoceTransport
 
 __all__ = [
     "SCHEMES",
@@ -295,9 +297,15 @@ class _Hold:
         return len(self.lost)
 
     def append(self, pkt) -> None:
-        self.sel.lost += 1
-        if self.link in self.sel.dead:
-            self.sel._resend(pkt)
+        sel = self.sel
+        sel.lost += 1
+        if sel._roce:
+            sel.tr._qbytes[self.link] -= pkt[4]  # the caller adds it back: the queue stays empty
+            if not sel.tr._lossless:
+                return  # lossy RoCE: go-back-N (NAK or timeout) recovers it
+            sel._free(pkt)
+        if self.link in sel.dead:
+            sel._resend(pkt)
         else:
             self.lost.append(pkt)
 
@@ -321,9 +329,12 @@ class PathSelector:
     def __init__(self, transport: PacketTransport, options: PathOptions, seed: int = 0,
                  record_paths: bool = False):
         options.check(transport.net)
-        if options.failures and type(transport)._enqueue is not PacketTransport._enqueue:
+        self._roce = isinstance(transport, RoceTransport)
+        base = RoceTransport if self._roce else PacketTransport
+        if options.failures and type(transport)._enqueue is not base._enqueue:
             raise ValueError(
-                "failures: only the plain packet transport models them (roce: null)"
+                "failures: only the plain packet transport and RoceTransport model them "
+                f"({type(transport).__name__} replaces _enqueue)"
             )
         if getattr(transport, "selector", None) is not None:
             raise ValueError("transport: already has a path selector")
@@ -480,8 +491,15 @@ class PathSelector:
             lambda kind, a, b: (kind == _TX and a == link)
             or (kind == _ARRIVE and a[2][a[3]] == link)
         )
+        if self._roce:  # queued or in serialisation: still held at the ingress they came in on
+            tr._qbytes[link] = 0.0
+            if tr._lossless:
+                for pkt in lost + [b for kind, _, b in gone if kind == _TX]:
+                    self._free(pkt)
         lost += [a if kind == _ARRIVE else b for kind, a, b in gone]
         self.lost += len(lost)
+        if self._roce and not tr._lossless:
+            lost = []  # go-back-N recovers them
         tr._queues[link] = _Hold(self, link, lost)
         tr._busy[link] = True  # nothing starts on it again
         tr.sim.schedule(self.opt.detect_s, self._detect, link)
@@ -527,11 +545,29 @@ class PathSelector:
             if self.flow_paths is not None and self.pick is None:
                 self.flow_paths.setdefault(self._fid_of[f], set()).update(keep)
 
+    def _free(self, pkt: list) -> None:
+        """RoCE with PFC: lost ``pkt`` no longer holds bytes at the ingress port it came in on
+        (RESUME upstream if the port drains to Xon)."""
+        tr = self.tr
+        inl = pkt[2][pkt[3] - 1]
+        held = tr._ingress[inl] = tr._ingress[inl] - pkt[4]
+        if tr._pause_sent[inl] and held <= tr._xon[inl]:
+            tr._signal_pause(inl, False)
+
     def _resend(self, pkt: list) -> None:
-        """Send lost packet ``pkt`` again from its source ToR on its subflow's route."""
+        """Send lost packet ``pkt`` again: from its source ToR on its subflow's route (plain
+        transport), or through its NIC ahead of new packets (RoCE with PFC)."""
         tr = self.tr
         f = tr._flows.get(pkt[0])
         if f is None:
+            return
+        if self._roce:
+            f.inflight -= 1
+            if f.redo is None:
+                f.redo = deque()
+            f.redo.append(pkt[1])
+            self.resent += 1
+            tr._send(pkt[0], f)
             return
         routes = f.routes
         route = routes[0] if len(routes) == 1 else routes[_mix(pkt[1]) % len(routes)]

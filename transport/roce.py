@@ -135,7 +135,7 @@ def red_mark_probability(queue_bytes, kmin_bytes: float, kmax_bytes: float, pmax
 class _RFlow(_Flow):
     __slots__ = ("rate", "rt", "alpha", "inc", "epoch", "t_cnp", "t_next", "waking",
                  "cnp_sent", "una", "nak_for", "progress", "line", "sent_max", "cwnd", "t_dec",
-                 "qdelays")
+                 "qdelays", "redo")
 
 
 class RoceTransport(PacketTransport):
@@ -363,6 +363,7 @@ class RoceTransport(PacketTransport):
         f.cwnd = float(self.window)
         f.t_dec = -np.inf
         f.qdelays = deque()
+        f.redo = None  # lossless: lost packets to send again first (a deque; link failures)
         return f
 
     def add(self, src, dst, path, nbytes, owner, done, rows=None) -> None:
@@ -381,7 +382,7 @@ class RoceTransport(PacketTransport):
         return {f.owner: (f.rate or self._cap[f.routes[0][0]]) for f in self._flows.values()}
 
     def _can_send(self, f: _RFlow) -> bool:
-        if f.next_seq >= f.n_pkts:
+        if f.next_seq >= f.n_pkts and not f.redo:
             return False
         if self._lossless:
             return f.inflight < f.cwnd
@@ -416,8 +417,11 @@ class RoceTransport(PacketTransport):
                 f.queued = False
             self._nic_next(nic)
             return
-        seq = f.next_seq
-        f.next_seq += 1
+        if f.redo:  # lossless: a packet lost on a failed link (transport.pathselect)
+            seq = f.redo.popleft()
+        else:
+            seq = f.next_seq
+            f.next_seq += 1
         if self._lossless:
             f.inflight += 1
         if seq < f.sent_max:
@@ -593,11 +597,12 @@ class RoceTransport(PacketTransport):
         self._send(fid, f)
 
     def _ack(self, fid: int, _=None) -> None:
-        if self._swift:
-            f = self._flows.get(fid)
-            if f is not None:
-                self._swift_update(f, f.qdelays.popleft())
+        f = self._flows.get(fid)
+        if self._swift and f is not None:
+            self._swift_update(f, f.qdelays.popleft())
         super()._ack(fid)
+        if f is not None and f.redo:  # all new packets sent, lost ones left to resend
+            self._send(fid, f)
 
     def _swift_update(self, f: _RFlow, delay_s: float) -> None:
         """Swift (Kumar et al., SIGCOMM 2020, Alg. 1, fabric part): per ACK, below the target

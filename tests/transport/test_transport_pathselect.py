@@ -276,12 +276,19 @@ def test_bad_options_name_the_field(kw, field):
         PathSelector(PacketTransport(Simulation(0), net), PathOptions(**kw))
 
 
-def test_failures_need_the_plain_packet_transport():
+def test_failures_need_a_transport_whose_enqueue_they_know():
+    """Failures replace a dead link's queue; a transport with its own ``_enqueue`` is refused
+    (plain and RoCE are accepted: tests/transport/test_transport_roce_failures.py)."""
+
+    class _Own(RoceTransport):
+        def _enqueue(self, pkt):
+            super()._enqueue(pkt)
+
     net = leaf_spine_network(2, 2, 2)
     fab = int(net.uplinks()[0, 0])
     with pytest.raises(ValueError, match="^failures:"):
-        PathSelector(RoceTransport(Simulation(0), net),
-                     PathOptions(failures=(LinkFailure(fab, 0.0),)))
+        PathSelector(_Own(Simulation(0), net), PathOptions(failures=(LinkFailure(fab, 0.0),)))
+    PathSelector(RoceTransport(Simulation(0), net), PathOptions(failures=(LinkFailure(fab, 0.0),)))
 
 
 # -- the study's routing section -------------------------------------------------------------
