@@ -561,8 +561,7 @@ class PathSelector:
         f = tr._flows.get(pkt[0])
         if f is None:
             return
-        if self._roce:
-            f.inflight -= 1
+        if self._roce:  # the packet keeps its window slot (still unacknowledged)
             if f.redo is None:
                 f.redo = deque()
             f.redo.append(pkt[1])

@@ -382,7 +382,9 @@ class RoceTransport(PacketTransport):
         return {f.owner: (f.rate or self._cap[f.routes[0][0]]) for f in self._flows.values()}
 
     def _can_send(self, f: _RFlow) -> bool:
-        if f.next_seq >= f.n_pkts and not f.redo:
+        if f.redo:  # lost on a failed link: resent in the window slot it still holds
+            return True
+        if f.next_seq >= f.n_pkts:
             return False
         if self._lossless:
             return f.inflight < f.cwnd
@@ -422,8 +424,8 @@ class RoceTransport(PacketTransport):
         else:
             seq = f.next_seq
             f.next_seq += 1
-        if self._lossless:
-            f.inflight += 1
+            if self._lossless:
+                f.inflight += 1
         if seq < f.sent_max:
             self.retransmitted += 1
         else:
@@ -597,12 +599,11 @@ class RoceTransport(PacketTransport):
         self._send(fid, f)
 
     def _ack(self, fid: int, _=None) -> None:
-        f = self._flows.get(fid)
-        if self._swift and f is not None:
-            self._swift_update(f, f.qdelays.popleft())
+        if self._swift:
+            f = self._flows.get(fid)
+            if f is not None:
+                self._swift_update(f, f.qdelays.popleft())
         super()._ack(fid)
-        if f is not None and f.redo:  # all new packets sent, lost ones left to resend
-            self._send(fid, f)
 
     def _swift_update(self, f: _RFlow, delay_s: float) -> None:
         """Swift (Kumar et al., SIGCOMM 2020, Alg. 1, fabric part): per ACK, below the target
