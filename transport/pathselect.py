@@ -2,7 +2,7 @@
 adaptive spraying with a receiver reorder buffer, and link failures.
 
 A :class:`PathSelector` attaches to a :class:`~transport.packetsim.PacketTransport` (or a
-:class:`~transport.roce.RoceTransport`, failures apart) through two hooks: ``add`` hands it
+:class:`~transport.roce.RoceTransport`) through two hooks: ``add`` hands it
 every new subflow, ``_route`` asks it for the path of every packet the NIC sends. A subflow's
 candidate routes are the ones the balancer gave it (all equal-cost paths when the balancer
 sprays, one when it pins a path); the scheme picks among them:
@@ -40,7 +40,7 @@ delivered in order, so completion times already count that wait. Reported: total
 wait, packets that waited, and the total buffer occupancy over time (peak and time-average,
 Little's law: mean occupancy = arrival rate × mean wait).
 
-**Link failures** (``failures``, plain packet transport only): at ``t_s`` a fabric link stops;
+**Link failures** (``failures``): at ``t_s`` a fabric link stops;
 the packet in serialisation on it, those propagating on it and those queued for it are lost,
 and so is every later packet that reaches it. After ``detect_s`` the routing drops it: a
 subflow whose candidate routes all cross it is rehashed over the remaining equal-cost paths
@@ -50,6 +50,13 @@ their surviving candidates. Lost packets are resent from their source at detecti
 once if they reach the link after detection) on the subflow's new route: an optimistic
 stand-in for a retransmission timeout equal to the detection delay. The resent packet is
 charged to its host link but does not wait for the NIC (at most a window per subflow).
+
+Under :class:`~transport.roce.RoceTransport` with PFC, a lost packet that was queued for or
+in serialisation on the link, or reaches it later, first gives back the bytes it held at its
+ingress port (RESUME upstream at Xon: no pause outlives the failure); at detection it is
+resent through its NIC, ahead of new packets, in the window slot it still holds (the lossless
+model has no retransmission timer). With PFC off the selector resends nothing: go-back-N
+recovers the losses (NAK on the gap, or the retransmission timeout).
 """
 
 from __future__ import annotations
@@ -314,7 +321,7 @@ class PathSelector:
     """Per-packet path selection, reorder-buffer accounting and failures on ``transport``.
 
     Args:
-        transport: a :class:`PacketTransport` (``RoceTransport`` without failures).
+        transport: a :class:`PacketTransport` or ``RoceTransport``.
         options: :class:`PathOptions`.
         seed: hash seed (per-hop ECMP salts, 5-tuple hashes, failure rehash).
 
