@@ -64,13 +64,7 @@ from pydantic import Field, model_validator
 from netsim import Config, Simulation
 from netsim.rng import Buffered
 
-from .physics import (
-    C_FIBER_M_S,
-    attempt_time_s,
-    fidelity_to_werner,
-    link_initial_fidelity,
-    link_success_probability,
-)
+from .physics import C_FIBER_M_S, attempt_time_s, fidelity_to_werner, heralded_link
 from .protocols import nested_partners
 
 __all__ = ["NetworkConfig", "EdgeLink", "edge_links", "EntanglementNetwork", "NetworkResult",
@@ -95,6 +89,15 @@ class NetworkConfig(Config):
     )
     cutoff_s: float | None = Field(0.05, gt=0, description="discard pairs older than this (s)")
     swap_werner: float = Field(1.0, gt=0, le=1, description="Werner factor of a swap")
+    swap_gate_error: float = Field(
+        0.0, ge=0, le=1, description="two-qubit depolarising probability of the swap's CNOT "
+        "(Werner factor 1 − p_gate, as in the chain)")
+    dark_count_prob: float = Field(
+        0.0, ge=0, lt=1, description="dark-count probability per detector and detection window "
+        "(parametric links only)")
+    memory_modes: int = Field(
+        1, ge=1, le=100_000, description="modes per attempt round (multiplexed memory): "
+        "p → 1 − (1 − p)^m")
     f_min: float = Field(0.5, ge=0, le=1, description="delivered fidelity that counts")
     classical_latency: bool = Field(
         False, description="swap outcomes and end releases travel the fibre at c (True) or "
@@ -117,6 +120,9 @@ class NetworkConfig(Config):
                              "without message latency takes no time)")
         if self.request_ahead and not self.classical_latency:
             raise ValueError("request_ahead needs classical_latency = true")
+        if self.dark_count_prob > 0 and self.success_probability is not None:
+            raise ValueError("dark_count_prob needs the parametric link model: drop "
+                             "success_probability")
         return self
 
 
@@ -142,19 +148,16 @@ def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
     """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``; an edge's
     own ``local_time_s`` attribute, if any, replaces ``cfg.local_time_s`` on that fibre."""
     out = {}
-    f0 = link_initial_fidelity("midpoint", cfg.link_fidelity, 0.1)
-    w = float(fidelity_to_werner(f0))
     for u, v, d in g.edges(data=True):
         L = float(d.get("length_km", 0.0))
         t = float(attempt_time_s(L, d.get("local_time_s", cfg.local_time_s)))
         if t <= 0:
             raise ValueError(f"edge {u}-{v}: length_km and local_time_s are both 0")
-        if cfg.success_probability is not None:
-            p = cfg.success_probability
-        else:
-            p = float(link_success_probability(
-                L, "midpoint", cfg.detector_efficiency, cfg.emission_efficiency, 0.1,
-                cfg.attenuation_db_per_km))
+        p, f0, _ = heralded_link(
+            L, "midpoint", cfg.link_fidelity, cfg.detector_efficiency, cfg.emission_efficiency,
+            0.1, cfg.attenuation_db_per_km, cfg.dark_count_prob, cfg.memory_modes,
+            cfg.success_probability)
+        w = float(fidelity_to_werner(f0))
         flight = L * 1e3 / C_FIBER_M_S
         tau = cfg.coherence_time_s
         decay = 1.0 if tau is None else math.exp(-2 * flight / tau)
@@ -209,6 +212,8 @@ class EntanglementNetwork:
         self.routes: list[list[int]] = []
         self._hop_edge: list[list[int]] = []
         self._rate = 0.0 if cfg.coherence_time_s is None else 2.0 / cfg.coherence_time_s
+        # the swap's Werner factor, gate noise included (as quantum.chain.build_chain)
+        self._swap_w = cfg.swap_werner * (1.0 - cfg.swap_gate_error)
         self.rpair: list[list] = []
         self.lpair: list[list] = []
         self.attempting: list[list[bool]] = []
@@ -425,7 +430,7 @@ class EntanglementNetwork:
             kb = max(right.kb, now + self._delay(r, m, right.j))
         else:
             ka = kb = now
-        new = _Pair(left.i, right.j, left.w * right.w * self.cfg.swap_werner, now,
+        new = _Pair(left.i, right.j, left.w * right.w * self._swap_w, now,
                     min(left.t_born, right.t_born), ka, kb)
         self.lpair[r][m] = self.rpair[r][m] = None
         if self._ahead:
