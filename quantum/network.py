@@ -64,7 +64,14 @@ from pydantic import Field, model_validator
 from netsim import Config, Simulation
 from netsim.rng import Buffered
 
-from .physics import C_FIBER_M_S, attempt_time_s, fidelity_to_werner, heralded_link
+from .hardware import dead_time_extra_s, failed_click_probability
+from .physics import (
+    C_FIBER_M_S,
+    attempt_time_s,
+    dead_time_attempt_s,
+    fidelity_to_werner,
+    heralded_link,
+)
 from .protocols import nested_partners
 
 __all__ = ["NetworkConfig", "EdgeLink", "edge_links", "EntanglementNetwork", "NetworkResult",
@@ -95,6 +102,9 @@ class NetworkConfig(Config):
     dark_count_prob: float = Field(
         0.0, ge=0, lt=1, description="dark-count probability per detector and detection window "
         "(parametric links only)")
+    detector_dead_time_s: float = Field(
+        0.0, ge=0, description="a detector that clicked is blind for this long (s) "
+        "(parametric links only)")
     memory_modes: int = Field(
         1, ge=1, le=100_000, description="modes per attempt round (multiplexed memory): "
         "p → 1 − (1 − p)^m")
@@ -120,9 +130,10 @@ class NetworkConfig(Config):
                              "without message latency takes no time)")
         if self.request_ahead and not self.classical_latency:
             raise ValueError("request_ahead needs classical_latency = true")
-        if self.dark_count_prob > 0 and self.success_probability is not None:
-            raise ValueError("dark_count_prob needs the parametric link model: drop "
-                             "success_probability")
+        for name in ("dark_count_prob", "detector_dead_time_s"):
+            if getattr(self, name) > 0 and self.success_probability is not None:
+                raise ValueError(f"{name} needs the parametric link model: drop "
+                                 "success_probability")
         return self
 
 
@@ -133,14 +144,22 @@ _EPS_S = 1e-12
 @dataclass(frozen=True)
 class EdgeLink:
     """Per-fibre physics: success probability per attempt, attempt time (s), Werner
-    parameter of a fresh pair after the herald's flight, expected pairs/s ``p/t``."""
+    parameter of a fresh pair after the herald's flight, expected pairs/s ``p/t``; with
+    detector dead time, the click probability per attempt and the extra duration
+    ``max(0, t_dead − t)`` of an attempt that clicked."""
 
     p: float
     attempt_s: float
     w0: float
+    click_p: float = 0.0
+    dead_extra_s: float = 0.0
 
     @property
     def rate_hz(self) -> float:
+        """Expected pairs/s (with dead time: ``p/E[t]``, :func:`dead_time_attempt_s`)."""
+        if self.dead_extra_s > 0.0:
+            return self.p / float(dead_time_attempt_s(self.attempt_s, self.attempt_s
+                                                      + self.dead_extra_s, self.click_p))
         return self.p / self.attempt_s
 
 
@@ -153,15 +172,16 @@ def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
         t = float(attempt_time_s(L, d.get("local_time_s", cfg.local_time_s)))
         if t <= 0:
             raise ValueError(f"edge {u}-{v}: length_km and local_time_s are both 0")
-        p, f0, _ = heralded_link(
+        p, f0, click = heralded_link(
             L, "midpoint", cfg.link_fidelity, cfg.detector_efficiency, cfg.emission_efficiency,
             0.1, cfg.attenuation_db_per_km, cfg.dark_count_prob, cfg.memory_modes,
-            cfg.success_probability)
+            cfg.success_probability, cfg.detector_dead_time_s > 0)
         w = float(fidelity_to_werner(f0))
         flight = L * 1e3 / C_FIBER_M_S
         tau = cfg.coherence_time_s
         decay = 1.0 if tau is None else math.exp(-2 * flight / tau)
-        link = EdgeLink(float(p), t, w * decay)
+        dead = max(0.0, cfg.detector_dead_time_s - t)
+        link = EdgeLink(float(p), t, w * decay, click if dead > 0 else 0.0, dead)
         out[(u, v)] = out[(v, u)] = link
     return out
 
@@ -209,6 +229,10 @@ class EntanglementNetwork:
         for (a, b), i in self.edge_index.items():
             self._edge_phys[i] = self.links[(nodes[a], nodes[b])]
         self._u = [_uniforms(sim.rng(f"quantum.net.edge.{i}")) for i in range(len(edges))]
+        #: per edge with dead time: (P(a failed attempt clicked), its own stream), else None
+        self._dead = [(failed_click_probability(ln.p, ln.click_p),
+                       sim.rng(f"quantum.net.edge.{i}.dead")) if ln.dead_extra_s > 0 else None
+                      for i, ln in enumerate(self._edge_phys)]
         self.routes: list[list[int]] = []
         self._hop_edge: list[list[int]] = []
         self._rate = 0.0 if cfg.coherence_time_s is None else 2.0 / cfg.coherence_time_s
@@ -311,6 +335,9 @@ class EntanglementNetwork:
             else:
                 k = 1 + int(math.log1p(-self._u[e]()) / math.log1p(-link.p))
             delay = k * link.attempt_s
+            if link.dead_extra_s:
+                fail_click, gen = self._dead[e]
+                delay += dead_time_extra_s(k, link.dead_extra_s, fail_click, gen)
             if self._ahead:
                 lead = self.env.now - self._up_free_t[r][h]
                 hop_s = self._delay(r, h, h + 1)

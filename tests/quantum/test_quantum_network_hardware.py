@@ -1,6 +1,6 @@
-"""Hardware realism on networks (issue 16): multimode memories, noisy swap gates and dark
-counts in quantum.network, checked against closed forms and against the repeater chain of
-quantum.protocols with the same options."""
+"""Hardware realism on networks (issue 16): multimode memories, noisy swap gates, dark
+counts and detector dead time in quantum.network, checked against closed forms and against
+the repeater chain of quantum.protocols with the same options."""
 
 from __future__ import annotations
 
@@ -101,6 +101,26 @@ def test_dark_counts_and_modes_give_the_chains_link():
     assert dark.p > clean.p and dark.w0 < clean.w0
 
 
+def test_dead_time_single_link_interval_is_the_closed_form():
+    """One 10 km hop (η_ph = 0.9·0.9·10^(−0.1)), midpoint scheme, 10 µs local time, detectors
+    blind for 1 ms after a click: p = η²/2, P_click = 1 − (1 − η)², t = L/c + 10 µs, and each
+    clicked attempt lasts t_dead, so the interval has mean (t + P_click·(t_dead − t))/p
+    (99 % CI), about 14× the dead-time-free t/p."""
+    km, dead = 10.0, 1e-3
+    eta = 0.81 * 10 ** (-0.2 * km / 2 / 10)
+    p, click, t = eta**2 / 2, 1 - (1 - eta) ** 2, km * 1e3 / 2e8 + 1e-5
+    cfg = validate(NetworkConfig, dict(emission_efficiency=0.9, detector_efficiency=0.9,
+                                       local_time_s=1e-5, detector_dead_time_s=dead,
+                                       coherence_time_s=None, cutoff_s=None, f_min=0.0))
+    log = _log(_path(1, km), [0, 1], cfg, 2, 10.0)
+    gaps = np.diff([0.0] + [tt for _, tt, _ in log])
+    mean, half = t_interval(gaps, 0.99)
+    assert abs(mean - (t + click * (dead - t)) / p) <= half
+    assert abs(mean - t / p) > 10 * half
+    link = edge_links(_path(1, km), cfg)[0, 1]
+    assert link.rate_hz == pytest.approx(p / (t + click * (dead - t)), rel=1e-12)
+
+
 PHYS = dict(emission_efficiency=0.9, detector_efficiency=0.9, link_fidelity=0.95,
             local_time_s=1e-5, coherence_time_s=0.05, cutoff_s=0.02, f_min=0.5)
 
@@ -111,10 +131,12 @@ def _agree(a, b, confidence=0.99) -> bool:
 
 
 def test_hardware_options_on_a_path_reproduce_the_chain():
-    """Oracle: the repeater chain with the same dark counts, modes and gate error. One request
+    """Oracle: the repeater chain with the same dark counts, dead time, modes and gate error.
+    One request
     on a 2-hop path of 20 km fibres with classical latency gives the same rate and fidelity
     (99 % CIs over 6 runs each); the options change both measurably, so the check can fail."""
-    hw = dict(dark_count_prob=0.02, memory_modes=4, swap_gate_error=0.05)
+    hw = dict(dark_count_prob=0.02, memory_modes=4, swap_gate_error=0.05,
+              detector_dead_time_s=2e-4)
     reps, horizon = 6, 0.3
 
     def runs(extra):
@@ -139,6 +161,8 @@ def test_hardware_options_on_a_path_reproduce_the_chain():
     ({"swap_gate_error": 1.5}, "swap_gate_error"),
     ({"dark_count_prob": 1.0}, "dark_count_prob"),
     ({"dark_count_prob": 0.01, "success_probability": 0.1}, "dark_count_prob"),
+    ({"detector_dead_time_s": -1e-6}, "detector_dead_time_s"),
+    ({"detector_dead_time_s": 1e-6, "success_probability": 0.1}, "detector_dead_time_s"),
 ])
 def test_bad_hardware_input_names_the_field(bad, field):
     with pytest.raises(ConfigError, match=field) as err:
