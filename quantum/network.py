@@ -15,11 +15,19 @@ policy of :mod:`quantum.routing`):
   first success is geometric (per-attempt probability of the midpoint scheme, or a given
   ``success_probability``), one engine event per herald; the fibre channel is released at the
   herald, the two qubits stay with the pair.
+* **Hardware** (issue 16, all off by default): ``dark_count_prob`` and ``memory_modes`` set
+  each fibre's p and F0 through :func:`quantum.physics.heralded_link`, the chain's function
+  (herald probability with dark counts, F0 scaled by ``w_dc(p_dc)/w_dc(0)``, a round of m
+  modes succeeds with ``1 − (1 − p)^m``); ``detector_dead_time_s`` lengthens every attempt
+  that clicked to ``t_dead`` (:func:`quantum.hardware.dead_time_extra_s`, as the chain's
+  links: ``K·t + extra·(1 + Binomial(K − 1, q))``, ``q = (P_click − p)/(1 − p)``, on the
+  stream ``quantum.net.edge.<i>.dead``); ``swap_gate_error`` multiplies the swap's Werner
+  factor by ``1 − p_gate`` (:func:`quantum.physics.noisy_swap_werner` with ``ε = 0``).
 * **Swap-ASAP.** A node holding a pair of request ``r`` on each side of its route swaps them
   at once: Werner parameters multiply (``F' = F1·F2 + (1−F1)(1−F2)/3`` for Werner pairs,
-  times ``swap_werner``) and the node's two qubits are freed. ``swap_order="nested"`` lets a
-  node swap only pairs reaching its doubling-scheme partners on the route
-  (:func:`quantum.protocols.nested_partners`, SeQUeNCe's RSVP order).
+  times ``swap_werner·(1 − swap_gate_error)``) and the node's two qubits are freed.
+  ``swap_order="nested"`` lets a node swap only pairs reaching its doubling-scheme partners
+  on the route (:func:`quantum.protocols.nested_partners`, SeQUeNCe's RSVP order).
 * **Classical messages.** ``classical_latency=False`` (the default) takes them as
   instantaneous: the zero-latency limit, whose slot oracles are below. With
   ``classical_latency=True`` they travel the route's fibre at ``c`` (``d/c``, ``d`` the
