@@ -21,16 +21,7 @@ from netsim import Config, Simulation
 
 from .bounds import plob_capacity
 from .hardware import MemoryModel
-from .physics import (
-    attempt_time_s,
-    fiber_transmissivity,
-    fidelity_to_werner,
-    heralded_state,
-    link_initial_fidelity,
-    link_success_probability,
-    multiplexed_probability,
-    werner_to_fidelity,
-)
+from .physics import attempt_time_s, fiber_transmissivity, heralded_link
 from .protocols import RepeaterChain
 
 __all__ = ["ChainConfig", "LinkPhysics", "link_physics", "build_chain", "simulate_chain",
@@ -158,42 +149,22 @@ class LinkPhysics:
 def link_physics(cfg: ChainConfig) -> LinkPhysics:
     """Success probability per attempt round, attempt time and F0 of one link of ``cfg``.
 
-    Dark counts (``dark_count_prob > 0``, :func:`quantum.physics.heralded_state`) replace the
-    scheme's p by the herald probability with dark counts and scale F0's Werner parameter by
-    ``w_dc(p_dc)/w_dc(0)``, the ratio of the (twirled) heralded state's Werner parameter with
-    and without dark counts, so the dark-count-free F0 model is unchanged. Dead time keeps p
-    and adds ``max(0, t_dead − t_att)`` to each attempt that clicked. ``memory_modes = m``
-    makes a round succeed with ``1 − (1 − p)^m`` and click with ``1 − (1 − P_click)^m`` (one
-    heralded mode is kept; modes use separate detection windows)."""
+    p, F0 and the click probability come from :func:`quantum.physics.heralded_link` (shared
+    with :mod:`quantum.network`): dark counts (``dark_count_prob > 0``) replace the scheme's
+    p by the herald probability with dark counts and scale F0's Werner parameter by
+    ``w_dc(p_dc)/w_dc(0)``; ``memory_modes = m`` makes a round succeed with
+    ``1 − (1 − p)^m`` and click with ``1 − (1 − P_click)^m`` (one heralded mode is kept;
+    modes use separate detection windows). Dead time keeps p and adds
+    ``max(0, t_dead − t_att)`` to each attempt that clicked."""
     t_att = float(attempt_time_s(cfg.link_length_km, cfg.local_time_s))
-    f0 = link_initial_fidelity(cfg.scheme, cfg.link_fidelity, cfg.bright_state)
-    click = 0.0
-    if cfg.success_probability is not None:
-        p = cfg.success_probability
-    elif cfg.link_rate_hz is not None:
-        p = cfg.link_rate_hz * t_att
-    else:
-        p = float(link_success_probability(
-            cfg.link_length_km, cfg.scheme, cfg.detector_efficiency, cfg.emission_efficiency,
-            cfg.bright_state, cfg.attenuation_db_per_km,
-        ))
-        if cfg.dark_count_prob > 0 or cfg.detector_dead_time_s > 0:
-            eta_ph = cfg.emission_efficiency * cfg.detector_efficiency * float(
-                fiber_transmissivity(cfg.link_length_km / 2.0, cfg.attenuation_db_per_km)
-            )
-            herald, coeffs, click = heralded_state(
-                cfg.scheme, eta_ph, cfg.dark_count_prob, cfg.bright_state
-            )
-            if cfg.dark_count_prob > 0:
-                if herald <= 0.0:
-                    raise ValueError("dark_count_prob: the link never heralds (probability 0)")
-                p = herald
-                ref = heralded_state(cfg.scheme, eta_ph, 0.0, cfg.bright_state)[1]
-                factor = fidelity_to_werner(coeffs[0]) / fidelity_to_werner(ref[0])
-                f0 = float(werner_to_fidelity(fidelity_to_werner(f0) * factor))
-    if cfg.memory_modes > 1:
-        p = float(multiplexed_probability(p, cfg.memory_modes))
-        click = float(multiplexed_probability(click, cfg.memory_modes))
+    given = cfg.success_probability
+    if cfg.link_rate_hz is not None:
+        given = cfg.link_rate_hz * t_att
+    p, f0, click = heralded_link(
+        cfg.link_length_km, cfg.scheme, cfg.link_fidelity, cfg.detector_efficiency,
+        cfg.emission_efficiency, cfg.bright_state, cfg.attenuation_db_per_km,
+        cfg.dark_count_prob, cfg.memory_modes, given, cfg.detector_dead_time_s > 0,
+    )
     eta = float(fiber_transmissivity(cfg.link_length_km, cfg.attenuation_db_per_km))
     return LinkPhysics(float(p), t_att, f0, eta, cfg.emission_efficiency * cfg.detector_efficiency,
                        float(click), max(0.0, cfg.detector_dead_time_s - t_att))

@@ -26,12 +26,27 @@ from netsim.rng import Buffered
 
 from .physics import C_FIBER_M_S
 
-__all__ = ["MemoryModel", "Pair", "Node", "Link", "message_delay_s"]
+__all__ = ["MemoryModel", "Pair", "Node", "Link", "message_delay_s", "failed_click_probability",
+           "dead_time_extra_s"]
 
 
 def message_delay_s(distance_km: float) -> float:
     """Latency of a classical message over ``distance_km`` of fibre: ``d/c_fiber`` (s)."""
     return abs(distance_km) * 1e3 / C_FIBER_M_S
+
+
+def failed_click_probability(p: float, click_p: float) -> float:
+    """Probability ``q = (P_click − p)/(1 − p)`` that a failed attempt clicked (clipped to
+    [0, 1]; 0 when ``p = 1``)."""
+    return min(1.0, max(0.0, (click_p - p) / (1.0 - p))) if p < 1.0 else 0.0
+
+
+def dead_time_extra_s(k: int, extra_s: float, fail_click: float, rng) -> float:
+    """Extra time (s) that detector dead time adds to ``k`` attempts ending in a success:
+    ``extra·(1 + Binomial(k − 1, q))`` (the successful attempt always clicked; ``rng`` a
+    numpy Generator)."""
+    clicks = 1 + (int(rng.binomial(k - 1, fail_click)) if k > 1 else 0)
+    return extra_s * clicks
 
 
 @dataclass(frozen=True)
@@ -173,7 +188,7 @@ class Link:
         self._log1mp = math.log1p(-p) if p < 1.0 else None
         self._uniform = Buffered(lambda n: rng.random(n), block=256)
         self.dead_extra_s = float(dead_extra_s)
-        self.fail_click = min(1.0, max(0.0, (click_p - p) / (1.0 - p))) if p < 1.0 else 0.0
+        self.fail_click = failed_click_probability(p, click_p)
         if self.dead_extra_s > 0.0 and dead_rng is None:
             raise ValueError("a link with dead time needs dead_rng")
         self._dead_rng = dead_rng
@@ -190,5 +205,4 @@ class Link:
         ``extra·(1 + Binomial(k − 1, q))`` (0 without dead time)."""
         if self.dead_extra_s <= 0.0:
             return 0.0
-        clicks = 1 + (int(self._dead_rng.binomial(k - 1, self.fail_click)) if k > 1 else 0)
-        return self.dead_extra_s * clicks
+        return dead_time_extra_s(k, self.dead_extra_s, self.fail_click, self._dead_rng)

@@ -15,11 +15,19 @@ policy of :mod:`quantum.routing`):
   first success is geometric (per-attempt probability of the midpoint scheme, or a given
   ``success_probability``), one engine event per herald; the fibre channel is released at the
   herald, the two qubits stay with the pair.
+* **Hardware** (issue 16, all off by default): ``dark_count_prob`` and ``memory_modes`` set
+  each fibre's p and F0 through :func:`quantum.physics.heralded_link`, the chain's function
+  (herald probability with dark counts, F0 scaled by ``w_dc(p_dc)/w_dc(0)``, a round of m
+  modes succeeds with ``1 − (1 − p)^m``); ``detector_dead_time_s`` lengthens every attempt
+  that clicked to ``t_dead`` (:func:`quantum.hardware.dead_time_extra_s`, as the chain's
+  links: ``K·t + extra·(1 + Binomial(K − 1, q))``, ``q = (P_click − p)/(1 − p)``, on the
+  stream ``quantum.net.edge.<i>.dead``); ``swap_gate_error`` multiplies the swap's Werner
+  factor by ``1 − p_gate`` (:func:`quantum.physics.noisy_swap_werner` with ``ε = 0``).
 * **Swap-ASAP.** A node holding a pair of request ``r`` on each side of its route swaps them
   at once: Werner parameters multiply (``F' = F1·F2 + (1−F1)(1−F2)/3`` for Werner pairs,
-  times ``swap_werner``) and the node's two qubits are freed. ``swap_order="nested"`` lets a
-  node swap only pairs reaching its doubling-scheme partners on the route
-  (:func:`quantum.protocols.nested_partners`, SeQUeNCe's RSVP order).
+  times ``swap_werner·(1 − swap_gate_error)``) and the node's two qubits are freed.
+  ``swap_order="nested"`` lets a node swap only pairs reaching its doubling-scheme partners
+  on the route (:func:`quantum.protocols.nested_partners`, SeQUeNCe's RSVP order).
 * **Classical messages.** ``classical_latency=False`` (the default) takes them as
   instantaneous: the zero-latency limit, whose slot oracles are below. With
   ``classical_latency=True`` they travel the route's fibre at ``c`` (``d/c``, ``d`` the
@@ -64,12 +72,13 @@ from pydantic import Field, model_validator
 from netsim import Config, Simulation
 from netsim.rng import Buffered
 
+from .hardware import dead_time_extra_s, failed_click_probability
 from .physics import (
     C_FIBER_M_S,
     attempt_time_s,
+    dead_time_attempt_s,
     fidelity_to_werner,
-    link_initial_fidelity,
-    link_success_probability,
+    heralded_link,
 )
 from .protocols import nested_partners
 
@@ -95,6 +104,18 @@ class NetworkConfig(Config):
     )
     cutoff_s: float | None = Field(0.05, gt=0, description="discard pairs older than this (s)")
     swap_werner: float = Field(1.0, gt=0, le=1, description="Werner factor of a swap")
+    swap_gate_error: float = Field(
+        0.0, ge=0, le=1, description="two-qubit depolarising probability of the swap's CNOT "
+        "(Werner factor 1 − p_gate, as in the chain)")
+    dark_count_prob: float = Field(
+        0.0, ge=0, lt=1, description="dark-count probability per detector and detection window "
+        "(parametric links only)")
+    detector_dead_time_s: float = Field(
+        0.0, ge=0, description="a detector that clicked is blind for this long (s) "
+        "(parametric links only)")
+    memory_modes: int = Field(
+        1, ge=1, le=100_000, description="modes per attempt round (multiplexed memory): "
+        "p → 1 − (1 − p)^m")
     f_min: float = Field(0.5, ge=0, le=1, description="delivered fidelity that counts")
     classical_latency: bool = Field(
         False, description="swap outcomes and end releases travel the fibre at c (True) or "
@@ -117,6 +138,10 @@ class NetworkConfig(Config):
                              "without message latency takes no time)")
         if self.request_ahead and not self.classical_latency:
             raise ValueError("request_ahead needs classical_latency = true")
+        for name in ("dark_count_prob", "detector_dead_time_s"):
+            if getattr(self, name) > 0 and self.success_probability is not None:
+                raise ValueError(f"{name} needs the parametric link model: drop "
+                                 "success_probability")
         return self
 
 
@@ -127,14 +152,22 @@ _EPS_S = 1e-12
 @dataclass(frozen=True)
 class EdgeLink:
     """Per-fibre physics: success probability per attempt, attempt time (s), Werner
-    parameter of a fresh pair after the herald's flight, expected pairs/s ``p/t``."""
+    parameter of a fresh pair after the herald's flight, expected pairs/s ``p/t``; with
+    detector dead time, the click probability per attempt and the extra duration
+    ``max(0, t_dead − t)`` of an attempt that clicked."""
 
     p: float
     attempt_s: float
     w0: float
+    click_p: float = 0.0
+    dead_extra_s: float = 0.0
 
     @property
     def rate_hz(self) -> float:
+        """Expected pairs/s (with dead time: ``p/E[t]``, :func:`dead_time_attempt_s`)."""
+        if self.dead_extra_s > 0.0:
+            return self.p / float(dead_time_attempt_s(self.attempt_s, self.attempt_s
+                                                      + self.dead_extra_s, self.click_p))
         return self.p / self.attempt_s
 
 
@@ -142,23 +175,21 @@ def edge_links(g: nx.Graph, cfg: NetworkConfig) -> dict[tuple, EdgeLink]:
     """:class:`EdgeLink` of every edge (both orientations) from its ``length_km``; an edge's
     own ``local_time_s`` attribute, if any, replaces ``cfg.local_time_s`` on that fibre."""
     out = {}
-    f0 = link_initial_fidelity("midpoint", cfg.link_fidelity, 0.1)
-    w = float(fidelity_to_werner(f0))
     for u, v, d in g.edges(data=True):
         L = float(d.get("length_km", 0.0))
         t = float(attempt_time_s(L, d.get("local_time_s", cfg.local_time_s)))
         if t <= 0:
             raise ValueError(f"edge {u}-{v}: length_km and local_time_s are both 0")
-        if cfg.success_probability is not None:
-            p = cfg.success_probability
-        else:
-            p = float(link_success_probability(
-                L, "midpoint", cfg.detector_efficiency, cfg.emission_efficiency, 0.1,
-                cfg.attenuation_db_per_km))
+        p, f0, click = heralded_link(
+            L, "midpoint", cfg.link_fidelity, cfg.detector_efficiency, cfg.emission_efficiency,
+            0.1, cfg.attenuation_db_per_km, cfg.dark_count_prob, cfg.memory_modes,
+            cfg.success_probability, cfg.detector_dead_time_s > 0)
+        w = float(fidelity_to_werner(f0))
         flight = L * 1e3 / C_FIBER_M_S
         tau = cfg.coherence_time_s
         decay = 1.0 if tau is None else math.exp(-2 * flight / tau)
-        link = EdgeLink(float(p), t, w * decay)
+        dead = max(0.0, cfg.detector_dead_time_s - t)
+        link = EdgeLink(float(p), t, w * decay, click if dead > 0 else 0.0, dead)
         out[(u, v)] = out[(v, u)] = link
     return out
 
@@ -206,9 +237,15 @@ class EntanglementNetwork:
         for (a, b), i in self.edge_index.items():
             self._edge_phys[i] = self.links[(nodes[a], nodes[b])]
         self._u = [_uniforms(sim.rng(f"quantum.net.edge.{i}")) for i in range(len(edges))]
+        #: per edge with dead time: (P(a failed attempt clicked), its own stream), else None
+        self._dead = [(failed_click_probability(ln.p, ln.click_p),
+                       sim.rng(f"quantum.net.edge.{i}.dead")) if ln.dead_extra_s > 0 else None
+                      for i, ln in enumerate(self._edge_phys)]
         self.routes: list[list[int]] = []
         self._hop_edge: list[list[int]] = []
         self._rate = 0.0 if cfg.coherence_time_s is None else 2.0 / cfg.coherence_time_s
+        # the swap's Werner factor, gate noise included (as quantum.chain.build_chain)
+        self._swap_w = cfg.swap_werner * (1.0 - cfg.swap_gate_error)
         self.rpair: list[list] = []
         self.lpair: list[list] = []
         self.attempting: list[list[bool]] = []
@@ -306,6 +343,9 @@ class EntanglementNetwork:
             else:
                 k = 1 + int(math.log1p(-self._u[e]()) / math.log1p(-link.p))
             delay = k * link.attempt_s
+            if link.dead_extra_s:
+                fail_click, gen = self._dead[e]
+                delay += dead_time_extra_s(k, link.dead_extra_s, fail_click, gen)
             if self._ahead:
                 lead = self.env.now - self._up_free_t[r][h]
                 hop_s = self._delay(r, h, h + 1)
@@ -425,7 +465,7 @@ class EntanglementNetwork:
             kb = max(right.kb, now + self._delay(r, m, right.j))
         else:
             ka = kb = now
-        new = _Pair(left.i, right.j, left.w * right.w * self.cfg.swap_werner, now,
+        new = _Pair(left.i, right.j, left.w * right.w * self._swap_w, now,
                     min(left.t_born, right.t_born), ka, kb)
         self.lpair[r][m] = self.rpair[r][m] = None
         if self._ahead:

@@ -47,6 +47,7 @@ __all__ = [
     "heralded_state",
     "dead_time_attempt_s",
     "multiplexed_probability",
+    "heralded_link",
     "noisy_recurrence",
     "noisy_bbpssw",
 ]
@@ -371,6 +372,58 @@ def multiplexed_probability(p, modes: int):
         return p
     with np.errstate(divide="ignore"):
         return -np.expm1(modes * np.log1p(-p))
+
+
+def heralded_link(
+    length_km: float,
+    scheme: str = "midpoint",
+    link_fidelity: float = 1.0,
+    detector_efficiency: float = 1.0,
+    emission_efficiency: float = 1.0,
+    bright_state: float = 0.1,
+    attenuation_db_per_km: float = 0.2,
+    dark_count_prob: float = 0.0,
+    memory_modes: int = 1,
+    success_probability: float | None = None,
+    with_click: bool = False,
+) -> tuple[float, float, float]:
+    """Per attempt round of one link: ``(p, F0, P_click)``, shared by the chain
+    (:func:`quantum.chain.link_physics`) and the network (:func:`quantum.network.edge_links`).
+
+    ``p``: ``success_probability`` if given, else :func:`link_success_probability`; with dark
+    counts (``dark_count_prob > 0``, parametric only) the herald probability of
+    :func:`heralded_state`, and F0 (:func:`link_initial_fidelity`) has its Werner parameter
+    scaled by ``w_dc(p_dc)/w_dc(0)``, the ratio of the (twirled) heralded state's Werner
+    parameter with and without dark counts, so the dark-count-free F0 model is unchanged.
+    ``P_click`` (the probability that a detector clicks, for dead time) is computed when
+    ``with_click`` or dark counts are on, else 0. ``memory_modes = m`` makes a round succeed
+    with ``1 − (1 − p)^m`` and click with ``1 − (1 − P_click)^m``
+    (:func:`multiplexed_probability`; one heralded mode is kept)."""
+    f0 = link_initial_fidelity(scheme, link_fidelity, bright_state)
+    click = 0.0
+    if success_probability is not None:
+        p = success_probability
+    else:
+        p = float(link_success_probability(
+            length_km, scheme, detector_efficiency, emission_efficiency, bright_state,
+            attenuation_db_per_km,
+        ))
+        if dark_count_prob > 0 or with_click:
+            eta_ph = emission_efficiency * detector_efficiency * float(
+                fiber_transmissivity(length_km / 2.0, attenuation_db_per_km)
+            )
+            herald, coeffs, click = heralded_state(scheme, eta_ph, dark_count_prob, bright_state)
+            if dark_count_prob > 0:
+                if herald <= 0.0:
+                    raise ValueError("dark_count_prob: the link never heralds (probability 0)")
+                p = herald
+                ref = heralded_state(scheme, eta_ph, 0.0, bright_state)[1]
+                factor = fidelity_to_werner(coeffs[0]) / fidelity_to_werner(ref[0])
+                f0 = float(werner_to_fidelity(fidelity_to_werner(f0) * factor))
+    if memory_modes > 1:
+        p = float(multiplexed_probability(p, memory_modes))
+        click = float(multiplexed_probability(click, memory_modes))
+    return float(p), f0, float(click)
 
 
 def noisy_recurrence(c1, c2, gate_error: float = 0.0, meas_error: float = 0.0,
