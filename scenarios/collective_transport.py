@@ -117,6 +117,7 @@ def run(cfg: CollectiveTransportConfig, ctx: RunContext) -> pd.DataFrame:
     g = cfg.routing
     n_route = (
         len(g.fabrics) * len(g.conditions) * len(g.collectives) * len(g.schemes)
+        * len(g.transports)
         if g.enabled
         else 0
     )
@@ -388,9 +389,10 @@ def _routing_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, to
                 failures = ()
                 if cond == "link_failure":
                     failures = tuple(LinkFailure(x, g.fail_at_us * 1e-6) for x in fail)
-                for scheme in g.schemes:
+                for scheme, transport in itertools.product(g.schemes, g.transports):
                     balancing, how = ROUTING_SCHEMES[scheme]
                     if balancing == "minimal_split" and net.kind != "leaf_spine":
+                        done += 1
                         continue
                     paths = PathOptions(
                         how,
@@ -399,7 +401,10 @@ def _routing_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, to
                         failures=failures,
                         detect_s=g.detect_us * 1e-6,
                     )
-                    opts = PacketOptions(g.mtu_bytes, g.window_pkts, paths=paths)
+                    roce = None
+                    if transport == "roce_lossless":
+                        roce = RoceOptions(buffer_bytes=g.roce_buffer_kb * 1e3, pfc=True)
+                    opts = PacketOptions(g.mtu_bytes, g.window_pkts, paths=paths, roce=roce)
                     res = _simulate(cfg, net, coll, balancing, seed, mode="packet", packet=opts)
                     lb = lower_bound_cct_s(healthy, coll, res.hosts, cfg.alpha_us * 1e-6)
                     keys = {
@@ -413,7 +418,7 @@ def _routing_rows(cfg: CollectiveTransportConfig, ctx: RunContext, done: int, to
                         "placement": "random",
                         "message_mb": g.message_mb,
                         "policy": scheme,
-                        "queue": "fifo",
+                        "queue": "fifo" if transport == "plain" else transport,
                         "background_load": 0.0,
                     }
                     fab = res.link_bytes[net.fabric]
@@ -512,7 +517,8 @@ def _routing_table(results, out):
     collective (rows) and scheme (columns), mean [95 % CI]; ``table_routing_reorder.md``:
     mean reorder-buffer delay (ns per packet) and lost packets on the same grid."""
     s = default_summary(results[(results["section"] == "routing") & (results["kind"] == "value")])
-    index = ["fabric", "condition", "collective"]
+    s = s.rename(columns={"queue": "transport"})
+    index = ["transport", "fabric", "condition", "collective"]
     for metric, name, scale in (
         ("cct_over_lb", "table_routing", 1.0),
         ("reorder_delay_mean_s", "table_routing_reorder_ns", 1e9),

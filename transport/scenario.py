@@ -169,6 +169,12 @@ class RoutingStudy(Config):
     detect_us: float = Field(50.0, ge=0, description="failure detection delay (µs)")
     mtu_bytes: int = Field(4096, ge=64)
     window_pkts: int = Field(64, ge=1)
+    transports: list[Literal["plain", "roce_lossless"]] = Field(
+        default_factory=lambda: ["plain", "roce_lossless"],
+        min_length=1,
+        description="plain packet model, and/or RoCE with PFC + DCQCN (transport.roce)",
+    )
+    roce_buffer_kb: float = Field(500.0, gt=0, description="RoCE per-port buffer (kB)")
 
     @field_validator("fat_tree_k")
     @classmethod

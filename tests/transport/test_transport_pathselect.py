@@ -305,7 +305,8 @@ def test_routing_section_of_the_study(tmp_path):
             "message_mb=[0.5]", "policies=[ecmp]", "placements=[random]",
             "packet.enabled=false", "background.enabled=false", "roce.enabled=false",
             "routing.collectives=[alltoall]", "routing.message_mb=0.1", "routing.leaves=2",
-            "routing.spines=2", "routing.hosts_per_leaf=4"]
+            "routing.spines=2", "routing.hosts_per_leaf=4", "routing.transports=[plain]",
+            "rail.enabled=false"]
     resolved = resolve("collective_transport", over, seed=4, reps=1)
     res = SCENARIO.run(resolved.config, RunContext(seed=4))
     val = res[(res["section"] == "routing") & (res["kind"] == "value")]
@@ -344,3 +345,33 @@ def test_selectors_compose_with_idle_roce(scheme):
     assert roce.cct_s == plain.cct_s
     assert np.array_equal(roce.link_bytes, plain.link_bytes)
     assert roce.extra["reorder_delay_mean_s"] == plain.extra["reorder_delay_mean_s"]
+
+
+def test_routing_section_runs_failures_under_roce(tmp_path):
+    """The routing section on RoCE with PFC (``transports``): a link failure costs every
+    scheme time (CCT above the healthy bound), nothing is dropped, lost packets are resent,
+    and the table has one row block per transport."""
+    from netsim import RunContext
+    from netsim.scenario import resolve
+    from scenarios.collective_transport import SCENARIO, _routing_table
+
+    over = ["leaves=[2]", "spines=2", "hosts_per_leaf=2", "collectives=[ring_allreduce]",
+            "message_mb=[0.5]", "policies=[ecmp]", "placements=[random]",
+            "packet.enabled=false", "background.enabled=false", "roce.enabled=false",
+            "rail.enabled=false", "routing.collectives=[alltoall]", "routing.message_mb=0.1",
+            "routing.leaves=2", "routing.spines=2", "routing.hosts_per_leaf=4",
+            "routing.fabrics=[leaf_spine]", "routing.conditions=[healthy,link_failure]",
+            "routing.schemes=[ecmp,spray,minimal_split]",
+            "routing.transports=[plain,roce_lossless]", "routing.fail_at_us=2"]
+    resolved = resolve("collective_transport", over, seed=4, reps=1)
+    res = SCENARIO.run(resolved.config, RunContext(seed=4))
+    val = res[(res["section"] == "routing") & (res["kind"] == "value")]
+    tab = val.pivot_table(index=["queue", "condition", "policy"], columns="metric",
+                          values="value")
+    assert len(tab) == 2 * 2 * 3
+    roce = tab.xs("roce_lossless", level="queue")
+    assert (roce["cct_over_lb"] >= 1 - 1e-9).all()
+    assert (roce.xs("link_failure", level="condition")["cct_over_lb"]
+            > roce.xs("healthy", level="condition")["cct_over_lb"]).all()
+    _routing_table(res, tmp_path)
+    assert "roce_lossless" in (tmp_path / "table_routing.md").read_text()
