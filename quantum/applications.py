@@ -44,6 +44,8 @@ import math
 import numpy as np
 from scipy.stats import binom
 
+from .physics import fidelity_to_werner, werner_to_fidelity
+
 __all__ = ["binary_entropy", "werner_qber", "secret_fraction", "key_rate_bps",
            "teleportation_fidelity", "finite_key_length", "signals_per_block",
            "finite_key_fraction", "key_rate_finite_bps", "ghz_fidelity", "assemble_ghz"]
@@ -166,7 +168,7 @@ def ghz_fidelity(fidelities) -> float:
         raise ValueError("ghz_fidelity needs the fidelities of at least 2 pairs")
     if np.any((f < 0.25) | (f > 1.0)):
         raise ValueError("fidelity must lie in [1/4, 1]")
-    w = (4.0 * f - 1.0) / 3.0
+    w = fidelity_to_werner(f)
     return float(0.5 * np.prod((1 + w) / 2) + 0.5 * np.prod(w) + 0.5 * np.prod((1 - w) / 2))
 
 
@@ -187,12 +189,12 @@ def assemble_ghz(deliveries, n_leaves: int, coherence_s: float | None,
     for leaf, t, f in sorted(deliveries, key=lambda d: (d[1], d[0])):
         if not 0 <= leaf < n_leaves:
             raise ValueError(f"leaf index {leaf} outside 0..{n_leaves - 1}")
-        held[leaf] = (t, (4.0 * f - 1.0) / 3.0)
+        held[leaf] = (t, float(fidelity_to_werner(f)))
         if cutoff_s is not None:
             held = [h if h is not None and t - h[0] <= cutoff_s else None for h in held]
         if all(h is not None for h in held):
             w = [h[1] * math.exp(-rate * (t - h[0])) for h in held]
             times.append(t)
-            fids.append(ghz_fidelity([(1.0 + 3.0 * x) / 4.0 for x in w]))
+            fids.append(ghz_fidelity(werner_to_fidelity(w)))
             held = [None] * n_leaves
     return np.asarray(times), np.asarray(fids)

@@ -49,6 +49,7 @@ from netsim.rng import derive_seed, stream
 from netsim.stats import jain_index
 from quantum.applications import key_rate_bps, key_rate_finite_bps
 from quantum.network import NetworkConfig, edge_links, simulate_network
+from quantum.physics import werner_to_fidelity
 from quantum.protocol_search import SearchParams
 from quantum.routing import (
     ALL_POLICIES,
@@ -137,7 +138,7 @@ def draw_pairs(nodes: list, n: int, rng: np.random.Generator) -> list[tuple]:
 
 def plan_routes(g, pairs: list[tuple], cfg: RoutingStudy, links) -> list[list | None]:
     """The QoS plan of ``pairs`` on ``g`` with the study's links and memories."""
-    cap = {e: ((1 + 3 * link.w0) / 4, link.rate_hz) for e, link in links.items()}
+    cap = {e: (float(werner_to_fidelity(link.w0)), link.rate_hz) for e, link in links.items()}
     h = planning_graph(g, cap, cfg.network.memories, cfg.network.coherence_time_s)
     q = cfg.qos_plan
     params = SearchParams(slot_s=q.slot_s, max_distill_rounds=q.max_distill_rounds)
